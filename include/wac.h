@@ -1,0 +1,461 @@
+/*
+ * wac.h — WAC: capture the audio that one application plays.
+ *
+ * Overview
+ * --------
+ * A wac_context owns one connection to the audio system (PipeWire, PulseAudio,
+ * WASAPI, or the test-only "dummy" backend) and, once a capture with callbacks
+ * exists, one dispatch thread. Any number of wac_capture handles share it.
+ *
+ * A capture takes the audio of one target (a process and its tree, an
+ * executable name, everything except one process tree, or the whole system),
+ * asks the audio engine for the format the caller wants, and pushes it from the
+ * engine's real-time thread into a lock-free single-producer single-consumer
+ * ring. The caller consumes it in exactly one of three styles:
+ *
+ *   - blocking reads with a timeout:   wac_capture_read()
+ *   - a pollable descriptor:           wac_capture_fd() + wac_capture_read(.., 0, ..)
+ *   - callbacks on the dispatch thread: wac_capture_config.on_audio / on_event
+ *
+ * The stream is a continuous timeline. Every chunk carries its stream position
+ * (frames since start, counting frames that were lost) and a monotonic
+ * timestamp. While the target is silent, idle or not running the library
+ * delivers silence at the stream rate (unless fill_silence is off). Gaps,
+ * overruns and target changes are events, in order with the audio.
+ *
+ * Nothing is lost silently: when the consumer falls behind by more than the
+ * ring holds, the newest frames are dropped, counted exactly, and reported as a
+ * WAC_EVENT_OVERRUN at the place in the stream where they were missing.
+ *
+ * Errors
+ * ------
+ * Every function that can fail returns 0 (or a count) on success and a negative
+ * wac_error on failure. wac_strerror() and wac_error_name() describe a code;
+ * wac_context_last_error() / wac_capture_last_error() give the detail of the
+ * last failure on that handle (server or OS context). The library never aborts,
+ * exits, or prints.
+ *
+ * Threads
+ * -------
+ * Unless a function says otherwise, it may be called from any thread, and calls
+ * on different handles are independent. Control calls on one capture (start,
+ * stop, close) are serialised internally. Only one thread may consume a capture
+ * at a time (a second concurrent reader gets WAC_ERR_BUSY). No function here is
+ * real-time safe: none is meant to be called from an audio engine's thread.
+ */
+#ifndef WAC_H
+#define WAC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- export and version --------------------------------------------------- */
+
+#if defined(_WIN32) && defined(WAC_BUILDING_DLL)
+#define WAC_EXPORT __declspec(dllexport)
+#elif defined(_WIN32) && defined(WAC_SHARED)
+#define WAC_EXPORT __declspec(dllimport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define WAC_EXPORT __attribute__((visibility("default")))
+#else
+#define WAC_EXPORT
+#endif
+
+#define WAC_VERSION_MAJOR 0
+#define WAC_VERSION_MINOR 1
+#define WAC_VERSION_PATCH 0
+/** Version as one comparable number: major * 10000 + minor * 100 + patch. */
+#define WAC_VERSION_NUMBER (WAC_VERSION_MAJOR * 10000 + WAC_VERSION_MINOR * 100 + WAC_VERSION_PATCH)
+
+/** The library's version as "major.minor.patch" (static string). Any thread. */
+WAC_EXPORT const char *wac_version(void);
+/** The library's version as WAC_VERSION_NUMBER computes it. Any thread. */
+WAC_EXPORT unsigned wac_version_number(void);
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/* X(name, value, message): the one table that yields the codes, their names and
+ * their messages. Values never change once released. */
+#define WAC_ERROR_MAP(X)                                                                      \
+    X(INVALID_ARGUMENT, -1, "invalid argument")                                               \
+    X(NO_MEMORY, -2, "out of memory")                                                         \
+    X(UNKNOWN_BACKEND, -3, "unknown backend, or not built into this libwac")                  \
+    X(BACKEND_UNAVAILABLE, -4, "audio backend not available (is the audio server running?)") \
+    X(TARGET_NOT_FOUND, -5, "target process not found")                                       \
+    X(FORMAT_UNSUPPORTED, -6, "audio format not supported")                                   \
+    X(STATE, -7, "operation not valid in the current state")                                  \
+    X(TIMEOUT, -8, "timed out")                                                               \
+    X(ENDED, -9, "stream has ended")                                                          \
+    X(CLOSED, -10, "handle is closed")                                                        \
+    X(BUSY, -11, "handle is in use by another thread")                                        \
+    X(INTERRUPTED, -12, "interrupted by a signal")                                            \
+    X(SERVER_LOST, -13, "connection to the audio server lost")                                \
+    X(TARGET_EXITED, -14, "target process exited")                                            \
+    X(NOT_SUPPORTED, -15, "not supported by this backend or platform")                        \
+    X(SYSTEM, -16, "operating system error")                                                  \
+    X(BACKEND, -17, "audio backend error")
+
+/** Error codes. All are negative; 0 means success. */
+typedef enum wac_error {
+    WAC_OK = 0,
+#define WAC__ERROR_ENUM(name, value, message) WAC_ERR_##name = value,
+    WAC_ERROR_MAP(WAC__ERROR_ENUM)
+#undef WAC__ERROR_ENUM
+} wac_error;
+
+/** A static, human-readable message for an error code ("unknown error" for
+ * codes not in the table, "success" for 0). Any thread. */
+WAC_EXPORT const char *wac_strerror(int error);
+/** The code's symbolic name without prefix, e.g. "TARGET_NOT_FOUND"; "OK" for
+ * 0; "UNKNOWN" otherwise. Static string. Any thread. */
+WAC_EXPORT const char *wac_error_name(int error);
+
+/* ---- backends --------------------------------------------------------------- */
+
+/** Name of the i-th backend built into this libwac ("pipewire", "pulse",
+ * "wasapi", "dummy"), or NULL when i is past the last. Any thread. */
+WAC_EXPORT const char *wac_backend_name(size_t index);
+
+/* ---- contexts ------------------------------------------------------------ */
+
+typedef struct wac_context wac_context;
+typedef struct wac_capture wac_capture;
+
+/**
+ * Open a context: connect to an audio backend.
+ *
+ * @param backend  "auto" or NULL (PipeWire, then PulseAudio on Linux; WASAPI on
+ *                 Windows; never "dummy"), or a backend name.
+ * @param out      receives the new context; set to NULL on failure.
+ * @param detail   optional buffer that receives the reason on failure (may be NULL).
+ * @param detail_size  size of @p detail in bytes.
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT (out is NULL), WAC_ERR_UNKNOWN_BACKEND
+ *         (name unknown or not built in), WAC_ERR_BACKEND_UNAVAILABLE (no server
+ *         answered), WAC_ERR_NO_MEMORY, WAC_ERR_SYSTEM.
+ * Thread: any.
+ */
+WAC_EXPORT int wac_context_open(const char *backend, wac_context **out, char *detail, size_t detail_size);
+
+/**
+ * Close a context: close every capture still open on it (as wac_capture_close
+ * does), stop its dispatch thread, disconnect, and free everything, including
+ * the handles of captures closed earlier. NULL does nothing.
+ *
+ * @return 0, or WAC_ERR_STATE when called from one of this context's callbacks
+ *         (it would have to join the thread it runs on); nothing is closed then.
+ * Thread: any thread except this context's dispatch thread. No other thread may
+ * use the context or its captures during or after the call.
+ */
+WAC_EXPORT int wac_context_close(wac_context *ctx);
+
+/** Name of the backend this context uses ("pipewire", ...). Any thread. */
+WAC_EXPORT const char *wac_context_backend(const wac_context *ctx);
+
+/**
+ * The detail message of the last failure of a call on this context (including
+ * wac_capture_open), e.g. "pid 4242: no such process". Empty if none.
+ * The string belongs to the context and is overwritten by its next failure.
+ * Thread: any; read it on the thread whose call failed.
+ */
+WAC_EXPORT const char *wac_context_last_error(const wac_context *ctx);
+
+/* ---- sessions: who is playing audio ------------------------------------- */
+
+/** One process that owns audio output streams. Strings are UTF-8, never NULL
+ * (empty when unknown), and live as long as the list. */
+typedef struct wac_session {
+    uint32_t pid;           /**< owning process id (0 if the backend cannot tell) */
+    const char *executable; /**< executable basename, e.g. "firefox" */
+    const char *app_name;   /**< application name the stream announced */
+    uint32_t streams;       /**< number of output streams it owns */
+    bool playing;           /**< true if at least one stream is running now */
+} wac_session;
+
+typedef struct wac_session_list wac_session_list;
+
+/**
+ * List the processes that play audio now.
+ * @param out  receives a list to free with wac_session_list_free().
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT, WAC_ERR_NO_MEMORY, WAC_ERR_SERVER_LOST,
+ *         WAC_ERR_NOT_SUPPORTED, WAC_ERR_BACKEND.
+ * Thread: any thread, including callbacks.
+ */
+WAC_EXPORT int wac_context_list_sessions(wac_context *ctx, wac_session_list **out);
+/** Number of sessions in @p list (0 for NULL). Any thread. */
+WAC_EXPORT size_t wac_session_list_count(const wac_session_list *list);
+/** The i-th session, or NULL when out of range. Any thread. */
+WAC_EXPORT const wac_session *wac_session_list_at(const wac_session_list *list, size_t index);
+/** Free a session list. NULL does nothing. Any thread. */
+WAC_EXPORT void wac_session_list_free(wac_session_list *list);
+
+/* ---- capture configuration --------------------------------------------- */
+
+typedef enum wac_target_kind {
+    WAC_TARGET_PID = 1,  /**< a process id (with its process tree unless include_tree is false) */
+    WAC_TARGET_NAME = 2, /**< an executable basename; may start later and restart */
+    WAC_TARGET_SYSTEM = 3 /**< everything played on the default output */
+} wac_target_kind;
+
+typedef struct wac_target {
+    wac_target_kind kind;
+    uint32_t pid;      /**< WAC_TARGET_PID: the process */
+    const char *name;  /**< WAC_TARGET_NAME: exact basename (case-insensitive on Windows); copied */
+    bool include_tree; /**< also capture the target's descendants (default true) */
+    bool exclude;      /**< capture every application except the target (not with SYSTEM) */
+} wac_target;
+
+typedef enum wac_sample_type {
+    WAC_SAMPLE_F32 = 1, /**< 32-bit float, native endian, nominal range [-1, 1] */
+    WAC_SAMPLE_S16 = 2  /**< 16-bit signed integer, native endian */
+} wac_sample_type;
+
+typedef struct wac_format {
+    uint32_t rate;          /**< frames per second, 8000 ... 192000 */
+    uint32_t channels;      /**< 1 ... 8; fewer channels than the source are averaged, never clipped */
+    wac_sample_type sample; /**< sample type */
+} wac_format;
+
+/** Where a chunk sits in the stream. */
+typedef struct wac_chunk_info {
+    uint64_t position; /**< stream position of the first frame: frames since start, counting lost ones */
+    int64_t time_ns;   /**< CLOCK_MONOTONIC (QueryPerformanceCounter on Windows) time of the first frame, ns */
+    uint32_t flags;    /**< WAC_CHUNK_* */
+} wac_chunk_info;
+
+/** A gap (lost or skipped frames) lies before the first frame or inside this chunk. */
+#define WAC_CHUNK_DISCONTINUOUS 0x1u
+/** The chunk is shorter than asked because the stream ended. */
+#define WAC_CHUNK_LAST 0x2u
+
+typedef enum wac_event_type {
+    WAC_EVENT_STARTED = 1,         /**< the stream started (position 0) */
+    WAC_EVENT_TARGET_ATTACHED = 2, /**< a target process was found; pid set */
+    WAC_EVENT_TARGET_DETACHED = 3, /**< a target process exited; pid set */
+    WAC_EVENT_STREAM_ADDED = 4,    /**< an output stream of the target is now captured; pid, stream_id set */
+    WAC_EVENT_STREAM_REMOVED = 5,  /**< such a stream ended; pid, stream_id set */
+    WAC_EVENT_OVERRUN = 6,         /**< the consumer fell behind: frames lost, exactly, starting at position */
+    WAC_EVENT_DISCONTINUITY = 7,   /**< the backend skipped frames (silence fill off, engine glitch) */
+    WAC_EVENT_SERVER_LOST = 8,     /**< the audio server went away; the stream ends next */
+    WAC_EVENT_ERROR = 9,           /**< an asynchronous error; error and detail set; the stream ends next */
+    WAC_EVENT_ENDED = 10           /**< last event: no audio follows; error says why (0 = stopped) */
+} wac_event_type;
+
+/** An event, in order with the audio. */
+typedef struct wac_event {
+    wac_event_type type;
+    uint64_t position;  /**< stream position where it happened */
+    int64_t time_ns;    /**< monotonic time of that position */
+    uint64_t frames;    /**< OVERRUN: frames lost; DISCONTINUITY: frames skipped; else 0 */
+    uint32_t pid;       /**< TARGET_*, STREAM_*: the process; else 0 */
+    uint32_t stream_id; /**< STREAM_*: the backend's stream id; else 0 */
+    int error;          /**< SERVER_LOST, ERROR, ENDED: a wac_error; else 0 */
+    char detail[160];   /**< human-readable detail, may be empty */
+} wac_event;
+
+/** Name of an event type, e.g. "overrun". Static string. Any thread. */
+WAC_EXPORT const char *wac_event_name(wac_event_type type);
+
+/**
+ * Called on the context's dispatch thread with each chunk: exactly
+ * chunk_frames frames, except the last of a stream (flag WAC_CHUNK_LAST).
+ * @p frames is valid only during the call. The callback may call any libwac
+ * function except wac_context_close() of its own context; it may stop or close
+ * its own capture (see wac_capture_stop / wac_capture_close).
+ */
+typedef void (*wac_audio_cb)(wac_capture *cap, const void *frames, uint32_t n_frames, const wac_chunk_info *info,
+                             void *userdata);
+/** Called on the dispatch thread with each event, in order with the chunks. */
+typedef void (*wac_event_cb)(wac_capture *cap, const wac_event *event, void *userdata);
+
+typedef struct wac_capture_config {
+    size_t size;        /**< sizeof(wac_capture_config); set by wac_capture_config_init() */
+    wac_target target;  /**< what to capture (default: WAC_TARGET_SYSTEM) */
+    wac_format format;  /**< what to deliver (default: 48000 Hz, 2 channels, F32) */
+    uint32_t ring_ms;   /**< ring capacity (default 2000); rounded up to a power of two of frames; max 60000 */
+    uint32_t chunk_frames; /**< callback chunk and fd readiness threshold; 0 = 100 ms of frames (default) */
+    bool fill_silence;  /**< deliver silence while the target plays nothing (default true) */
+    uint32_t latency_ms; /**< ask the engine for this latency; 0 = don't ask (default: the graph keeps its quantum) */
+    wac_audio_cb on_audio; /**< callback style; NULL for read/fd style */
+    wac_event_cb on_event; /**< events for the callback style; needs on_audio */
+    void *userdata;        /**< passed to the callbacks */
+} wac_capture_config;
+
+/** Fill @p config with the defaults above. NULL does nothing. Any thread. */
+WAC_EXPORT void wac_capture_config_init(wac_capture_config *config);
+
+/* ---- capture lifecycle -------------------------------------------------- */
+
+typedef enum wac_capture_state {
+    WAC_STATE_OPEN = 1,    /**< opened, not started */
+    WAC_STATE_RUNNING = 2, /**< started */
+    WAC_STATE_ENDED = 3,   /**< stopped, or ended by itself; buffered audio can still be read */
+    WAC_STATE_CLOSED = 4   /**< closed; only wac_capture_state/last_error and close are meaningful */
+} wac_capture_state;
+
+/**
+ * Open a capture on @p ctx. The configuration is copied. The target is checked
+ * (a pid must exist; a name need not be running yet) and the format validated,
+ * but no audio flows until wac_capture_start().
+ *
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT (NULL pointers, wrong config size,
+ *         ring smaller than one chunk, on_event without on_audio, exclude with
+ *         SYSTEM, empty name...), WAC_ERR_FORMAT_UNSUPPORTED (rate, channels or
+ *         sample type out of range, or refused by the backend),
+ *         WAC_ERR_TARGET_NOT_FOUND (no such pid), WAC_ERR_SERVER_LOST,
+ *         WAC_ERR_NOT_SUPPORTED, WAC_ERR_NO_MEMORY. Details: wac_context_last_error().
+ * Thread: any. When it fails, no callback is ever called.
+ */
+WAC_EXPORT int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_capture **out);
+
+/**
+ * Start the stream: emits WAC_EVENT_STARTED at position 0, then audio.
+ * @return 0, or WAC_ERR_STATE (already started or ended: a capture runs once),
+ *         WAC_ERR_CLOSED, WAC_ERR_SERVER_LOST, WAC_ERR_BACKEND.
+ * Thread: any, including callbacks.
+ */
+WAC_EXPORT int wac_capture_start(wac_capture *cap);
+
+/**
+ * Stop the stream. Audio already captured stays readable; then comes
+ * WAC_EVENT_ENDED (error 0), then reads return WAC_ERR_ENDED. Called from this
+ * capture's own callback, the callbacks continue with the buffered audio and
+ * the ENDED event after the current callback returns.
+ * @return 0 (also when the stream had already ended by itself), or
+ *         WAC_ERR_STATE (never started, or already stopped), WAC_ERR_CLOSED.
+ * Thread: any, including callbacks.
+ */
+WAC_EXPORT int wac_capture_stop(wac_capture *cap);
+
+/**
+ * Close a capture: stop it if running, wake and return WAC_ERR_CLOSED to a
+ * thread blocked in wac_capture_read(), and free its buffers. When close
+ * returns no callback of this capture runs any more, except when close is
+ * called from this capture's own callback: then the callback in progress
+ * finishes and no other follows. Audio not yet read is discarded.
+ *
+ * The handle itself stays valid (every call on it returns WAC_ERR_CLOSED) until
+ * its context is closed, so a late call from another thread is an error, not a
+ * crash. NULL does nothing.
+ * @return 0, or WAC_ERR_CLOSED (already closed).
+ * Thread: any, including callbacks.
+ */
+WAC_EXPORT int wac_capture_close(wac_capture *cap);
+
+/** The capture's state. WAC_STATE_CLOSED for a closed handle. Any thread. */
+WAC_EXPORT wac_capture_state wac_capture_get_state(const wac_capture *cap);
+
+/**
+ * The format delivered (as negotiated with the engine) and the chunk size.
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT, WAC_ERR_CLOSED. Any thread.
+ */
+WAC_EXPORT int wac_capture_get_format(const wac_capture *cap, wac_format *format, uint32_t *chunk_frames);
+
+/** Detail message of the last failure on this capture (empty if none). See
+ * wac_context_last_error() for its lifetime. Any thread. */
+WAC_EXPORT const char *wac_capture_last_error(const wac_capture *cap);
+
+/* ---- consuming: read and fd style ---------------------------------------- */
+
+/**
+ * Read exactly @p frames frames into @p buffer (interleaved, in the capture's
+ * format), waiting up to @p timeout_ms for them (-1: forever, 0: don't wait).
+ * Only at the end of the stream may fewer be returned (the rest of the stream,
+ * flag WAC_CHUNK_LAST).
+ *
+ * @param info  optional: position, time and flags of the first frame read.
+ * @return the number of frames read (> 0), or
+ *         WAC_ERR_TIMEOUT (nothing consumed), WAC_ERR_INTERRUPTED (a signal
+ *         arrived while waiting; nothing consumed; call again),
+ *         WAC_ERR_ENDED (the stream ended and everything has been read),
+ *         WAC_ERR_CLOSED, WAC_ERR_BUSY (another thread is reading),
+ *         WAC_ERR_STATE (not started yet, or the capture delivers by callback),
+ *         WAC_ERR_INVALID_ARGUMENT (NULL buffer, frames 0 or above the ring's capacity).
+ * Thread: any, one at a time per capture. Blocking; never call it from a callback
+ * of the same capture.
+ */
+WAC_EXPORT int wac_capture_read(wac_capture *cap, void *buffer, uint32_t frames, int timeout_ms,
+                                wac_chunk_info *info);
+
+/** Frames ready to read now (0 for closed or callback captures). Any thread. */
+WAC_EXPORT uint32_t wac_capture_available(const wac_capture *cap);
+
+/**
+ * A descriptor for poll/epoll/asyncio: readable when a chunk of chunk_frames
+ * frames, an event, or the end of the stream is waiting. Notifications
+ * coalesce: one readable state may stand for many chunks, so on readiness read
+ * with timeout 0 (and pull events) until WAC_ERR_TIMEOUT. The descriptor is
+ * owned by the capture; don't read or close it. It stays the same until close.
+ * @return a descriptor >= 0, or WAC_ERR_STATE (callback capture),
+ *         WAC_ERR_CLOSED, WAC_ERR_NOT_SUPPORTED (Windows: see the event handle).
+ * Thread: any.
+ */
+WAC_EXPORT int wac_capture_fd(wac_capture *cap);
+
+/**
+ * Pull the next event, for read/fd consumers. An event becomes available once
+ * all audio before its position has been read, so events come in order with
+ * the audio. The pending queue holds 256 events; beyond that the oldest are
+ * dropped and counted in wac_capture_stats.events_dropped.
+ *
+ * @param event  receives the event.
+ * @param size   sizeof(wac_event) as the caller knows it.
+ * @return 1 if an event was stored, 0 if none is pending, or
+ *         WAC_ERR_INVALID_ARGUMENT, WAC_ERR_CLOSED, WAC_ERR_BUSY,
+ *         WAC_ERR_STATE (callback capture: events go to on_event).
+ * Thread: the consuming thread (not concurrently with wac_capture_read).
+ */
+WAC_EXPORT int wac_capture_next_event(wac_capture *cap, wac_event *event, size_t size);
+
+/** Counters of a capture. */
+typedef struct wac_capture_stats {
+    uint64_t frames_delivered; /**< frames handed to the consumer */
+    uint64_t frames_lost;      /**< frames dropped because the ring was full (all reported as overruns) */
+    uint64_t frames_silence;   /**< silence frames synthesised while the target played nothing */
+    uint64_t frames_skipped;   /**< timeline frames skipped (fill_silence off, engine discontinuities) */
+    uint32_t overruns;         /**< overrun events */
+    uint32_t discontinuities;  /**< discontinuity events */
+    uint32_t ring_fill;        /**< frames in the ring now */
+    uint32_t ring_capacity;    /**< ring capacity in frames */
+    uint32_t streams;          /**< target streams attached now */
+    uint64_t events_dropped;   /**< events dropped because nobody pulled them */
+} wac_capture_stats;
+
+/**
+ * Copy the counters (a consistent-enough snapshot; each counter is exact).
+ * @param size  sizeof(wac_capture_stats) as the caller knows it.
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT, WAC_ERR_CLOSED. Any thread.
+ */
+WAC_EXPORT int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size_t size);
+
+/* ---- the dummy backend's fault injection (tests) ------------------------- */
+
+typedef enum wac_dummy_fault {
+    WAC_DUMMY_STALL = 1,       /**< produce nothing for `amount` ms (the core fills silence) */
+    WAC_DUMMY_BURST = 2,       /**< hold data back for `amount` ms, then deliver it all at once */
+    WAC_DUMMY_OVERRUN = 3,     /**< deliver `amount` extra frames at once, beyond the clock */
+    WAC_DUMMY_DISCONNECT = 4,  /**< the fake server dies: every capture of the context ends */
+    WAC_DUMMY_TARGET_EXIT = 5, /**< the target exits; a NAME target comes back after `amount` ms */
+    WAC_DUMMY_SKIP = 6         /**< the engine skips `amount` ms: timestamps jump ahead, no data */
+} wac_dummy_fault;
+
+/**
+ * Inject a fault into a running capture of the "dummy" backend. The dummy
+ * produces, every period (10 ms, or WAC_DUMMY_PERIOD_MS), frames whose every
+ * sample encodes a frame counter: value = (n mod (2^24 - 1) + 1) / 2^24 for F32,
+ * (n mod 32767) + 1 for S16, where n counts the frames the dummy produced.
+ * @return 0, or WAC_ERR_NOT_SUPPORTED (not a dummy capture),
+ *         WAC_ERR_INVALID_ARGUMENT, WAC_ERR_STATE (not running), WAC_ERR_CLOSED.
+ * Thread: any.
+ */
+WAC_EXPORT int wac_dummy_inject(wac_capture *cap, wac_dummy_fault fault, uint32_t amount);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WAC_H */

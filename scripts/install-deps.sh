@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install everything WAC builds, tests and demos with, from Debian's packages.
+# Idempotent; needs root (or sudo). Debian 12 (bookworm).
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+packages=(
+  # build
+  build-essential meson ninja-build pkg-config clang
+  libpipewire-0.3-dev libpulse-dev libsndfile1-dev
+  # private audio servers and players for the integration tests and the demo
+  # (not pipewire-alsa: it would remove pulseaudio)
+  pipewire pipewire-bin wireplumber pipewire-pulse dbus pulseaudio pulseaudio-utils sox
+  # python face
+  python3-dev python3-numpy python3-pytest python3-mesonpy python3-venv
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

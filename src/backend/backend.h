@@ -1,0 +1,86 @@
+/* backend.h — what a backend implements, and the core services it may call.
+ *
+ * A backend is one file exporting one `const struct wac__backend`. The core
+ * validates every argument before a backend sees it.
+ *
+ * Threads: a capture has one producer at a time — the backend's real-time
+ * thread — which calls only the "producer" functions below (they never
+ * allocate, lock, block or log). Every other core function here is for the
+ * backend's control threads. After capture_stop() returns the backend must not
+ * call a producer function for that capture again. */
+#ifndef WAC_BACKEND_H
+#define WAC_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wac.h"
+
+struct wac__session_list_builder;
+
+struct wac__backend {
+    const char *name;
+    bool automatic; /* may be chosen by "auto" */
+
+    /* Connect; on failure write a reason into detail and return a wac_error. */
+    int (*connect)(wac_context *ctx, void **data, char *detail, size_t detail_size);
+    void (*disconnect)(void *data);
+
+    /* Prepare a capture of wac__capture_config(cap). May narrow the delivered
+     * format with wac__capture_set_format() and must call
+     * wac__capture_set_period() with its delivery period. Errors through
+     * wac__capture_error(). */
+    int (*capture_open)(void *data, wac_capture *cap, void **cap_data);
+    /* Begin producing. The core has reset the stream. */
+    int (*capture_start)(void *cap_data);
+    /* Stop producing; on return the producer is quiescent. */
+    void (*capture_stop)(void *cap_data);
+    void (*capture_close)(void *cap_data);
+
+    int (*list_sessions)(void *data, struct wac__session_list_builder *list);
+
+    /* Fault injection; only the dummy backend has it (NULL elsewhere). */
+    int (*inject)(void *cap_data, wac_dummy_fault fault, uint32_t amount);
+};
+
+/* The backends built in, "auto" order first; NULL-terminated. */
+extern const struct wac__backend *const wac__backends[];
+
+/* ---- facts about a capture (any thread) ---- */
+const wac_capture_config *wac__capture_config(const wac_capture *cap);
+const wac_format *wac__capture_format(const wac_capture *cap);
+uint32_t wac__capture_frame_bytes(const wac_capture *cap);
+/* The negotiated format, when it differs from the request (before start). */
+void wac__capture_set_format(wac_capture *cap, const wac_format *format);
+/* The longest interval between two deliveries in normal operation. */
+void wac__capture_set_period(wac_capture *cap, int64_t period_ns);
+/* Record a failure's detail on the capture (open: on the context); returns error. */
+int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- producer (the backend's real-time thread) ---- */
+/* Append frames in the delivered format. time_ns: monotonic time of the first
+ * frame, 0 if unknown (taken as now minus the data's duration). A gap between
+ * the previous data and time_ns longer than the period is filled with silence
+ * (or reported as a discontinuity when fill_silence is off). */
+void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, int64_t time_ns);
+/* Nothing to deliver this period: fills silence up to `now_ns` when due. */
+void wac__stream_tick(wac_capture *cap, int64_t now_ns);
+/* The engine lost `frames` frames of the timeline (reported as a discontinuity). */
+void wac__stream_skip(wac_capture *cap, uint64_t frames);
+
+/* ---- control (backend's non-real-time threads) ---- */
+/* Queue an event at the current end of the stream. */
+void wac__stream_post(wac_capture *cap, wac_event_type type, uint32_t pid, uint32_t stream_id, int error,
+                      const char *detail);
+/* The stream ended by itself (server lost, target gone, error). Call once the
+ * producer is quiescent. Posts SERVER_LOST/ERROR when error is set, then ENDED. */
+void wac__stream_end(wac_capture *cap, int error, const char *detail);
+/* Attached stream count for the stats (delta +1 / -1). */
+void wac__capture_streams_changed(wac_capture *cap, int delta);
+
+/* ---- session listing ---- */
+int wac__session_list_add(struct wac__session_list_builder *list, uint32_t pid, const char *executable,
+                          const char *app_name, uint32_t streams, bool playing);
+
+#endif

@@ -1,0 +1,337 @@
+/* dummy.c — a deterministic, clock-driven fake audio engine for testing the
+ * core. Never chosen by "auto".
+ *
+ * One thread per context plays the engine's real-time thread: every period it
+ * produces, for each running capture, the frames its clock says are due. Every
+ * sample encodes the number of frames produced so far (see wac.h,
+ * wac_dummy_inject), so a test can tell exactly which frames arrived, which
+ * were lost and where silence was inserted. Faults are injected from any
+ * thread and applied by the engine thread at its next period. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../os/os.h"
+#include "backend.h"
+
+struct dummy;
+
+struct dummy_capture {
+    struct dummy *d;
+    wac_capture *cap;
+    struct dummy_capture *next; /* in d->running */
+    bool running;
+    wac_target_kind kind;
+    uint32_t pid;
+    wac_format format;
+    uint32_t frame_bytes;
+    uint8_t *scratch;
+    uint32_t scratch_frames;
+
+    int64_t start_ns;
+    uint64_t clock_frames; /* source clock: frames accounted for (produced or passed over) */
+    uint64_t produced;     /* frames produced: the counter in the samples */
+
+    /* Faults (guarded by d->lock). */
+    int64_t stall_until, burst_until, skip_until;
+    uint32_t overrun_extra;
+    bool exit_requested;
+    uint32_t reattach_after_ms;
+    bool detached;
+    int64_t reattach_at;
+};
+
+struct dummy {
+    wac__mutex lock;
+    wac__thread thread;
+    bool thread_running;
+    _Atomic bool quit;
+    bool server_lost;
+    int64_t period_ns;
+    struct dummy_capture *running;
+};
+
+static void encode(const struct dummy_capture *dc, uint8_t *dst, uint64_t counter, uint32_t frames)
+{
+    uint32_t ch = dc->format.channels;
+    if (dc->format.sample == WAC_SAMPLE_F32) {
+        float *out = (float *)(void *)dst;
+        for (uint32_t i = 0; i < frames; i++) {
+            float v = (float)((counter + i) % ((1u << 24) - 1) + 1) / (float)(1u << 24);
+            for (uint32_t c = 0; c < ch; c++)
+                *out++ = v;
+        }
+    } else {
+        int16_t *out = (int16_t *)(void *)dst;
+        for (uint32_t i = 0; i < frames; i++) {
+            int16_t v = (int16_t)((counter + i) % 32767 + 1);
+            for (uint32_t c = 0; c < ch; c++)
+                *out++ = v;
+        }
+    }
+}
+
+static int64_t clock_time(const struct dummy_capture *dc, uint64_t frames)
+{
+    return dc->start_ns + (int64_t)(frames * 1000000000 / dc->format.rate);
+}
+
+/* Produce `frames` frames whose first belongs at `first_ns`. */
+static void produce(struct dummy_capture *dc, uint64_t frames, int64_t first_ns)
+{
+    uint64_t done = 0;
+    while (done < frames) {
+        uint32_t n = frames - done > dc->scratch_frames ? dc->scratch_frames : (uint32_t)(frames - done);
+        encode(dc, dc->scratch, dc->produced, n);
+        int64_t ts = first_ns + (int64_t)(done * 1000000000 / dc->format.rate);
+        wac__stream_push(dc->cap, dc->scratch, n, ts);
+        dc->produced += n;
+        done += n;
+    }
+}
+
+static void unlink_running(struct dummy *d, struct dummy_capture *dc)
+{
+    for (struct dummy_capture **p = &d->running; *p; p = &(*p)->next)
+        if (*p == dc) {
+            *p = dc->next;
+            break;
+        }
+    dc->running = false;
+    dc->next = NULL;
+}
+
+/* One period of one capture. Returns false when its stream ended. */
+static bool tick_capture(struct dummy *d, struct dummy_capture *dc, int64_t now)
+{
+    uint64_t due = (uint64_t)((now - dc->start_ns) / 1000) * dc->format.rate / 1000000;
+    if (d->server_lost) {
+        unlink_running(d, dc);
+        wac__stream_end(dc->cap, WAC_ERR_SERVER_LOST, "dummy: connection to the server lost (injected)");
+        return false;
+    }
+    if (dc->exit_requested) {
+        dc->exit_requested = false;
+        wac__stream_post(dc->cap, WAC_EVENT_STREAM_REMOVED, dc->pid, 1, 0, NULL);
+        wac__stream_post(dc->cap, WAC_EVENT_TARGET_DETACHED, dc->pid, 0, 0, "dummy: target exited (injected)");
+        wac__capture_streams_changed(dc->cap, -1);
+        if (dc->kind != WAC_TARGET_NAME) {
+            /* A process id never comes back. */
+            char why[64];
+            snprintf(why, sizeof why, "dummy: target pid %u exited", dc->pid);
+            unlink_running(d, dc);
+            wac__stream_end(dc->cap, WAC_ERR_TARGET_EXITED, why);
+            return false;
+        }
+        dc->detached = true;
+        dc->reattach_at = now + (int64_t)dc->reattach_after_ms * 1000000;
+    }
+    if (dc->detached && now >= dc->reattach_at) {
+        dc->detached = false;
+        wac__stream_post(dc->cap, WAC_EVENT_TARGET_ATTACHED, dc->pid, 0, 0, NULL);
+        wac__stream_post(dc->cap, WAC_EVENT_STREAM_ADDED, dc->pid, 1, 0, NULL);
+        wac__capture_streams_changed(dc->cap, 1);
+    }
+    if (dc->detached || now < dc->stall_until) {
+        dc->clock_frames = due; /* the source's time passes with nothing to deliver */
+        wac__stream_tick(dc->cap, now);
+        return true;
+    }
+    if (now < dc->skip_until) {
+        dc->clock_frames = due; /* no ticks either: the gap shows in the next timestamps */
+        return true;
+    }
+    if (now < dc->burst_until)
+        return true; /* hold the data; it goes out with its own timestamps later */
+    if (due > dc->clock_frames) {
+        produce(dc, due - dc->clock_frames, clock_time(dc, dc->clock_frames));
+        dc->clock_frames = due;
+    }
+    if (dc->overrun_extra) {
+        produce(dc, dc->overrun_extra, 0);
+        dc->overrun_extra = 0;
+    }
+    return true;
+}
+
+static void *engine_main(void *arg)
+{
+    struct dummy *d = arg;
+    int64_t next = wac__now_ns();
+    while (!atomic_load(&d->quit)) {
+        next += d->period_ns;
+        wac__sleep_until(next);
+        int64_t now = wac__now_ns();
+        if (now - next > 10 * d->period_ns)
+            next = now; /* we were suspended: don't race to catch up */
+        wac__mutex_lock(&d->lock);
+        struct dummy_capture *dc = d->running;
+        while (dc) {
+            struct dummy_capture *following = dc->next;
+            tick_capture(d, dc, now);
+            dc = following;
+        }
+        wac__mutex_unlock(&d->lock);
+    }
+    return NULL;
+}
+
+static int dummy_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
+{
+    (void)ctx;
+    if (getenv("WAC_DUMMY_UNAVAILABLE")) {
+        snprintf(detail, detail_size, "dummy server not running (WAC_DUMMY_UNAVAILABLE is set)");
+        return WAC_ERR_BACKEND_UNAVAILABLE;
+    }
+    struct dummy *d = calloc(1, sizeof *d);
+    if (!d || wac__mutex_init(&d->lock)) {
+        free(d);
+        snprintf(detail, detail_size, "no memory");
+        return WAC_ERR_NO_MEMORY;
+    }
+    d->period_ns = 10000000;
+    const char *period = getenv("WAC_DUMMY_PERIOD_MS");
+    if (period && atoi(period) > 0 && atoi(period) <= 1000)
+        d->period_ns = (int64_t)atoi(period) * 1000000;
+    *data = d;
+    return 0;
+}
+
+static void dummy_disconnect(void *data)
+{
+    struct dummy *d = data;
+    if (d->thread_running) {
+        atomic_store(&d->quit, true);
+        wac__thread_join(d->thread);
+    }
+    wac__mutex_destroy(&d->lock);
+    free(d);
+}
+
+static int dummy_capture_open(void *data, wac_capture *cap, void **cap_data)
+{
+    struct dummy *d = data;
+    const wac_capture_config *c = wac__capture_config(cap);
+    wac__mutex_lock(&d->lock);
+    bool lost = d->server_lost;
+    wac__mutex_unlock(&d->lock);
+    if (lost)
+        return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "dummy: the server connection was lost");
+    struct dummy_capture *dc = calloc(1, sizeof *dc);
+    if (!dc)
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    dc->d = d;
+    dc->cap = cap;
+    dc->kind = c->target.kind;
+    dc->pid = c->target.kind == WAC_TARGET_PID ? c->target.pid : 0;
+    dc->format = c->format;
+    dc->frame_bytes = wac__capture_frame_bytes(cap);
+    dc->scratch_frames = 4096;
+    dc->scratch = malloc((size_t)dc->scratch_frames * dc->frame_bytes);
+    if (!dc->scratch) {
+        free(dc);
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    }
+    wac__capture_set_period(cap, d->period_ns);
+    *cap_data = dc;
+    return 0;
+}
+
+static int dummy_capture_start(void *cap_data)
+{
+    struct dummy_capture *dc = cap_data;
+    struct dummy *d = dc->d;
+    wac__mutex_lock(&d->lock);
+    int rc = 0;
+    if (d->server_lost) {
+        rc = wac__capture_error(dc->cap, WAC_ERR_SERVER_LOST, "dummy: the server connection was lost");
+    } else if (!d->thread_running) {
+        rc = wac__thread_start(&d->thread, engine_main, d);
+        d->thread_running = rc == 0;
+        if (rc)
+            wac__capture_error(dc->cap, rc, "dummy: cannot start the engine thread");
+    }
+    if (rc == 0) {
+        dc->start_ns = wac__now_ns();
+        if (dc->kind != WAC_TARGET_SYSTEM)
+            wac__stream_post(dc->cap, WAC_EVENT_TARGET_ATTACHED, dc->pid, 0, 0, NULL);
+        wac__stream_post(dc->cap, WAC_EVENT_STREAM_ADDED, dc->pid, 1, 0, NULL);
+        wac__capture_streams_changed(dc->cap, 1);
+        dc->next = d->running;
+        d->running = dc;
+        dc->running = true;
+    }
+    wac__mutex_unlock(&d->lock);
+    return rc;
+}
+
+static void dummy_capture_stop(void *cap_data)
+{
+    struct dummy_capture *dc = cap_data;
+    wac__mutex_lock(&dc->d->lock);
+    if (dc->running)
+        unlink_running(dc->d, dc);
+    wac__mutex_unlock(&dc->d->lock);
+}
+
+static void dummy_capture_close(void *cap_data)
+{
+    struct dummy_capture *dc = cap_data;
+    dummy_capture_stop(dc);
+    free(dc->scratch);
+    free(dc);
+}
+
+static int dummy_list_sessions(void *data, struct wac__session_list_builder *list)
+{
+    struct dummy *d = data;
+    uint32_t streams = 0;
+    wac__mutex_lock(&d->lock);
+    for (struct dummy_capture *dc = d->running; dc; dc = dc->next)
+        streams += dc->detached ? 0 : 1;
+    wac__mutex_unlock(&d->lock);
+    /* The dummy's "player" is the calling process, one stream per running capture. */
+    return wac__session_list_add(list, wac__process_self(), "wac-dummy-player", "WAC dummy player", streams,
+                                 streams > 0);
+}
+
+static int dummy_inject(void *cap_data, wac_dummy_fault fault, uint32_t amount)
+{
+    struct dummy_capture *dc = cap_data;
+    struct dummy *d = dc->d;
+    int64_t until = wac__now_ns() + (int64_t)amount * 1000000;
+    int rc = 0;
+    wac__mutex_lock(&d->lock);
+    if (!dc->running) {
+        rc = wac__capture_error(dc->cap, WAC_ERR_STATE, "dummy: capture not running");
+    } else {
+        switch (fault) {
+        case WAC_DUMMY_STALL: dc->stall_until = until; break;
+        case WAC_DUMMY_BURST: dc->burst_until = until; break;
+        case WAC_DUMMY_SKIP: dc->skip_until = until; break;
+        case WAC_DUMMY_OVERRUN: dc->overrun_extra += amount; break;
+        case WAC_DUMMY_DISCONNECT: d->server_lost = true; break;
+        case WAC_DUMMY_TARGET_EXIT:
+            dc->exit_requested = true;
+            dc->reattach_after_ms = amount;
+            break;
+        default: rc = wac__capture_error(dc->cap, WAC_ERR_INVALID_ARGUMENT, "unknown dummy fault %d", (int)fault);
+        }
+    }
+    wac__mutex_unlock(&d->lock);
+    return rc;
+}
+
+const struct wac__backend wac__backend_dummy = {
+    .name = "dummy",
+    .automatic = false,
+    .connect = dummy_connect,
+    .disconnect = dummy_disconnect,
+    .capture_open = dummy_capture_open,
+    .capture_start = dummy_capture_start,
+    .capture_stop = dummy_capture_stop,
+    .capture_close = dummy_capture_close,
+    .list_sessions = dummy_list_sessions,
+    .inject = dummy_inject,
+};

@@ -1,0 +1,151 @@
+/* internal.h — the core's private structures: contexts, captures, and the
+ * functions the core files share. Backends see only src/backend/backend.h. */
+#ifndef WAC_INTERNAL_H
+#define WAC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include "backend/backend.h"
+#include "os/os.h"
+#include "ring.h"
+#include "wac.h"
+
+#define WAC__DETAIL_SIZE 256
+#define WAC__RT_EVENTS 64      /* per capture, from the producer thread */
+#define WAC__PENDING_EVENTS 256 /* per capture, waiting for the consumer */
+
+/* An event as the producer records it: lock-free, small. */
+struct wac__rt_event {
+    wac_event_type type; /* OVERRUN or DISCONTINUITY */
+    uint64_t index;      /* ring index of the first frame after the gap */
+    uint64_t frames;
+};
+
+/* An event on its way to the consumer: where it sits in the ring, and the event. */
+struct wac__queued_event {
+    uint64_t index;
+    wac_event event;
+};
+
+/* State only the producer thread touches (the backend's real-time thread). */
+struct wac__producer {
+    uint64_t position;      /* timeline position of the next frame */
+    int64_t base_ns;        /* the clock: position base_position was at base_ns */
+    uint64_t base_position;
+    uint64_t lost_pending;  /* dropped, not yet reported (no room in the ring or event queue) */
+    uint64_t skip_pending;  /* skipped, not yet reported */
+};
+
+struct wac_capture {
+    wac_context *ctx;
+    wac_capture *next; /* in ctx->captures; handles live until the context closes */
+
+    wac_capture_config config; /* copy; config.target.name points to target_name */
+    char *target_name;
+    wac_format format; /* delivered format (negotiated) */
+    uint32_t chunk_frames;
+    uint32_t frame_bytes;
+    int64_t tolerance_ns; /* a gap longer than this is filled or reported */
+    const struct wac__backend *backend;
+    void *backend_data;
+
+    _Atomic int state; /* wac_capture_state */
+    char last_error[WAC__DETAIL_SIZE];
+
+    /* ---- producer -> consumer ---- */
+    struct wac__ring ring;
+    struct wac__producer prod;
+    struct wac__rt_event rt_events[WAC__RT_EVENTS];
+    wac__atomic_index rt_write, rt_read;
+    /* The producer's clock, published by seqlock for the consumer's timestamps. */
+    _Atomic uint32_t clock_seq;
+    _Atomic uint64_t clock_position;
+    _Atomic int64_t clock_ns;
+    _Atomic uint64_t producer_position;
+    _Atomic bool end_posted; /* ENDED is queued: readers must not wait any more */
+    _Atomic bool finished;   /* the stream's end has been decided (stop or backend) */
+
+    /* Control events (any non-RT thread). Leaf lock: held only to append/take. */
+    wac__mutex events_lock;
+    struct wac__queued_event *ctl_events;
+    size_t ctl_count, ctl_capacity;
+    _Atomic size_t ctl_pending;
+
+    /* ---- consumer ---- */
+    struct wac__queued_event pending[WAC__PENDING_EVENTS]; /* ordered by index */
+    uint32_t pending_head, pending_count, pending_applied;  /* applied: prefix whose jumps are counted */
+    uint64_t read_offset;    /* timeline position - ring index at the read position */
+    uint64_t collect_offset; /* the same at the last collected event */
+    uint64_t last_jump_index; /* ring index + 1 of the last gap counted into read_offset */
+    bool end_collected;
+    bool end_delivered;      /* callback style: ENDED handed to on_event */
+    uint8_t *chunk_buffer;   /* callback style: one chunk */
+
+    /* ---- wake-ups ---- */
+    wac__wake wake;
+    _Atomic uint32_t wanted; /* frames a waiting consumer needs; 0 = nobody waits */
+    _Atomic int pending_signal;
+    _Atomic bool fd_mode;    /* wac_capture_fd() was called: the descriptor is armed */
+    bool in_poller;          /* registered with the dispatch thread */
+
+    /* ---- lifetime ---- */
+    wac__mutex control_lock; /* serialises start/stop/close */
+    wac__cond reader_left;
+    _Atomic int reader_active; /* a thread is consuming (read, next_event, dispatch) */
+    _Atomic bool closed;
+    bool release_deferred; /* closed from its own callback: the dispatch thread frees it */
+    bool user_stopped;     /* wac_capture_stop() succeeded once */
+
+    /* ---- counters ---- */
+    _Atomic uint64_t frames_delivered, frames_lost, frames_silence, frames_skipped, events_dropped;
+    _Atomic uint32_t overruns, discontinuities, streams;
+};
+
+struct wac_context {
+    const struct wac__backend *backend;
+    void *backend_data;
+    char last_error[WAC__DETAIL_SIZE];
+
+    wac__mutex lock; /* the capture list and the dispatch thread's existence */
+    wac_capture *captures;
+
+    /* The dispatch thread: started with the first callback capture. */
+    bool dispatch_running;
+    wac__thread dispatch_thread;
+    wac__poller *poller;
+    wac__wake dispatch_wake; /* tells the thread to quit */
+    _Atomic bool dispatch_quit;
+    wac_capture *_Atomic dispatching; /* capture whose callbacks run now */
+};
+
+/* errors.c */
+void wac__set_detail(char *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* stream.c: producer side and stream end */
+void wac__stream_reset(wac_capture *cap, int64_t start_ns);
+void wac__stream_finish(wac_capture *cap, int error, const char *detail);
+void wac__stream_signal(wac_capture *cap);
+int64_t wac__stream_time_of(wac_capture *cap, uint64_t position);
+
+/* consumer.c */
+int wac__consumer_enter(wac_capture *cap);
+void wac__consumer_leave(wac_capture *cap);
+void wac__consumer_collect(wac_capture *cap);
+bool wac__consumer_ready_chunk_or_event(wac_capture *cap);
+uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames, wac_chunk_info *info);
+bool wac__consumer_pop_event(wac_capture *cap, wac_event *out);
+void wac__consumer_rearm(wac_capture *cap);
+
+/* dispatch.c */
+int wac__dispatch_add(wac_context *ctx, wac_capture *cap);
+void wac__dispatch_remove(wac_context *ctx, wac_capture *cap);
+void wac__dispatch_stop(wac_context *ctx);
+
+/* capture.c */
+void wac__capture_release(wac_capture *cap);
+void wac__capture_free(wac_capture *cap);
+
+#endif

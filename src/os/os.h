@@ -1,0 +1,71 @@
+/* os.h — the few operating-system services the core needs: a monotonic clock,
+ * wake-up objects, threads and locks, a poller for the dispatch thread, and
+ * process facts. One implementation per platform in src/os/. */
+#ifndef WAC_OS_H
+#define WAC_OS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic time in nanoseconds (CLOCK_MONOTONIC). RT-safe. */
+int64_t wac__now_ns(void);
+/* Sleep until an absolute monotonic time. */
+void wac__sleep_until(int64_t deadline_ns);
+/* This process's id. */
+uint32_t wac__process_self(void);
+
+/* A wake-up object: an eventfd where the kernel has one, else a pipe. Signals
+ * coalesce; the caller (see stream.c) keeps an atomic "pending" flag so that
+ * only the 0->1 edge reaches the kernel. */
+typedef struct wac__wake {
+    int read_fd;
+    int write_fd; /* == read_fd for an eventfd */
+} wac__wake;
+
+int wac__wake_init(wac__wake *wake);
+void wac__wake_close(wac__wake *wake);
+/* Make the descriptor readable. RT-safe: one write(2), never blocks. */
+void wac__wake_signal(wac__wake *wake);
+/* Make it unreadable again. */
+void wac__wake_drain(wac__wake *wake);
+/* Wait until readable: 1 when readable, 0 on timeout, WAC_ERR_INTERRUPTED on a
+ * signal. timeout_ms < 0 waits forever. */
+int wac__wake_wait(wac__wake *wake, int timeout_ms);
+int wac__wake_fd(const wac__wake *wake);
+
+/* Threads and locks: thin names over pthreads so the rest reads the same on
+ * every platform. */
+typedef pthread_mutex_t wac__mutex;
+typedef pthread_cond_t wac__cond;
+typedef pthread_t wac__thread;
+
+int wac__mutex_init(wac__mutex *m);
+void wac__mutex_destroy(wac__mutex *m);
+void wac__mutex_lock(wac__mutex *m);
+void wac__mutex_unlock(wac__mutex *m);
+int wac__cond_init(wac__cond *c);
+void wac__cond_destroy(wac__cond *c);
+void wac__cond_wait(wac__cond *c, wac__mutex *m);
+/* Wait until signalled or until the absolute monotonic deadline: 0, or 1 on timeout. */
+int wac__cond_wait_until(wac__cond *c, wac__mutex *m, int64_t deadline_ns);
+void wac__cond_broadcast(wac__cond *c);
+int wac__thread_start(wac__thread *t, void *(*fn)(void *), void *arg);
+void wac__thread_join(wac__thread t);
+bool wac__thread_is_current(wac__thread t);
+
+/* The dispatch thread's poller: waits on many descriptors at once (epoll). */
+typedef struct wac__poller wac__poller;
+int wac__poller_create(wac__poller **out);
+void wac__poller_destroy(wac__poller *p);
+int wac__poller_add(wac__poller *p, int fd, void *tag);
+void wac__poller_remove(wac__poller *p, int fd);
+/* Fills up to max tags of ready descriptors; returns their count, 0 on timeout,
+ * or a negative wac_error. */
+int wac__poller_wait(wac__poller *p, void **tags, int max, int timeout_ms);
+
+/* Processes. */
+bool wac__process_exists(uint32_t pid);
+
+#endif

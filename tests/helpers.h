@@ -1,0 +1,64 @@
+/* helpers.h — shared pieces of the core tests: opening dummy captures and
+ * decoding the dummy's frame counter. */
+#ifndef WAC_TEST_HELPERS_H
+#define WAC_TEST_HELPERS_H
+
+#include <math.h>
+#include <time.h>
+
+#include "tap.h"
+#include "wac.h"
+
+static inline wac_context *open_dummy(void)
+{
+    wac_context *ctx = NULL;
+    char detail[256];
+    int rc = wac_context_open("dummy", &ctx, detail, sizeof detail);
+    if (rc)
+        FAIL("dummy context: %s (%s)", wac_strerror(rc), detail);
+    return ctx;
+}
+
+/* A 16 kHz mono float capture of the whole "system" (the dummy's player). */
+static inline wac_capture_config speech_config(void)
+{
+    wac_capture_config c;
+    wac_capture_config_init(&c);
+    c.format.rate = 16000;
+    c.format.channels = 1;
+    c.format.sample = WAC_SAMPLE_F32;
+    return c;
+}
+
+static inline wac_capture *open_capture(wac_context *ctx, const wac_capture_config *c)
+{
+    wac_capture *cap = NULL;
+    int rc = wac_capture_open(ctx, c, &cap);
+    if (rc)
+        FAIL("capture open: %s (%s)", wac_strerror(rc), wac_context_last_error(ctx));
+    return cap;
+}
+
+/* The dummy's counter from a float sample: n mod (2^24 - 1), or -1 for silence. */
+static inline long long counter_of(float sample)
+{
+    if (sample == 0.0f)
+        return -1;
+    return (long long)lrintf(sample * (float)(1u << 24)) - 1;
+}
+
+static inline int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+#endif
