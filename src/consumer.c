@@ -172,6 +172,10 @@ uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames,
         flags |= WAC_CHUNK_DISCONTINUOUS;
     uint64_t position = r + cap->read_offset;
     uint32_t n = wac__ring_read(&cap->ring, dst, frames);
+    /* Gaps inside this chunk are behind us now: count them before the next
+     * chunk, which must not be flagged for them again. */
+    if (n)
+        apply_upto(cap, r + n - 1);
     atomic_fetch_add_explicit(&cap->frames_delivered, n, memory_order_relaxed);
     if (info) {
         info->position = position;

@@ -151,13 +151,16 @@ static void skip_frames(wac_capture *cap, uint64_t frames)
     atomic_store_explicit(&cap->producer_position, cap->prod.position, memory_order_relaxed);
 }
 
-/* The gap between where the stream is and `ns`: fill it or skip it. */
+/* A gap in the timeline: fill it with silence or skip it. Ticks fill long
+ * silences a little at a time; a gap that arrives whole and is longer than the
+ * ring (a clock jump, a backend that does not tick) could only overflow the
+ * ring as silence, so it is skipped and reported instead. */
 static void cover_gap(wac_capture *cap, int64_t gap_ns)
 {
     uint64_t frames = (uint64_t)ns_to_frames(gap_ns, cap->format.rate);
     if (!frames)
         return;
-    if (cap->config.fill_silence) {
+    if (cap->config.fill_silence && frames <= cap->ring.capacity) {
         write_frames(cap, NULL, frames);
         atomic_fetch_add_explicit(&cap->frames_silence, frames, memory_order_relaxed);
     } else {

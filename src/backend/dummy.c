@@ -77,7 +77,7 @@ static int64_t clock_time(const struct dummy_capture *dc, uint64_t frames)
     return dc->start_ns + (int64_t)(frames * 1000000000 / dc->format.rate);
 }
 
-/* Produce `frames` frames whose first belongs at `first_ns`. */
+/* Produce `frames` frames whose first belongs at monotonic time `first_ns`. */
 static void produce(struct dummy_capture *dc, uint64_t frames, int64_t first_ns)
 {
     uint64_t done = 0;
@@ -149,7 +149,8 @@ static bool tick_capture(struct dummy *d, struct dummy_capture *dc, int64_t now)
         dc->clock_frames = due;
     }
     if (dc->overrun_extra) {
-        produce(dc, dc->overrun_extra, 0);
+        /* Extra frames beyond the clock, as if the engine had buffered them. */
+        produce(dc, dc->overrun_extra, now - (int64_t)((uint64_t)dc->overrun_extra * 1000000000 / dc->format.rate));
         dc->overrun_extra = 0;
     }
     return true;
