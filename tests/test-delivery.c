@@ -257,10 +257,10 @@ struct cb_log {
     uint64_t audio_position; /* position after the last chunk when each event came */
     bool order_ok;
     int close_at, stop_at;
-    int close_rc, stop_rc;
+    _Atomic int close_rc, stop_rc;
     _Atomic int ended;
     _Atomic int after_end;
-    int ctx_close_rc;
+    _Atomic int ctx_close_rc;
     wac_context *ctx;
 };
 
