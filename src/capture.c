@@ -244,7 +244,7 @@ int wac_capture_start(wac_capture *cap)
         rc = cap->backend->capture_start(cap->backend_data);
         if (rc) {
             cap->backend->capture_stop(cap->backend_data);
-            wac__stream_finish(cap, rc, cap->last_error);
+            wac__stream_end(cap, rc, cap->last_error);
         }
     }
     wac__mutex_unlock(&cap->control_lock);
@@ -266,7 +266,7 @@ int wac_capture_stop(wac_capture *cap)
     } else {
         cap->user_stopped = true;
         cap->backend->capture_stop(cap->backend_data);
-        wac__stream_finish(cap, 0, NULL); /* no-op if it had ended by itself */
+        wac__stream_end(cap, 0, NULL); /* no-op if it had ended by itself */
     }
     wac__mutex_unlock(&cap->control_lock);
     return rc;

@@ -8,7 +8,7 @@
 
 /* Deliver everything ready for one capture. Returns when nothing is ready, or
  * the capture was closed by a callback. */
-static void service(wac_context *ctx, wac_capture *cap)
+static void service(wac_capture *cap)
 {
     const wac_capture_config *c = &cap->config;
     for (;;) {
@@ -36,7 +36,6 @@ static void service(wac_context *ctx, wac_capture *cap)
             info.flags |= WAC_CHUNK_LAST;
         c->on_audio(cap, cap->chunk_buffer, n, &info, c->userdata);
     }
-    (void)ctx;
 }
 
 static void *dispatch_main(void *arg)
@@ -55,7 +54,7 @@ static void *dispatch_main(void *arg)
             if (wac__consumer_enter(cap))
                 continue;
             atomic_store(&ctx->dispatching, cap);
-            service(ctx, cap);
+            service(cap);
             atomic_store(&ctx->dispatching, NULL);
             if (cap->release_deferred) {
                 wac__consumer_leave(cap);

@@ -126,7 +126,6 @@ int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) __attri
 
 /* stream.c: producer side and stream end */
 void wac__stream_reset(wac_capture *cap, int64_t start_ns);
-void wac__stream_finish(wac_capture *cap, int error, const char *detail);
 void wac__stream_signal(wac_capture *cap);
 int64_t wac__stream_time_of(wac_capture *cap, uint64_t position);
 

@@ -262,7 +262,7 @@ void wac__stream_post(wac_capture *cap, wac_event_type type, uint32_t pid, uint3
     post(cap, &ev);
 }
 
-void wac__stream_finish(wac_capture *cap, int error, const char *detail)
+void wac__stream_end(wac_capture *cap, int error, const char *detail)
 {
     if (atomic_exchange(&cap->finished, true))
         return;
@@ -298,7 +298,3 @@ void wac__stream_finish(wac_capture *cap, int error, const char *detail)
     wac__stream_signal(cap);
 }
 
-void wac__stream_end(wac_capture *cap, int error, const char *detail)
-{
-    wac__stream_finish(cap, error, detail);
-}

@@ -40,6 +40,11 @@ int wac__wake_init(wac__wake *wake)
         return 0;
     }
     /* Kernels or sandboxes without eventfd: a non-blocking pipe does the same job. */
+    return wac__wake_init_pipe(wake);
+}
+
+int wac__wake_init_pipe(wac__wake *wake)
+{
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
         return errno == ENOMEM ? WAC_ERR_NO_MEMORY : WAC_ERR_SYSTEM;

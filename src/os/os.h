@@ -25,6 +25,8 @@ typedef struct wac__wake {
 } wac__wake;
 
 int wac__wake_init(wac__wake *wake);
+/* The fallback, always a pipe (exposed so the tests can exercise it). */
+int wac__wake_init_pipe(wac__wake *wake);
 void wac__wake_close(wac__wake *wake);
 /* Make the descriptor readable. RT-safe: one write(2), never blocks. */
 void wac__wake_signal(wac__wake *wake);
