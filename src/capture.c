@@ -169,7 +169,7 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
         cap->config.target.name = cap->target_name;
     }
     cap->format = c.format;
-    cap->tolerance_ns = 2 * WAC__DEFAULT_PERIOD_NS + 20000000;
+    atomic_store(&cap->period_ns, WAC__DEFAULT_PERIOD_NS);
     rc = init_sync(cap);
     if (rc) {
         free(cap->target_name);
@@ -410,8 +410,8 @@ void wac__capture_set_format(wac_capture *cap, const wac_format *format)
 
 void wac__capture_set_period(wac_capture *cap, int64_t period_ns)
 {
-    /* Deliveries jitter by up to a period; a gap must be clearly longer. */
-    cap->tolerance_ns = 2 * period_ns + 20000000;
+    if (period_ns > 0)
+        atomic_store_explicit(&cap->period_ns, period_ns, memory_order_relaxed);
 }
 
 void wac__capture_streams_changed(wac_capture *cap, int delta)

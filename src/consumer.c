@@ -246,16 +246,15 @@ int wac_capture_read(wac_capture *cap, void *buffer, uint32_t frames, int timeou
 {
     if (!cap)
         return WAC_ERR_INVALID_ARGUMENT;
+    /* A callback capture is consumed by the dispatch thread: say so, not BUSY. */
+    if (delivers_by_callback(cap) && !atomic_load(&cap->closed))
+        return wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers audio to its on_audio callback");
     int rc = wac__consumer_enter(cap);
     if (rc)
         return rc;
     if (!buffer || frames == 0 || frames > cap->ring.capacity) {
         rc = wac__capture_fail(cap, WAC_ERR_INVALID_ARGUMENT, "read of %u frames: need a buffer and 1..%u frames",
                                frames, cap->ring.capacity);
-        goto out;
-    }
-    if (delivers_by_callback(cap)) {
-        rc = wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers audio to its on_audio callback");
         goto out;
     }
     if (atomic_load(&cap->state) == WAC_STATE_OPEN) {
@@ -303,13 +302,13 @@ int wac_capture_next_event(wac_capture *cap, wac_event *event, size_t size)
 {
     if (!cap)
         return WAC_ERR_INVALID_ARGUMENT;
+    if (delivers_by_callback(cap) && !atomic_load(&cap->closed))
+        return wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers events to its on_event callback");
     int rc = wac__consumer_enter(cap);
     if (rc)
         return rc;
     if (!event || size == 0) {
         rc = wac__capture_fail(cap, WAC_ERR_INVALID_ARGUMENT, "no event buffer");
-    } else if (delivers_by_callback(cap)) {
-        rc = wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers events to its on_event callback");
     } else {
         wac_event ev;
         wac__consumer_collect(cap);

@@ -46,7 +46,7 @@ struct wac_capture {
     wac_format format; /* delivered format (negotiated) */
     uint32_t chunk_frames;
     uint32_t frame_bytes;
-    int64_t tolerance_ns; /* a gap longer than this is filled or reported */
+    _Atomic int64_t period_ns; /* the backend's delivery period; may change while running */
     const struct wac__backend *backend;
     void *backend_data;
 

@@ -168,6 +168,20 @@ static void cover_gap(wac_capture *cap, int64_t gap_ns)
     }
 }
 
+/* Data whose timestamp is later than the stream's clock by more than this
+ * leaves a gap: timestamps jitter by a fraction of a period. */
+static int64_t push_gap_threshold(wac_capture *cap)
+{
+    return atomic_load_explicit(&cap->period_ns, memory_order_relaxed) + 10000000;
+}
+
+/* With no data for this long, silence starts: deliveries come a period apart
+ * and may be late by another. */
+static int64_t tick_gap_threshold(wac_capture *cap)
+{
+    return 2 * atomic_load_explicit(&cap->period_ns, memory_order_relaxed) + 20000000;
+}
+
 static int64_t expected_ns(const wac_capture *cap)
 {
     const struct wac__producer *p = &cap->prod;
@@ -181,7 +195,7 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
     if (time_ns == 0)
         time_ns = wac__now_ns() - frames_to_ns(n_frames, cap->format.rate);
     int64_t gap_ns = time_ns - expected_ns(cap);
-    if (gap_ns > cap->tolerance_ns)
+    if (gap_ns > push_gap_threshold(cap))
         cover_gap(cap, gap_ns);
     uint64_t first = cap->prod.position;
     write_frames(cap, frames, n_frames);
@@ -195,11 +209,12 @@ void wac__stream_tick(wac_capture *cap, int64_t now_ns)
     if (!cap->config.fill_silence || atomic_load_explicit(&cap->finished, memory_order_relaxed))
         return;
     int64_t behind_ns = now_ns - expected_ns(cap);
-    if (behind_ns <= cap->tolerance_ns)
+    int64_t threshold = tick_gap_threshold(cap);
+    if (behind_ns <= threshold)
         return;
-    /* Stay half a tolerance behind real time, so data arriving late after a
+    /* Stay half a threshold behind real time, so data arriving late after a
      * silence overlaps it by little. */
-    cover_gap(cap, behind_ns - cap->tolerance_ns / 2);
+    cover_gap(cap, behind_ns - threshold / 2);
     signal_if_ready(cap);
 }
 

@@ -53,7 +53,9 @@ const wac_format *wac__capture_format(const wac_capture *cap);
 uint32_t wac__capture_frame_bytes(const wac_capture *cap);
 /* The negotiated format, when it differs from the request (before start). */
 void wac__capture_set_format(wac_capture *cap, const wac_format *format);
-/* The longest interval between two deliveries in normal operation. */
+/* The interval between two deliveries in normal operation (the engine's
+ * quantum). Sets how long a gap must be before silence fills it. Callable from
+ * any thread, the producer's included (RT-safe), whenever the period changes. */
 void wac__capture_set_period(wac_capture *cap, int64_t period_ns);
 /* Record a failure's detail on the capture (open: on the context); returns error. */
 int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -70,7 +72,8 @@ void wac__stream_tick(wac_capture *cap, int64_t now_ns);
 void wac__stream_skip(wac_capture *cap, uint64_t frames);
 
 /* ---- control (backend's non-real-time threads) ---- */
-/* Queue an event at the current end of the stream. */
+/* Queue an event at the current end of the stream. From capture_start on
+ * (not during capture_open: the stream begins at start). */
 void wac__stream_post(wac_capture *cap, wac_event_type type, uint32_t pid, uint32_t stream_id, int error,
                       const char *detail);
 /* The stream ended by itself (server lost, target gone, error). Call once the
