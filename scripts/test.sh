@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up and run every test WAC has: install packages, build with -Werror, run
-# the unit suite, the same suite under ASan+UBSan and under TSan, then the
-# integration suites against private audio servers.
+# the unit suite (core and CLI), the same suite under ASan+UBSan and under
+# TSan, then the integration suite against a private PipeWire with real player
+# processes, and the demo.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build's unit suite only
 set -euo pipefail
@@ -32,6 +33,12 @@ step "unit tests under TSan"
 ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   meson test -C build-tsan --suite unit --print-errorlogs
+
+step "integration tests against a private PipeWire + WirePlumber"
+tests/servers/pw-session.sh run meson test -C build --suite pipewire --print-errorlogs
+
+step "the demo (README's first command), on its own private server"
+env -u XDG_RUNTIME_DIR scripts/demo.sh
 
 echo
 echo "all tests passed"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# play-tone.sh FREQ SECONDS [extra pw-play args...] — play a sine tone.
+#
+# Generates a 48 kHz stereo float WAV with sox (amplitude WAC_TONE_AMP, default
+# 0.4), then exec's pw-play on it, so the player's pid is this script's pid.
+# The stream's media.name is "wac-tone-FREQ" (pw-play 0.3.65 has no
+# --media-name; -P sets it). The temp file is unlinked before pw-play starts:
+# pw-play reads it through an inherited descriptor.
+set -eu
+[ $# -ge 2 ] || { echo "usage: $0 FREQ SECONDS [pw-play args...]" >&2; exit 2; }
+freq=$1
+secs=$2
+shift 2
+amp=${WAC_TONE_AMP:-0.4}
+rate=${WAC_TONE_RATE:-48000}
+channels=${WAC_TONE_CHANNELS:-2}
+tmp=$(mktemp "${TMPDIR:-/tmp}/wac-tone.XXXXXX.wav")
+sox -q -n -r "$rate" -c "$channels" -e floating-point -b 32 "$tmp" synth "$secs" sine "$freq" vol "$amp" ||
+    { rm -f "$tmp"; echo "play-tone: sox failed" >&2; exit 1; }
+exec 3<"$tmp"
+rm -f "$tmp"
+exec pw-play -P "{ media.name = \"wac-tone-$freq\" node.name = \"wac-tone-$freq\" }" "$@" /dev/fd/3

@@ -1,0 +1,88 @@
+/* list.c — `wac list`: the processes that play audio now, as a table or JSON. */
+#include <stdio.h>
+
+#include "backend.h"
+#include "commands.h"
+#include "report.h"
+
+/* A JSON string literal: quotes, backslashes and control characters escaped;
+ * everything else (UTF-8 included) passes through as it is. */
+static void print_json_string(const char *text)
+{
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        switch (*c) {
+        case '"': fputs("\\\"", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\b': fputs("\\b", stdout); break;
+        case '\f': fputs("\\f", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\r': fputs("\\r", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        default:
+            if (*c < 0x20 || *c == 0x7f)
+                printf("\\u%04x", *c);
+            else
+                putchar(*c);
+        }
+    }
+    putchar('"');
+}
+
+static void print_json(const char *backend, const wac_session_list *sessions)
+{
+    fputs("{\"backend\": ", stdout);
+    print_json_string(backend);
+    fputs(", \"sessions\": [", stdout);
+    size_t count = wac_session_list_count(sessions);
+    for (size_t i = 0; i < count; i++) {
+        const wac_session *session = wac_session_list_at(sessions, i);
+        printf("%s\n  {\"pid\": %u, \"executable\": ", i ? "," : "", session->pid);
+        print_json_string(session->executable);
+        fputs(", \"app_name\": ", stdout);
+        print_json_string(session->app_name);
+        printf(", \"streams\": %u, \"playing\": %s}", session->streams, session->playing ? "true" : "false");
+    }
+    fputs(count ? "\n]}\n" : "]}\n", stdout);
+}
+
+static void print_table(const char *backend, const wac_session_list *sessions)
+{
+    printf("backend: %s\n", backend);
+    printf("%8s  %-20s %-28s %7s  %s\n", "PID", "EXECUTABLE", "APP", "STREAMS", "PLAYING");
+    size_t count = wac_session_list_count(sessions);
+    for (size_t i = 0; i < count; i++) {
+        const wac_session *session = wac_session_list_at(sessions, i);
+        printf("%8u  %-20s %-28s %7u  %s\n", session->pid, session->executable[0] ? session->executable : "-",
+               session->app_name[0] ? session->app_name : "-", session->streams, session->playing ? "yes" : "no");
+    }
+    if (count == 0)
+        printf("(no process plays audio now)\n");
+}
+
+int list_run(const list_options *options)
+{
+    wac_context *ctx = NULL;
+    wac_session_list *sessions = NULL;
+    int exit_code = backend_open(options->backend, &ctx);
+    if (exit_code)
+        goto out;
+    int rc = wac_context_list_sessions(ctx, &sessions);
+    if (rc < 0) {
+        report_wac_error(rc, wac_context_last_error(ctx), "listing the sessions");
+        exit_code = report_exit_code_for(rc);
+        goto out;
+    }
+    if (options->json)
+        print_json(wac_context_backend(ctx), sessions);
+    else
+        print_table(wac_context_backend(ctx), sessions);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        report_error("writing the list to stdout failed");
+        exit_code = WAC_EXIT_OUTPUT;
+    }
+out:
+    wac_session_list_free(sessions);
+    wac_context_close(ctx);
+    return exit_code;
+}
