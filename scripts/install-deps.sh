@@ -5,8 +5,8 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 packages=(
-  # build
-  build-essential meson ninja-build pkg-config clang
+  # build (clang and its sanitizer runtimes for the ASan/UBSan and TSan runs)
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libpipewire-0.3-dev libpulse-dev libsndfile1-dev
   # private audio servers and players for the integration tests and the demo
   # (not pipewire-alsa: it would remove pulseaudio)
