@@ -100,8 +100,6 @@ static void enqueue(wac_capture *cap, uint64_t index, const wac_event *ev)
     q->event.time_ns = wac__stream_time_of(cap, q->event.position);
     if (is_jump(ev))
         cap->collect_offset += ev->frames;
-    if (ev->type == WAC_EVENT_ENDED)
-        cap->end_collected = true;
 }
 
 void wac__consumer_collect(wac_capture *cap)

@@ -78,7 +78,6 @@ struct wac_capture {
     uint64_t read_offset;    /* timeline position - ring index at the read position */
     uint64_t collect_offset; /* the same at the last collected event */
     uint64_t last_jump_index; /* ring index + 1 of the last gap counted into read_offset */
-    bool end_collected;
     bool end_delivered;      /* callback style: ENDED handed to on_event */
     uint8_t *chunk_buffer;   /* callback style: one chunk */
 

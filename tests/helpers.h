@@ -39,6 +39,15 @@ static inline wac_capture *open_capture(wac_context *ctx, const wac_capture_conf
     return cap;
 }
 
+static inline wac_capture *open_started(wac_context *ctx, const wac_capture_config *c)
+{
+    wac_capture *cap = open_capture(ctx, c);
+    int rc = wac_capture_start(cap);
+    if (rc)
+        FAIL("capture start: %s (%s)", wac_strerror(rc), wac_capture_last_error(cap));
+    return cap;
+}
+
 /* The dummy's counter from a float sample: n mod (2^24 - 1), or -1 for silence. */
 static inline long long counter_of(float sample)
 {

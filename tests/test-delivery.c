@@ -37,18 +37,11 @@ static void check_chunk(struct checker *k, const float *f, uint32_t n, const wac
     k->frames += n;
 }
 
-static wac_capture *started(wac_context *ctx, wac_capture_config *c)
-{
-    wac_capture *cap = open_capture(ctx, c);
-    ASSERT_OK(wac_capture_start(cap));
-    return cap;
-}
-
 static void read_returns_exact_chunks_in_order(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct checker k = {.last = -1};
     float buf[1600];
     int64_t t0 = now_ms();
@@ -76,7 +69,7 @@ static void read_times_out_and_consumes_nothing(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     static float buf[16000];
     ASSERT_RC(wac_capture_read(cap, buf, 16000, 0, NULL), WAC_ERR_TIMEOUT);
     int64_t t0 = now_ms();
@@ -112,7 +105,7 @@ static void read_returns_on_close(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct blocked_reader r = {.cap = cap, .frames = 32000}; /* 2 s: won't come in time */
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, blocked_read, &r), 0);
@@ -129,7 +122,7 @@ static void read_returns_rest_on_stop_then_ended(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct blocked_reader r = {.cap = cap, .frames = 32000};
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, blocked_read, &r), 0);
@@ -153,7 +146,7 @@ static void second_reader_is_busy(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct blocked_reader r = {.cap = cap, .frames = 32000};
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, blocked_read, &r), 0);
@@ -173,7 +166,7 @@ static void events_pulled_in_order(void)
     wac_capture_config c = speech_config();
     c.target.kind = WAC_TARGET_PID;
     c.target.pid = (uint32_t)getpid();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     float buf[1600];
     ASSERT_RC(wac_capture_read(cap, buf, 1600, 2000, NULL), 1600);
     wac_event ev;
@@ -195,7 +188,7 @@ static void fd_readable_once_per_chunk(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     int fd = wac_capture_fd(cap);
     ASSERT_CMP(fd, >=, 0);
     ASSERT_EQ(wac_capture_fd(cap), fd); /* stable */
@@ -236,7 +229,7 @@ static void fd_readable_at_end(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     int fd = wac_capture_fd(cap);
     ASSERT_OK(wac_capture_stop(cap));
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -320,7 +313,7 @@ static void callback_chunks_exact_across_wrap(void)
     /* 1000-frame chunks in a 32768-frame ring: chunks straddle the wrap. */
     wac_capture_config c = callback_config(&l, 1000);
     c.ring_ms = 2000;
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     int64_t t0 = now_ms();
     while (atomic_load(&l.chunks) < 40 && now_ms() - t0 < 8000)
         sleep_ms(20);
@@ -347,7 +340,7 @@ static void close_from_own_callback(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = callback_config(&l, 800);
     l.close_at = 3;
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     int64_t t0 = now_ms();
     while (atomic_load(&l.chunks) < 3 && now_ms() - t0 < 5000)
         sleep_ms(10);
@@ -366,7 +359,7 @@ static void stop_from_own_callback(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = callback_config(&l, 800);
     l.stop_at = 3;
-    started(ctx, &c);
+    open_started(ctx, &c);
     int64_t t0 = now_ms();
     while (!atomic_load(&l.ended) && now_ms() - t0 < 5000)
         sleep_ms(10);
@@ -386,7 +379,7 @@ static void context_close_from_callback_refused(void)
     wac_capture_config c = callback_config(&l, 800);
     l.ctx = ctx;
     l.ctx_close_rc = 1;
-    started(ctx, &c);
+    open_started(ctx, &c);
     int64_t t0 = now_ms();
     while (atomic_load(&l.chunks) < 3 && now_ms() - t0 < 5000)
         sleep_ms(10);
@@ -401,7 +394,7 @@ static void many_captures_one_dispatch_thread(void)
     wac_context *ctx = open_dummy();
     for (int i = 0; i < N; i++) {
         wac_capture_config c = callback_config(&logs[i], 400);
-        started(ctx, &c);
+        open_started(ctx, &c);
     }
     int64_t t0 = now_ms();
     bool all = false;
@@ -422,7 +415,7 @@ static void close_while_callbacks_run_elsewhere(void)
     static struct cb_log l;
     wac_context *ctx = open_dummy();
     wac_capture_config c = callback_config(&l, 160);
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     sleep_ms(150);
     ASSERT_OK(wac_capture_close(cap));
     int after = atomic_load(&l.chunks);
@@ -437,7 +430,7 @@ static void s16_and_stereo_frames(void)
     wac_capture_config c = speech_config();
     c.format.sample = WAC_SAMPLE_S16;
     c.format.channels = 2;
-    wac_capture *cap = started(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     int16_t buf[2 * 1600];
     ASSERT_RC(wac_capture_read(cap, buf, 1600, 2000, NULL), 1600);
     for (int i = 0; i < 1600; i++) {

@@ -62,18 +62,11 @@ static const wac_event *find_event(const wac_event *evs, int n, wac_event_type t
     return NULL;
 }
 
-static wac_capture *start_capture(wac_context *ctx, wac_capture_config *c)
-{
-    wac_capture *cap = open_capture(ctx, c);
-    ASSERT_OK(wac_capture_start(cap));
-    return cap;
-}
-
 static void stall_is_filled_with_silence(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 3));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_STALL, 500));
@@ -100,7 +93,7 @@ static void skip_with_fill_inserts_silence(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 2));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_SKIP, 300));
@@ -117,7 +110,7 @@ static void skip_without_fill_is_a_discontinuity(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
     c.fill_silence = false;
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 2));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_SKIP, 300));
@@ -143,7 +136,7 @@ static void burst_arrives_whole(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 2));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_BURST, 400));
@@ -172,7 +165,7 @@ static void overrun_counted_exactly(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
     c.ring_ms = 500; /* 8192 frames */
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 1));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_OVERRUN, 20000)); /* far more than the ring holds */
@@ -201,7 +194,7 @@ static void stalled_consumer_gets_exact_overrun_then_clean_audio(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
     c.ring_ms = 300; /* 8192 frames = 512 ms */
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 2));
     sleep_ms(1500); /* the consumer stalls three times longer than the ring */
@@ -227,8 +220,8 @@ static void server_lost_ends_stream_cleanly(void)
 {
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
-    wac_capture *cap = start_capture(ctx, &c);
-    wac_capture *other = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
+    wac_capture *other = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 3));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_DISCONNECT, 0));
@@ -262,7 +255,7 @@ static void pid_target_exit_ends_stream(void)
     wac_capture_config c = speech_config();
     c.target.kind = WAC_TARGET_PID;
     c.target.pid = (uint32_t)getpid();
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 2));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_TARGET_EXIT, 0));
@@ -283,7 +276,7 @@ static void name_target_restart_keeps_timeline(void)
     wac_capture_config c = speech_config();
     c.target.kind = WAC_TARGET_NAME;
     c.target.name = "player";
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     ASSERT_OK(follow(cap, &f, 2));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_TARGET_EXIT, 400));
@@ -313,7 +306,7 @@ static void unread_events_are_bounded_and_counted(void)
     wac_capture_config c = speech_config();
     c.target.kind = WAC_TARGET_NAME;
     c.target.name = "player";
-    wac_capture *cap = start_capture(ctx, &c);
+    wac_capture *cap = open_started(ctx, &c);
     struct follow f = {.last = -1};
     /* Each instant exit-and-return posts 4 events; nobody pulls them while
      * the audio is read past them. */
