@@ -201,6 +201,19 @@ typedef enum wac_target_kind {
     WAC_TARGET_SYSTEM = 3 /**< everything played on the default output */
 } wac_target_kind;
 
+/**
+ * What happens as the target comes and goes (every backend):
+ * - PID: a pid that plays nothing yet is captured as silence until it plays
+ *   (a TARGET_ATTACHED event at start says which). When the process and, with
+ *   include_tree, every process of its tree have exited, the capture posts
+ *   TARGET_DETACHED and ends: ENDED with error WAC_ERR_TARGET_EXITED, after all
+ *   audio captured before.
+ * - NAME: each process going by the name gets TARGET_ATTACHED with its first
+ *   stream and TARGET_DETACHED once it has exited; the capture goes on
+ *   (silence in between) and attaches to the next one.
+ * - exclude and SYSTEM: no target events; streams come and go as
+ *   STREAM_ADDED / STREAM_REMOVED.
+ */
 typedef struct wac_target {
     wac_target_kind kind;
     uint32_t pid;      /**< WAC_TARGET_PID: the process */

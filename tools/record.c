@@ -179,8 +179,7 @@ static void handle_end(recorder *r, source *s, const wac_event *event)
     status_board_hide(r->status);
     if (event->error == WAC_ERR_TARGET_EXITED) {
         /* Recording an application until it quits is a normal way to end. */
-        bool said_already = s->state && strcmp(s->state, "exited") == 0;
-        if (!r->options->quiet && !said_already)
+        if (!r->options->quiet)
             report_notice("%s: the target exited; recording finished (%s)", s->label,
                           event->detail[0] ? event->detail : wac_strerror(event->error));
         return;
@@ -200,20 +199,9 @@ static void handle_event(recorder *r, source *s, const wac_event *event)
     switch (event->type) {
     case WAC_EVENT_STARTED: s->start_ns = event->time_ns; break;
     case WAC_EVENT_TARGET_ATTACHED: s->attached = true; break;
-    case WAC_EVENT_TARGET_DETACHED:
-        /* A --pid target whose process (tree) is gone never comes back. Some
-         * backends end the stream with WAC_ERR_TARGET_EXITED, others go on
-         * delivering silence: either way the recording is over. Not with
-         * --exclude, where the target is what is left out. */
-        if (s->target->kind == WAC_TARGET_PID && event->pid == s->target->pid && !r->options->exclude &&
-            !s->stop_requested) {
-            if (!r->options->quiet) {
-                status_board_hide(r->status);
-                report_notice("%s: the target exited; recording finished", s->label);
-            }
-            request_stop(r, s, "exited");
-        }
-        break;
+    /* A --pid target whose processes have all exited ends the stream with
+     * WAC_ERR_TARGET_EXITED, handled in handle_end(); a --name target's
+     * process that exits may come back, so the recording goes on. */
     case WAC_EVENT_OVERRUN:
         /* Nothing is lost silently, not even with --events off. */
         if (!r->options->quiet && !r->options->print_events) {

@@ -1,0 +1,494 @@
+/* pipewire-capture.c — one capture on PipeWire: its pw_stream, the links from
+ * the target's streams into it, and the process callback.
+ *
+ * Node arrangement. Each capture is one pw_stream of WAC's own (media.type
+ * Audio, media.category Capture, node.autoconnect=false and no AUTOCONNECT
+ * flag, so the session manager links nothing into it). The backend links the
+ * target's Stream/Output/Audio nodes straight into that stream's input ports
+ * through the link-factory, one link per channel (object.linger=false: the
+ * links die with our connection, and with the player). PipeWire mixes
+ * several linked streams on the input ports and its converter delivers the
+ * rate and sample type asked for in EnumFormat. The stream sets
+ * node.always-process=true: its process callback then runs every graph cycle
+ * even while nothing is linked (driven by the Dummy-Driver) or the target is
+ * silent or gone, which gives WAC its continuous clock. Measured alternative
+ * not taken: a private null sink plus its monitor (obs-pipewire-audio-capture)
+ * adds a node, a second visible recording stream and server CPU.
+ *
+ * Downmix rule. PipeWire sums links that meet on one port (stereo into
+ * input_MONO doubles a centred source, +6 dB) and its channel mixer applies a
+ * -3 dB law; WAC's rule is the average. So a mono capture asks PipeWire for
+ * F32 stereo (ports input_FL/input_FR, each fed by the matching source channel
+ * or by a mono source's only port) and averages the two in the process
+ * callback, converting to S16 there if asked. Captures of 2..8 channels get
+ * exactly the format requested, with source ports linked to the input port of
+ * the same audio.channel (a mono source feeds every input port; source
+ * channels without a matching input port, e.g. the LFE of a 5.1 source into a
+ * stereo capture, are not linked; a source whose channel names match none is
+ * linked by index).
+ *
+ * Threads: everything here runs on the pw_thread_loop thread or under its
+ * lock, except pwcap_process(), which runs on the data thread and only copies
+ * into the ring. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <spa/param/audio/format-utils.h>
+#include <spa/param/props.h>
+#include <spa/pod/builder.h>
+#include <spa/utils/result.h>
+
+#include "../os/os.h"
+#include "pipewire-internal.h"
+
+#define SCRATCH_FRAMES 1024
+
+/* ---- links ---- */
+
+void pwcap_unlink_entry(struct pwb_entry *e)
+{
+    for (uint32_t i = 0; i < e->n_links; i++)
+        if (e->links[i])
+            pw_proxy_destroy(e->links[i]);
+    e->n_links = 0;
+    e->linked = false;
+}
+
+struct pwb_entry *pwcap_find_entry(struct pwcap *pc, uint64_t serial)
+{
+    struct pwb_entry *e;
+    spa_list_for_each(e, &pc->entries, link) if (e->serial == serial) return e;
+    return NULL;
+}
+
+static struct pw_proxy *make_link(struct pwb *b, uint32_t out_node, uint32_t out_port, uint32_t in_node,
+                                  uint32_t in_port)
+{
+    struct pw_properties *p = pw_properties_new(PW_KEY_OBJECT_LINGER, "false", NULL);
+    if (!p)
+        return NULL;
+    pw_properties_setf(p, PW_KEY_LINK_OUTPUT_NODE, "%u", out_node);
+    pw_properties_setf(p, PW_KEY_LINK_OUTPUT_PORT, "%u", out_port);
+    pw_properties_setf(p, PW_KEY_LINK_INPUT_NODE, "%u", in_node);
+    pw_properties_setf(p, PW_KEY_LINK_INPUT_PORT, "%u", in_port);
+    struct pw_proxy *proxy =
+        pw_core_create_object(b->core, "link-factory", PW_TYPE_INTERFACE_Link, PW_VERSION_LINK, &p->dict, 0);
+    pw_properties_free(p);
+    return proxy;
+}
+
+/* Link a target node into the capture once both sides have all their ports:
+ * the capture's input ports appear one at a time, and linking early once
+ * produced an FR->FL link. */
+static void try_link(struct pwcap *pc, struct pwb_entry *e)
+{
+    struct pwb *b = pc->b;
+    if (!pc->node_id || e->linked)
+        return;
+    struct pwb_node *n = pwb_find_node(b, e->node_id);
+    if (!n || !n->have_info || n->n_output_ports == 0)
+        return;
+    struct pwb_port *in[PWB_MAX_CHANNELS], *out[64];
+    uint32_t n_in = 0, n_out = 0;
+    struct pwb_port *p;
+    spa_list_for_each(p, &b->ports, link)
+    {
+        if (p->node_id == pc->node_id && !p->output && n_in < PWB_MAX_CHANNELS)
+            in[n_in++] = p;
+        else if (p->node_id == e->node_id && p->output && !p->monitor && n_out < 64)
+            out[n_out++] = p;
+    }
+    if (n_in != pc->pw_channels || n_out != n->n_output_ports)
+        return;
+    /* Map by channel name; a mono source feeds every input; else by index. */
+    struct pwb_port *src[PWB_MAX_CHANNELS] = {0};
+    bool any_named = false;
+    for (uint32_t i = 0; i < n_in; i++)
+        for (uint32_t j = 0; j < n_out; j++)
+            if (in[i]->channel[0] && strcmp(in[i]->channel, out[j]->channel) == 0) {
+                src[i] = out[j];
+                any_named = true;
+            }
+    for (uint32_t i = 0; i < n_in; i++) {
+        if (n_out == 1)
+            src[i] = out[0];
+        else if (!any_named)
+            src[i] = out[i % n_out];
+    }
+    for (uint32_t i = 0; i < n_in; i++) {
+        if (!src[i])
+            continue;
+        struct pw_proxy *l = make_link(b, e->node_id, src[i]->id, pc->node_id, in[i]->id);
+        if (l)
+            e->links[e->n_links++] = l;
+    }
+    e->linked = true;
+    if (!e->announced) {
+        e->announced = true;
+        wac__target_match_stream_attached(&pc->match, pc->cap, e->pid);
+        wac__capture_streams_changed(pc->cap, 1);
+        char why[PWB_NAME_SIZE + 32];
+        snprintf(why, sizeof why, "%s: %u link(s)", n->app_name, e->n_links);
+        wac__stream_post(pc->cap, WAC_EVENT_STREAM_ADDED, e->pid, (uint32_t)e->serial, 0, why);
+    }
+}
+
+void pwcap_remove_entry(struct pwcap *pc, struct pwb_entry *e, bool report)
+{
+    pwcap_unlink_entry(e);
+    spa_list_remove(&e->link);
+    if (e->announced) {
+        wac__capture_streams_changed(pc->cap, -1);
+        if (report)
+            wac__stream_post(pc->cap, WAC_EVENT_STREAM_REMOVED, e->pid, (uint32_t)e->serial, 0, NULL);
+    }
+    free(e);
+}
+
+void pwcap_reconcile(struct pwcap *pc)
+{
+    struct pwb *b = pc->b;
+    if (!pc->running || b->lost)
+        return;
+    struct pwb_node *n;
+    spa_list_for_each(n, &b->nodes, link)
+    {
+        if (pwcap_find_entry(pc, n->serial))
+            continue;
+        uint32_t pid;
+        if (!pwb_node_owner(b, n, &pid) || !pwb_node_wanted(b, pc, n, pid))
+            continue;
+        struct pwb_entry *e = calloc(1, sizeof *e);
+        if (!e)
+            continue;
+        e->serial = n->serial;
+        e->node_id = n->id;
+        e->pid = pid;
+        spa_list_append(&pc->entries, &e->link);
+    }
+    struct pwb_entry *e;
+    spa_list_for_each(e, &pc->entries, link) try_link(pc, e);
+}
+
+/* ---- capture stream teardown ---- */
+
+void pwcap_stop_locked(struct pwcap *pc)
+{
+    pc->running = false;
+    atomic_store(&pc->active, false);
+    struct pwb_entry *e, *t;
+    spa_list_for_each_safe(e, t, &pc->entries, link) pwcap_remove_entry(pc, e, false);
+    if (pc->stream) {
+        /* Disconnecting removes the node from the data loop synchronously. */
+        pw_stream_disconnect(pc->stream);
+        spa_hook_remove(&pc->stream_listener);
+        pw_stream_destroy(pc->stream);
+        pc->stream = NULL;
+    }
+    pc->node_id = 0;
+}
+
+static bool has_stream_of(void *user, uint32_t pid)
+{
+    struct pwcap *pc = user;
+    struct pwb_entry *e;
+    spa_list_for_each(e, &pc->entries, link) if (e->pid == pid) return true;
+    return false;
+}
+
+void pwcap_check_target(struct pwcap *pc)
+{
+    char why[160];
+    if (!pc->running || !wac__target_match_check(&pc->match, pc->cap, has_stream_of, pc, why, sizeof why))
+        return;
+    /* Nothing of the target is left to capture: finish the stream. */
+    pwcap_stop_locked(pc);
+    wac__stream_end(pc->cap, WAC_ERR_TARGET_EXITED, why);
+}
+
+/* ---- the capture stream ---- */
+
+static void on_process(void *data)
+{
+    struct pwcap *pc = data;
+    struct pw_buffer *pb = pw_stream_dequeue_buffer(pc->stream);
+    if (!pb)
+        return;
+    struct spa_buffer *buf = pb->buffer;
+    if (atomic_load_explicit(&pc->active, memory_order_acquire) && buf->n_datas > 0 && buf->datas[0].data &&
+        buf->datas[0].chunk) {
+        struct spa_data *d = &buf->datas[0];
+        uint32_t offset = SPA_MIN(d->chunk->offset, d->maxsize);
+        uint32_t size = SPA_MIN(d->chunk->size, d->maxsize - offset);
+        uint32_t frames = size / pc->pw_stride;
+        const uint8_t *src = SPA_PTROFF(d->data, offset, const uint8_t);
+        /* The quantum can change while we run (drivers come and go): the
+         * core's gap detection follows it. An atomic store: RT-safe. */
+        if (frames)
+            wac__capture_set_period(pc->cap, (int64_t)frames * 1000000000 / pc->format.rate);
+        if (frames && pc->direct) {
+            wac__stream_push(pc->cap, src, frames, 0);
+        } else if (frames) {
+            /* Average PipeWire's channels into the delivered mono frames. */
+            int64_t t0 = wac__now_ns() - (int64_t)frames * 1000000000 / pc->format.rate;
+            const float *in = (const float *)(const void *)src;
+            uint32_t done = 0;
+            while (done < frames) {
+                uint32_t n = SPA_MIN(frames - done, (uint32_t)SCRATCH_FRAMES);
+                float *outf = (float *)(void *)pc->scratch;
+                int16_t *outs = (int16_t *)(void *)pc->scratch;
+                for (uint32_t i = 0; i < n; i++) {
+                    float v = 0.0f;
+                    for (uint32_t c = 0; c < pc->pw_channels; c++)
+                        v += in[c];
+                    v /= (float)pc->pw_channels;
+                    in += pc->pw_channels;
+                    if (pc->format.sample == WAC_SAMPLE_F32) {
+                        outf[i] = v;
+                    } else {
+                        float s = v * 32767.0f;
+                        outs[i] = (int16_t)(s >= 32767.0f ? 32767 : s <= -32768.0f ? -32768 : lrintf(s));
+                    }
+                }
+                wac__stream_push(pc->cap, pc->scratch, n,
+                                 t0 + (int64_t)done * 1000000000 / pc->format.rate);
+                done += n;
+            }
+        }
+    }
+    pw_stream_queue_buffer(pc->stream, pb);
+}
+
+static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state, const char *error)
+{
+    struct pwcap *pc = data;
+    struct pwb *b = pc->b;
+    pc->state = state;
+    if (state == PW_STREAM_STATE_PAUSED || state == PW_STREAM_STATE_STREAMING) {
+        uint32_t id = pw_stream_get_node_id(pc->stream);
+        if (id != SPA_ID_INVALID && id != pc->node_id) {
+            pc->node_id = id;
+            pwb_schedule(b);
+        }
+    }
+    if (state == PW_STREAM_STATE_ERROR && pc->running && !pc->fail_error) {
+        pc->fail_error = b->lost ? WAC_ERR_SERVER_LOST : WAC_ERR_BACKEND;
+        snprintf(pc->fail_detail, sizeof pc->fail_detail, "PipeWire capture stream failed: %s",
+                 error ? error : "unknown error");
+        pwb_schedule(b);
+    }
+    pw_thread_loop_signal(b->loop, false);
+}
+
+static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
+{
+    struct pwcap *pc = data;
+    if (id != SPA_PARAM_Format || !param)
+        return;
+    uint32_t media_type, media_subtype;
+    struct spa_audio_info_raw info;
+    spa_zero(info);
+    bool ok = spa_format_parse(param, &media_type, &media_subtype) >= 0 && media_type == SPA_MEDIA_TYPE_audio &&
+              media_subtype == SPA_MEDIA_SUBTYPE_raw && spa_format_audio_raw_parse(param, &info) >= 0;
+    uint32_t want_fmt =
+        pc->direct && pc->format.sample == WAC_SAMPLE_S16 ? SPA_AUDIO_FORMAT_S16 : SPA_AUDIO_FORMAT_F32;
+    if (ok && info.format == want_fmt && info.rate == pc->format.rate && info.channels == pc->pw_channels)
+        return;
+    if (pc->running && !pc->fail_error) {
+        pc->fail_error = WAC_ERR_FORMAT_UNSUPPORTED;
+        snprintf(pc->fail_detail, sizeof pc->fail_detail,
+                 "PipeWire negotiated %u Hz, %u channels, format %u instead of %u Hz, %u channels, format %u",
+                 info.rate, info.channels, info.format, pc->format.rate, pc->pw_channels, want_fmt);
+        pwb_schedule(pc->b);
+    }
+}
+
+/* WirePlumber restores a stream's volume by application.name: a volume a user
+ * once gave some capture would scale ours. Put it back to unity. */
+static void on_control_info(void *data, uint32_t id, const struct pw_stream_control *control)
+{
+    struct pwcap *pc = data;
+    if (!pc->stream || !control || control->n_values == 0)
+        return;
+    float values[SPA_AUDIO_MAX_CHANNELS];
+    uint32_t n = SPA_MIN(control->n_values, (uint32_t)SPA_AUDIO_MAX_CHANNELS);
+    bool reset = false;
+    float unity = id == SPA_PROP_mute ? 0.0f : 1.0f;
+    if (id != SPA_PROP_volume && id != SPA_PROP_mute && id != SPA_PROP_channelVolumes)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        reset |= control->values[i] != unity;
+        values[i] = unity;
+    }
+    if (reset)
+        pw_stream_set_control(pc->stream, id, n, values, 0);
+}
+
+static const struct pw_stream_events stream_events = {
+    PW_VERSION_STREAM_EVENTS,
+    .state_changed = on_state_changed,
+    .param_changed = on_param_changed,
+    .control_info = on_control_info,
+    .process = on_process,
+};
+
+static void fill_positions(uint32_t channels, uint32_t *pos)
+{
+    static const uint32_t layouts[PWB_MAX_CHANNELS][PWB_MAX_CHANNELS] = {
+        {SPA_AUDIO_CHANNEL_MONO},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_FC},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_RL, SPA_AUDIO_CHANNEL_RR},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_FC, SPA_AUDIO_CHANNEL_RL,
+         SPA_AUDIO_CHANNEL_RR},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_FC, SPA_AUDIO_CHANNEL_LFE,
+         SPA_AUDIO_CHANNEL_RL, SPA_AUDIO_CHANNEL_RR},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_FC, SPA_AUDIO_CHANNEL_LFE,
+         SPA_AUDIO_CHANNEL_RC, SPA_AUDIO_CHANNEL_SL, SPA_AUDIO_CHANNEL_SR},
+        {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_FC, SPA_AUDIO_CHANNEL_LFE,
+         SPA_AUDIO_CHANNEL_RL, SPA_AUDIO_CHANNEL_RR, SPA_AUDIO_CHANNEL_SL, SPA_AUDIO_CHANNEL_SR},
+    };
+    memcpy(pos, layouts[channels - 1], channels * sizeof *pos);
+}
+
+int pwcap_open(void *data, wac_capture *cap, void **cap_data)
+{
+    struct pwb *b = data;
+    const wac_capture_config *c = wac__capture_config(cap);
+    pw_thread_loop_lock(b->loop);
+    bool lost = b->lost;
+    pw_thread_loop_unlock(b->loop);
+    if (lost)
+        return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+
+    struct pwcap *pc = calloc(1, sizeof *pc);
+    if (!pc)
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    pc->b = b;
+    pc->cap = cap;
+    if (wac__target_match_init(&pc->match, &c->target)) {
+        free(pc);
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    }
+    pc->format = c->format;
+    pc->direct = c->format.channels > 1;
+    pc->pw_channels = pc->direct ? c->format.channels : 2;
+    pc->pw_stride = pc->pw_channels * (pc->direct && c->format.sample == WAC_SAMPLE_S16 ? 2u : 4u);
+    spa_list_init(&pc->entries);
+    if (!pc->direct) {
+        pc->scratch = malloc((size_t)SCRATCH_FRAMES * wac__capture_frame_bytes(cap));
+        if (!pc->scratch) {
+            wac__target_match_free(&pc->match);
+            free(pc);
+            return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+        }
+    }
+    /* The graph's quantum is not known yet: assume the largest usual one. */
+    wac__capture_set_period(cap, (int64_t)8192 * 1000000000 / 48000);
+    pw_thread_loop_lock(b->loop);
+    spa_list_append(&b->captures, &pc->link);
+    pw_thread_loop_unlock(b->loop);
+    *cap_data = pc;
+    return 0;
+}
+
+static int start_locked(struct pwcap *pc)
+{
+    struct pwb *b = pc->b;
+    const wac_capture_config *c = wac__capture_config(pc->cap);
+    if (b->lost)
+        return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+    struct pw_properties *props =
+        pw_properties_new(PW_KEY_MEDIA_TYPE, "Audio", PW_KEY_MEDIA_CATEGORY, "Capture", PW_KEY_MEDIA_NAME,
+                          "WAC capture", PW_KEY_NODE_NAME, "wac-capture", PW_KEY_NODE_AUTOCONNECT, "false",
+                          "node.always-process", "true", NULL);
+    if (!props)
+        return wac__capture_error(pc->cap, WAC_ERR_NO_MEMORY, "no memory");
+    if (c->latency_ms > 0)
+        pw_properties_setf(props, PW_KEY_NODE_LATENCY, "%u/%u",
+                           SPA_MAX(1u, (uint32_t)((uint64_t)c->latency_ms * pc->format.rate / 1000)),
+                           pc->format.rate);
+    pc->stream = pw_stream_new(b->core, "wac-capture", props); /* takes props */
+    if (!pc->stream)
+        return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "cannot create a PipeWire stream: %s", strerror(errno));
+    pw_stream_add_listener(pc->stream, &pc->stream_listener, &stream_events, pc);
+
+    uint8_t buffer[1024];
+    struct spa_pod_builder builder = SPA_POD_BUILDER_INIT(buffer, sizeof buffer);
+    struct spa_audio_info_raw info;
+    spa_zero(info);
+    info.format = pc->direct && pc->format.sample == WAC_SAMPLE_S16 ? SPA_AUDIO_FORMAT_S16 : SPA_AUDIO_FORMAT_F32;
+    info.rate = pc->format.rate;
+    info.channels = pc->pw_channels;
+    fill_positions(pc->pw_channels, info.position);
+    const struct spa_pod *params[1];
+    params[0] = spa_format_audio_raw_build(&builder, SPA_PARAM_EnumFormat, &info);
+
+    pc->running = true;
+    atomic_store(&pc->active, true);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = pw_stream_connect(pc->stream, PW_DIRECTION_INPUT, PW_ID_ANY,
+                              PW_STREAM_FLAG_MAP_BUFFERS | PW_STREAM_FLAG_RT_PROCESS, params, 1);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r < 0)
+        return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "cannot connect the PipeWire stream: %s",
+                                  spa_strerror(r));
+    /* Wait for the node to exist on the server: then its id is known. */
+    struct timespec abstime;
+    pw_thread_loop_get_time(b->loop, &abstime, PWB_WAIT_S * SPA_NSEC_PER_SEC);
+    while (!pc->node_id && pc->state != PW_STREAM_STATE_ERROR && !b->lost) {
+        if (pw_thread_loop_timed_wait_full(b->loop, &abstime) == -ETIMEDOUT)
+            return wac__capture_error(pc->cap, WAC_ERR_BACKEND,
+                                      "the PipeWire capture stream did not come up within %d s", PWB_WAIT_S);
+    }
+    if (b->lost)
+        return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+    if (pc->state == PW_STREAM_STATE_ERROR)
+        return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "%s", pc->fail_detail);
+
+    uint32_t streams = 0;
+    struct pwb_node *n;
+    spa_list_for_each(n, &b->nodes, link)
+    {
+        uint32_t pid;
+        streams += pwb_node_owner(b, n, &pid) && pwb_node_wanted(b, pc, n, pid);
+    }
+    wac__target_match_started(&pc->match, pc->cap, streams);
+    pwcap_reconcile(pc);
+    return 0;
+}
+
+int pwcap_start(void *cap_data)
+{
+    struct pwcap *pc = cap_data;
+    pw_thread_loop_lock(pc->b->loop);
+    int rc = start_locked(pc);
+    pw_thread_loop_unlock(pc->b->loop);
+    return rc;
+}
+
+void pwcap_stop(void *cap_data)
+{
+    struct pwcap *pc = cap_data;
+    pw_thread_loop_lock(pc->b->loop);
+    pwcap_stop_locked(pc);
+    pw_thread_loop_unlock(pc->b->loop);
+}
+
+void pwcap_close(void *cap_data)
+{
+    struct pwcap *pc = cap_data;
+    pw_thread_loop_lock(pc->b->loop);
+    pwcap_stop_locked(pc);
+    spa_list_remove(&pc->link);
+    pw_thread_loop_unlock(pc->b->loop);
+    wac__target_match_free(&pc->match);
+    free(pc->scratch);
+    free(pc);
+}
