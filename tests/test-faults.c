@@ -267,6 +267,8 @@ static void pid_target_exit_ends_stream(void)
     ASSERT_EQ(d->pid, getpid());
     ASSERT_EQ(evs[n - 1].type, WAC_EVENT_ENDED);
     ASSERT_EQ(evs[n - 1].error, WAC_ERR_TARGET_EXITED);
+    /* A normal end: no ERROR event before it. */
+    ASSERT(find_event(evs, n, WAC_EVENT_ERROR) == NULL);
     ASSERT_OK(wac_context_close(ctx));
 }
 
