@@ -19,8 +19,10 @@
 
 /* printf-style format checking where the compiler has it (GCC, clang; on
  * mingw-w64 the format its stdio really implements), nothing for MSVC. */
-#if defined(__MINGW32__) && defined(__MINGW_PRINTF_FORMAT)
-#define WAC__PRINTF(fmt, first) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, first)))
+#if defined(__MINGW32__) && defined(__USE_MINGW_ANSI_STDIO) && __USE_MINGW_ANSI_STDIO
+#define WAC__PRINTF(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#elif defined(__MINGW32__)
+#define WAC__PRINTF(fmt, first) __attribute__((format(ms_printf, fmt, first)))
 #elif defined(__GNUC__) || defined(__clang__)
 #define WAC__PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
 #else
