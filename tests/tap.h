@@ -89,7 +89,7 @@ static DWORD WINAPI tap__watch(void *arg)
 }
 
 /* In-process, under a watchdog. */
-static void tap__run_here(const char *name, void (*fn)(void), unsigned timeout_s)
+static inline void tap__run_here(const char *name, void (*fn)(void), unsigned timeout_s)
 {
     struct tap__watchdog w = {CreateEventW(NULL, TRUE, FALSE, NULL), timeout_s * 1000u, name, tap__count};
     HANDLE t = w.done ? CreateThread(NULL, 0, tap__watch, &w, 0, NULL) : NULL;
@@ -108,7 +108,7 @@ static void tap__run_here(const char *name, void (*fn)(void), unsigned timeout_s
 }
 #endif
 
-static void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
+static inline void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
 {
     tap__count++;
     fflush(stdout);
