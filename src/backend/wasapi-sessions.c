@@ -34,8 +34,47 @@ void wac__wasapi_utf8(const wchar_t *w, char *buf, size_t size)
     }
 }
 
+/* The audio engine's own codes, which FormatMessage does not know. */
+static const char *audclnt_name(HRESULT hr)
+{
+    switch (hr) {
+#define NAME(code) \
+    case code:     \
+        return #code;
+        NAME(AUDCLNT_E_NOT_INITIALIZED)
+        NAME(AUDCLNT_E_ALREADY_INITIALIZED)
+        NAME(AUDCLNT_E_WRONG_ENDPOINT_TYPE)
+        NAME(AUDCLNT_E_DEVICE_INVALIDATED)
+        NAME(AUDCLNT_E_NOT_STOPPED)
+        NAME(AUDCLNT_E_BUFFER_TOO_LARGE)
+        NAME(AUDCLNT_E_OUT_OF_ORDER)
+        NAME(AUDCLNT_E_UNSUPPORTED_FORMAT)
+        NAME(AUDCLNT_E_INVALID_SIZE)
+        NAME(AUDCLNT_E_DEVICE_IN_USE)
+        NAME(AUDCLNT_E_BUFFER_OPERATION_PENDING)
+        NAME(AUDCLNT_E_THREAD_NOT_REGISTERED)
+        NAME(AUDCLNT_E_ENDPOINT_CREATE_FAILED)
+        NAME(AUDCLNT_E_SERVICE_NOT_RUNNING)
+        NAME(AUDCLNT_E_EVENTHANDLE_NOT_EXPECTED)
+        NAME(AUDCLNT_E_EVENTHANDLE_NOT_SET)
+        NAME(AUDCLNT_E_INCORRECT_BUFFER_SIZE)
+        NAME(AUDCLNT_E_BUFFER_SIZE_ERROR)
+        NAME(AUDCLNT_E_CPUUSAGE_EXCEEDED)
+        NAME(AUDCLNT_E_BUFFER_ERROR)
+        NAME(AUDCLNT_E_BUFFER_SIZE_NOT_ALIGNED)
+        NAME(AUDCLNT_E_INVALID_DEVICE_PERIOD)
+#undef NAME
+    }
+    return NULL;
+}
+
 void wac__wasapi_hresult_text(HRESULT hr, char *buf, size_t size)
 {
+    const char *name = audclnt_name(hr);
+    if (name) {
+        snprintf(buf, size, "HRESULT 0x%08lX (%s)", (unsigned long)hr, name);
+        return;
+    }
     wchar_t msg[256];
     DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, (DWORD)hr, 0, msg,
                              sizeof msg / sizeof msg[0], NULL);
