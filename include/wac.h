@@ -206,8 +206,10 @@ typedef struct wac_target {
     wac_target_kind kind;
     uint32_t pid;      /**< WAC_TARGET_PID: the process */
     const char *name;  /**< WAC_TARGET_NAME: exact basename (case-insensitive on Windows); copied */
-    bool include_tree; /**< also capture the target's descendants (default true) */
-    bool exclude;      /**< capture every application except the target (not with SYSTEM) */
+    bool include_tree; /**< also capture the target's descendants (default true; WASAPI: always,
+                            so false is WAC_ERR_NOT_SUPPORTED there) */
+    bool exclude;      /**< capture every application except the target (not with SYSTEM; WASAPI:
+                            PID only, not NAME) */
 } wac_target;
 
 typedef enum wac_sample_type {
