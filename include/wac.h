@@ -15,6 +15,7 @@
  *
  *   - blocking reads with a timeout:   wac_capture_read()
  *   - a pollable descriptor:           wac_capture_fd() + wac_capture_read(.., 0, ..)
+ *                                      (Windows: wac_capture_event_handle())
  *   - callbacks on the dispatch thread: wac_capture_config.on_audio / on_event
  *
  * The stream is a continuous timeline. Every chunk carries its stream position
@@ -218,8 +219,10 @@ typedef struct wac_target {
     wac_target_kind kind;
     uint32_t pid;      /**< WAC_TARGET_PID: the process */
     const char *name;  /**< WAC_TARGET_NAME: exact basename (case-insensitive on Windows); copied */
-    bool include_tree; /**< also capture the target's descendants (default true) */
-    bool exclude;      /**< capture every application except the target (not with SYSTEM) */
+    bool include_tree; /**< also capture the target's descendants (default true; WASAPI: always,
+                            so false is WAC_ERR_NOT_SUPPORTED there) */
+    bool exclude;      /**< capture every application except the target (not with SYSTEM; WASAPI:
+                            PID only, not NAME) */
 } wac_target;
 
 typedef enum wac_sample_type {
@@ -404,10 +407,28 @@ WAC_EXPORT uint32_t wac_capture_available(const wac_capture *cap);
  * with timeout 0 (and pull events) until WAC_ERR_TIMEOUT. The descriptor is
  * owned by the capture; don't read or close it. It stays the same until close.
  * @return a descriptor >= 0, or WAC_ERR_STATE (callback capture),
- *         WAC_ERR_CLOSED, WAC_ERR_NOT_SUPPORTED (Windows: see the event handle).
+ *         WAC_ERR_CLOSED, WAC_ERR_NOT_SUPPORTED (Windows: use wac_capture_event_handle()).
  * Thread: any.
  */
 WAC_EXPORT int wac_capture_fd(wac_capture *cap);
+
+/**
+ * Windows' counterpart of wac_capture_fd(): a Win32 event HANDLE for
+ * WaitForSingleObject / WaitForMultipleObjects / RegisterWaitForSingleObject.
+ * It is a manual-reset event, so it behaves like the descriptor: signalled
+ * when a chunk of chunk_frames frames, an event, or the end of the stream is
+ * waiting, and it stays signalled until a consumer finds nothing more (read
+ * with timeout 0 and pull events until WAC_ERR_TIMEOUT: the capture resets it).
+ * Notifications coalesce. The handle is owned by the capture: don't reset,
+ * set or close it. It stays the same until close. (wac_capture_fd() returns
+ * WAC_ERR_NOT_SUPPORTED on Windows: a HANDLE is not a descriptor.)
+ *
+ * @param handle  receives the HANDLE (as void *).
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT, WAC_ERR_STATE (callback capture),
+ *         WAC_ERR_CLOSED, WAC_ERR_NOT_SUPPORTED (not Windows: use wac_capture_fd).
+ * Thread: any.
+ */
+WAC_EXPORT int wac_capture_event_handle(wac_capture *cap, void **handle);
 
 /**
  * Pull the next event, for read/fd consumers. An event becomes available once

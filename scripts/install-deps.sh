@@ -11,6 +11,8 @@ packages=(
   # private audio servers and players for the integration tests and the demo
   # (not pipewire-alsa: it would remove pulseaudio)
   pipewire pipewire-bin wireplumber pipewire-pulse dbus pulseaudio pulseaudio-utils sox
+  # Windows: the mingw-w64 cross compiler, and Wine to run the Windows build's tests
+  gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine64
   # python face
   python3-dev python3-numpy python3-pytest python3-mesonpy python3-venv
 )

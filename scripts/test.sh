@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up and run every test WAC has: install packages, build with -Werror, run
 # the unit suite (core and CLI), the same suite under ASan+UBSan and under
-# TSan, then the integration suite against a private PipeWire with real player
-# processes, and the demo.
+# TSan, the Windows build's suites under Wine, then the integration suite
+# against a private PipeWire with real player processes, and the demo.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build's unit suite only
 set -euo pipefail
@@ -33,6 +33,12 @@ step "unit tests under TSan"
 ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   meson test -C build-tsan --suite unit --print-errorlogs
+
+step "Windows: cross-build with mingw-w64, unit and WASAPI tests under Wine (private PulseAudio)"
+[ -d build-win ] || meson setup build-win --cross-file cross/x86_64-w64-mingw32.txt
+ninja -C build-win
+meson test -C build-win --suite unit --print-errorlogs
+tests/servers/pa-daemon-for-wine.sh run meson test -C build-win --suite wasapi --print-errorlogs
 
 step "integration tests against a private PipeWire + WirePlumber"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire --print-errorlogs

@@ -158,7 +158,7 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
         return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a capture");
     cap->ctx = ctx;
     cap->backend = ctx->backend;
-    cap->wake.read_fd = cap->wake.write_fd = -1;
+    wac__wake_init_none(&cap->wake);
     cap->config = c;
     if (c.target.name) {
         cap->target_name = strdup(c.target.name);
@@ -323,26 +323,55 @@ int wac_capture_get_format(const wac_capture *cap, wac_format *format, uint32_t 
     return 0;
 }
 
+/* fd / event-handle style: arm the wake-up object (control_lock held). */
+static int arm_wake(wac_capture *cap)
+{
+    if (atomic_load(&cap->closed))
+        return WAC_ERR_CLOSED;
+    if (cap->config.on_audio)
+        return wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers audio to its on_audio callback");
+    if (!atomic_exchange(&cap->fd_mode, true)) {
+        atomic_store(&cap->wanted, cap->chunk_frames);
+        /* Readable at once; a consumer that finds nothing re-arms it. */
+        wac__stream_signal(cap);
+    }
+    return 0;
+}
+
 int wac_capture_fd(wac_capture *cap)
 {
     if (!cap)
         return WAC_ERR_INVALID_ARGUMENT;
+#ifdef _WIN32
+    if (atomic_load(&cap->closed))
+        return WAC_ERR_CLOSED;
+    return wac__capture_fail(cap, WAC_ERR_NOT_SUPPORTED, "no descriptor on Windows: use wac_capture_event_handle()");
+#else
     wac__mutex_lock(&cap->control_lock);
-    int rc;
-    if (atomic_load(&cap->closed)) {
-        rc = WAC_ERR_CLOSED;
-    } else if (cap->config.on_audio) {
-        rc = wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers audio to its on_audio callback");
-    } else {
-        if (!atomic_exchange(&cap->fd_mode, true)) {
-            atomic_store(&cap->wanted, cap->chunk_frames);
-            /* Readable at once; a consumer that finds nothing re-arms it. */
-            wac__stream_signal(cap);
-        }
+    int rc = arm_wake(cap);
+    if (rc == 0)
         rc = wac__wake_fd(&cap->wake);
-    }
     wac__mutex_unlock(&cap->control_lock);
     return rc;
+#endif
+}
+
+int wac_capture_event_handle(wac_capture *cap, void **handle)
+{
+    if (!cap || !handle)
+        return WAC_ERR_INVALID_ARGUMENT;
+#ifdef _WIN32
+    wac__mutex_lock(&cap->control_lock);
+    int rc = arm_wake(cap);
+    if (rc == 0)
+        *handle = wac__wake_handle(&cap->wake);
+    wac__mutex_unlock(&cap->control_lock);
+    return rc;
+#else
+    if (atomic_load(&cap->closed))
+        return WAC_ERR_CLOSED;
+    return wac__capture_fail(cap, WAC_ERR_NOT_SUPPORTED, "event handles are Windows-only: use wac_capture_fd()");
+#endif
 }
 
 int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size_t size)

@@ -78,7 +78,7 @@ static int start_locked(wac_context *ctx)
         return rc;
     rc = wac__wake_init(&ctx->dispatch_wake);
     if (rc == 0)
-        rc = wac__poller_add(ctx->poller, wac__wake_fd(&ctx->dispatch_wake), ctx);
+        rc = wac__poller_add(ctx->poller, &ctx->dispatch_wake, ctx);
     if (rc == 0)
         rc = wac__thread_start(&ctx->dispatch_thread, dispatch_main, ctx);
     if (rc) {
@@ -98,7 +98,7 @@ int wac__dispatch_add(wac_context *ctx, wac_capture *cap)
     if (rc == 0) {
         atomic_store(&cap->fd_mode, true); /* the dispatch thread is an fd consumer */
         atomic_store(&cap->wanted, cap->chunk_frames);
-        rc = wac__poller_add(ctx->poller, wac__wake_fd(&cap->wake), cap);
+        rc = wac__poller_add(ctx->poller, &cap->wake, cap);
         cap->in_poller = rc == 0;
     }
     wac__mutex_unlock(&ctx->lock);
@@ -108,7 +108,7 @@ int wac__dispatch_add(wac_context *ctx, wac_capture *cap)
 void wac__dispatch_remove(wac_context *ctx, wac_capture *cap)
 {
     wac__mutex_lock(&ctx->lock);
-    wac__poller_remove(ctx->poller, wac__wake_fd(&cap->wake));
+    wac__poller_remove(ctx->poller, &cap->wake);
     cap->in_poller = false;
     wac__mutex_unlock(&ctx->lock);
 }

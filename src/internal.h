@@ -119,9 +119,9 @@ struct wac_context {
 };
 
 /* errors.c */
-void wac__set_detail(char *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void wac__set_detail(char *buf, const char *fmt, va_list ap) WAC__PRINTF(2, 0);
+int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
+int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 
 /* stream.c: producer side and stream end */
 void wac__stream_reset(wac_capture *cap, int64_t start_ns);

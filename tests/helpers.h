@@ -56,6 +56,47 @@ static inline long long counter_of(float sample)
     return (long long)lrintf(sample * (float)(1u << 24)) - 1;
 }
 
+#ifdef _WIN32
+/* POSIX names the tests use. Tests run in-process on Windows: a test that
+ * sets a variable must unset it. */
+#define getpid() ((int)GetCurrentProcessId())
+#define setenv(name, value, overwrite) _putenv_s(name, value)
+#define unsetenv(name) _putenv_s(name, "")
+
+static inline int64_t now_ms(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return t.QuadPart / f.QuadPart * 1000 + t.QuadPart % f.QuadPart * 1000 / f.QuadPart;
+}
+
+static inline void sleep_ms(int ms)
+{
+    Sleep((DWORD)ms);
+}
+
+/* What a capture's readiness is waited on with: a HANDLE here, an fd elsewhere. */
+typedef void *waitable;
+
+static inline waitable capture_waitable(wac_capture *cap)
+{
+    void *h = NULL;
+    int rc = wac_capture_event_handle(cap, &h);
+    if (rc)
+        FAIL("wac_capture_event_handle: %s", wac_strerror(rc));
+    return h;
+}
+
+/* 1 when ready, 0 on timeout. */
+static inline int wait_ready(waitable w, int timeout_ms)
+{
+    DWORD r = WaitForSingleObject(w, timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+    return r == WAIT_OBJECT_0 ? 1 : r == WAIT_TIMEOUT ? 0 : -1;
+}
+#else
+#include <poll.h>
+
 static inline int64_t now_ms(void)
 {
     struct timespec ts;
@@ -69,5 +110,22 @@ static inline void sleep_ms(int ms)
     while (nanosleep(&ts, &ts) != 0)
         ;
 }
+
+typedef int waitable;
+
+static inline waitable capture_waitable(wac_capture *cap)
+{
+    int fd = wac_capture_fd(cap);
+    if (fd < 0)
+        FAIL("wac_capture_fd: %s", wac_strerror(fd));
+    return fd;
+}
+
+static inline int wait_ready(waitable fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, timeout_ms);
+}
+#endif
 
 #endif

@@ -1,6 +1,9 @@
 /* tap.h — a small TAP test harness: each test runs in its own process with a
  * timeout (WAC_TEST_NOFORK=1 runs them in-process, for a debugger), and short
- * assertion macros that say what differed. */
+ * assertion macros that say what differed. Windows has no fork: there every
+ * test runs in-process, a watchdog thread enforces the timeout, and the first
+ * failure ends the program after its "not ok" line (the plan is then missing,
+ * so the run fails). */
 #ifndef WAC_TAP_H
 #define WAC_TAP_H
 
@@ -9,19 +12,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 static int tap__count;
 static int tap__failed;
+static const char *tap__current; /* the test running in-process, if any */
+
+static inline void tap__fail_exit(void)
+{
+    if (tap__current)
+        printf("not ok %d - %s\n", tap__count, tap__current);
+    fflush(stdout);
+    exit(1);
+}
 
 #define FAIL(...)                                                   \
     do {                                                            \
         printf("# %s:%d: ", __FILE__, __LINE__);                    \
         printf(__VA_ARGS__);                                        \
         printf("\n");                                               \
-        fflush(stdout);                                             \
-        exit(1);                                                    \
+        tap__fail_exit();                                           \
     } while (0)
 
 #define ASSERT(cond)                          \
@@ -54,7 +69,46 @@ static int tap__failed;
 
 #define ASSERT_OK(call) ASSERT_RC(call, 0)
 
-static void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
+#ifdef _WIN32
+struct tap__watchdog {
+    HANDLE done;
+    DWORD timeout_ms;
+    const char *name;
+    int number;
+};
+
+static DWORD WINAPI tap__watch(void *arg)
+{
+    struct tap__watchdog *w = arg;
+    if (WaitForSingleObject(w->done, w->timeout_ms) == WAIT_TIMEOUT) {
+        printf("not ok %d - %s # timeout after %lu s\n", w->number, w->name, (unsigned long)(w->timeout_ms / 1000));
+        fflush(stdout);
+        TerminateProcess(GetCurrentProcess(), 1);
+    }
+    return 0;
+}
+
+/* In-process, under a watchdog. */
+static inline void tap__run_here(const char *name, void (*fn)(void), unsigned timeout_s)
+{
+    struct tap__watchdog w = {CreateEventW(NULL, TRUE, FALSE, NULL), timeout_s * 1000u, name, tap__count};
+    HANDLE t = w.done ? CreateThread(NULL, 0, tap__watch, &w, 0, NULL) : NULL;
+    tap__current = name;
+    fn();
+    tap__current = NULL;
+    if (t) {
+        SetEvent(w.done);
+        WaitForSingleObject(t, INFINITE);
+        CloseHandle(t);
+    }
+    if (w.done)
+        CloseHandle(w.done);
+    printf("ok %d - %s\n", tap__count, name);
+    fflush(stdout);
+}
+#endif
+
+static inline void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
 {
     tap__count++;
     fflush(stdout);
@@ -64,8 +118,14 @@ static void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
         printf("ok %d - %s # SKIP not selected by WAC_TEST_ONLY\n", tap__count, name);
         return;
     }
+#ifdef _WIN32
+    (void)nofork;
+    tap__run_here(name, fn, timeout_s);
+#else
     if (nofork && nofork[0] == '1') {
+        tap__current = name;
         fn();
+        tap__current = NULL;
         printf("ok %d - %s\n", tap__count, name);
         return;
     }
@@ -95,6 +155,7 @@ static void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
             printf("not ok %d - %s\n", tap__count, name);
     }
     fflush(stdout);
+#endif
 }
 
 #define RUN(fn) tap_run(#fn, fn, 60)

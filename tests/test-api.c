@@ -63,6 +63,7 @@ static void context_backend_unavailable(void)
     ASSERT_RC(wac_context_open("dummy", &ctx, detail, sizeof detail), WAC_ERR_BACKEND_UNAVAILABLE);
     ASSERT(strstr(detail, "not running") != NULL);
     ASSERT(ctx == NULL);
+    unsetenv("WAC_DUMMY_UNAVAILABLE"); /* tests may share a process (Windows) */
 }
 
 static void auto_never_picks_dummy(void)
@@ -327,6 +328,9 @@ static void read_bad_arguments(void)
     ASSERT_RC(wac_dummy_inject(cap, (wac_dummy_fault)77, 1), WAC_ERR_INVALID_ARGUMENT);
     ASSERT_RC(wac_dummy_inject(NULL, WAC_DUMMY_STALL, 1), WAC_ERR_INVALID_ARGUMENT);
     ASSERT_RC(wac_capture_fd(NULL), WAC_ERR_INVALID_ARGUMENT);
+    void *handle;
+    ASSERT_RC(wac_capture_event_handle(NULL, &handle), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_capture_event_handle(cap, NULL), WAC_ERR_INVALID_ARGUMENT);
     ASSERT_OK(wac_context_close(ctx));
 }
 
@@ -345,6 +349,8 @@ static void read_after_close(void)
     ASSERT_RC(wac_capture_start(cap), WAC_ERR_CLOSED);
     ASSERT_RC(wac_capture_stop(cap), WAC_ERR_CLOSED);
     ASSERT_RC(wac_capture_fd(cap), WAC_ERR_CLOSED);
+    void *handle;
+    ASSERT_RC(wac_capture_event_handle(cap, &handle), WAC_ERR_CLOSED);
     ASSERT_RC(wac_capture_get_stats(cap, &st, sizeof st), WAC_ERR_CLOSED);
     ASSERT_RC(wac_capture_get_format(cap, NULL, NULL), WAC_ERR_CLOSED);
     ASSERT_RC(wac_dummy_inject(cap, WAC_DUMMY_STALL, 10), WAC_ERR_CLOSED);
@@ -367,7 +373,14 @@ static void callback_capture_refuses_pull_styles(void)
     ASSERT_RC(wac_capture_read(cap, buf, 16, 0, NULL), WAC_ERR_STATE);
     ASSERT(strstr(wac_capture_last_error(cap), "on_audio"));
     ASSERT_RC(wac_capture_next_event(cap, &ev, sizeof ev), WAC_ERR_STATE);
+    void *handle;
+#ifdef _WIN32
+    ASSERT_RC(wac_capture_fd(cap), WAC_ERR_NOT_SUPPORTED); /* Windows has the event handle instead */
+    ASSERT_RC(wac_capture_event_handle(cap, &handle), WAC_ERR_STATE);
+#else
     ASSERT_RC(wac_capture_fd(cap), WAC_ERR_STATE);
+    ASSERT_RC(wac_capture_event_handle(cap, &handle), WAC_ERR_NOT_SUPPORTED); /* Windows-only */
+#endif
     ASSERT_EQ(wac_capture_available(cap), 0);
     ASSERT_OK(wac_context_close(ctx));
 }

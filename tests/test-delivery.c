@@ -1,7 +1,6 @@
 /* test-delivery.c — the three consumer styles over the dummy backend: blocking
  * reads with timeouts, descriptor readiness, callbacks with exact chunk sizes,
  * and positions and events in order with the audio. */
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -189,15 +188,13 @@ static void fd_readable_once_per_chunk(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
     wac_capture *cap = open_started(ctx, &c);
-    int fd = wac_capture_fd(cap);
-    ASSERT_CMP(fd, >=, 0);
-    ASSERT_EQ(wac_capture_fd(cap), fd); /* stable */
+    waitable w = capture_waitable(cap);
+    ASSERT(capture_waitable(cap) == w); /* stable */
     float buf[1600];
     int wakeups = 0, empty_wakeups = 0, chunks = 0, events = 0;
     int64_t t0 = now_ms();
     while (now_ms() - t0 < 1500) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, 1000);
+        int r = wait_ready(w, 1000);
         ASSERT_EQ(r, 1);
         wakeups++;
         int got = 0, rc;
@@ -214,8 +211,7 @@ static void fd_readable_once_per_chunk(void)
         if (!got)
             empty_wakeups++;
         /* Re-armed: not readable until the next chunk. */
-        p.revents = 0;
-        ASSERT_EQ(poll(&p, 1, 0), 0);
+        ASSERT_EQ(wait_ready(w, 0), 0);
     }
     printf("# %d wake-ups, %d empty, %d chunks, %d events\n", wakeups, empty_wakeups, chunks, events);
     ASSERT_CMP(chunks, >=, 12);
@@ -230,10 +226,9 @@ static void fd_readable_at_end(void)
     wac_context *ctx = open_dummy();
     wac_capture_config c = speech_config();
     wac_capture *cap = open_started(ctx, &c);
-    int fd = wac_capture_fd(cap);
+    waitable w = capture_waitable(cap);
     ASSERT_OK(wac_capture_stop(cap));
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    ASSERT_EQ(poll(&p, 1, 1000), 1);
+    ASSERT_EQ(wait_ready(w, 1000), 1);
     ASSERT_OK(wac_context_close(ctx));
 }
 

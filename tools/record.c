@@ -11,17 +11,25 @@
  * before it has been read.
  *
  * A duration counts frames, not wall time: a capture is stopped once it has
- * delivered rate * duration frames, and exactly that many are written. */
+ * delivered rate * duration frames, and exactly that many are written.
+ *
+ * On Windows the same loop waits with WaitForMultipleObjects on every
+ * capture's event handle (wac_capture_event_handle) and on an event that the
+ * console's Ctrl+C / Ctrl+Break / close handler sets. */
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
+#endif
 
 #include "backend.h"
 #include "commands.h"
@@ -37,7 +45,11 @@ typedef struct source {
     const record_target *target;
     char label[300];
     wac_capture *cap;
+#ifdef _WIN32
+    void *handle; /* the capture's event handle */
+#else
     int fd;
+#endif
     wac_format format;
     uint32_t chunk_frames;
     void *buffer;
@@ -59,20 +71,34 @@ typedef struct recorder {
     wac_context *ctx;
     source *sources;
     size_t n_sources;
+#ifdef _WIN32
+    HANDLE stop_event; /* set by the console control handler */
+#else
     int signal_fd;
     sigset_t old_mask;
     bool mask_changed;
+#endif
     status_board *status;
     int64_t wait_deadline_ns; /* 0: no --wait-timeout */
     int exit_code;            /* the first failure's; 0 while all is well */
 } recorder;
 
+#ifdef _WIN32
+static int64_t monotonic_ns(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return t.QuadPart / f.QuadPart * 1000000000LL + t.QuadPart % f.QuadPart * 1000000000LL / f.QuadPart;
+}
+#else
 static int64_t monotonic_ns(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
 }
+#endif
 
 static const char *sample_name(wac_sample_type sample)
 {
@@ -103,6 +129,40 @@ static void describe_target(const record_options *options, const record_target *
 }
 
 /* ---- signals through the loop ------------------------------------------------ */
+
+#ifdef _WIN32
+static HANDLE console_stop_event;
+static volatile LONG console_signal;
+
+/* Runs on a thread of the console's: only sets the event the loop waits on. */
+static BOOL WINAPI console_handler(DWORD type)
+{
+    if (type != CTRL_C_EVENT && type != CTRL_BREAK_EVENT && type != CTRL_CLOSE_EVENT)
+        return FALSE;
+    InterlockedExchange(&console_signal, (LONG)type + 1);
+    SetEvent(console_stop_event);
+    return TRUE;
+}
+
+static int signals_setup(recorder *r)
+{
+    r->stop_event = console_stop_event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (!r->stop_event || !SetConsoleCtrlHandler(console_handler, TRUE)) {
+        report_error("cannot handle Ctrl+C (error %lu)", (unsigned long)GetLastError());
+        return -1;
+    }
+    return 0;
+}
+
+static void signals_restore(recorder *r)
+{
+    if (r->stop_event) {
+        SetConsoleCtrlHandler(console_handler, FALSE);
+        CloseHandle(r->stop_event);
+        console_stop_event = NULL;
+    }
+}
+#else
 
 /* Block SIGINT/SIGTERM and receive them on a descriptor instead. Done before
  * the context opens, so the library's threads inherit the mask and the
@@ -136,6 +196,7 @@ static void signals_restore(recorder *r)
     if (r->mask_changed)
         sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 }
+#endif
 
 /* ---- one source ------------------------------------------------------------------ */
 
@@ -337,8 +398,13 @@ static int open_source(recorder *r, source *s)
         return report_exit_code_for(rc);
     }
     rc = wac_capture_get_format(s->cap, &s->format, &s->chunk_frames);
+#ifdef _WIN32
+    if (rc == 0)
+        rc = wac_capture_event_handle(s->cap, &s->handle);
+#else
     if (rc == 0)
         rc = s->fd = wac_capture_fd(s->cap);
+#endif
     if (rc < 0) {
         report_wac_error(rc, wac_capture_last_error(s->cap), "%s", s->label);
         return WAC_EXIT_RUNTIME;
@@ -371,6 +437,14 @@ static int open_output(recorder *r, source *s)
 
 static void handle_signal(recorder *r)
 {
+#ifdef _WIN32
+    LONG type = InterlockedExchange(&console_signal, 0);
+    if (!type)
+        return;
+    status_board_hide(r->status);
+    if (!r->options->quiet)
+        report_notice("%s: stopping and finishing the files", type - 1 == CTRL_C_EVENT ? "Ctrl+C" : "Ctrl+Break");
+#else
     struct signalfd_siginfo info;
     ssize_t got = read(r->signal_fd, &info, sizeof info);
     if (got != (ssize_t)sizeof info)
@@ -378,6 +452,7 @@ static void handle_signal(recorder *r)
     status_board_hide(r->status);
     if (!r->options->quiet)
         report_notice("%s: stopping and finishing the files", strsignal((int)info.ssi_signo));
+#endif
     for (size_t i = 0; i < r->n_sources; i++)
         if (!r->sources[i].finished)
             request_stop(r, &r->sources[i], "stopped");
@@ -412,6 +487,45 @@ static int poll_timeout_ms(const recorder *r, int64_t now)
     return timeout;
 }
 
+#ifdef _WIN32
+static int run_loop(recorder *r)
+{
+    if (r->n_sources + 1 > MAXIMUM_WAIT_OBJECTS) {
+        report_error("at most %d targets at once on Windows", MAXIMUM_WAIT_OBJECTS - 1);
+        return WAC_EXIT_USAGE;
+    }
+    HANDLE handles[MAXIMUM_WAIT_OBJECTS];
+    for (;;) {
+        DWORD n = 0;
+        size_t n_running = 0;
+        handles[n++] = r->stop_event;
+        for (size_t i = 0; i < r->n_sources; i++)
+            if (!r->sources[i].finished) {
+                handles[n++] = r->sources[i].handle;
+                n_running++;
+            }
+        if (n_running == 0)
+            break;
+        int timeout = poll_timeout_ms(r, monotonic_ns());
+        DWORD w = WaitForMultipleObjects(n, handles, FALSE, timeout < 0 ? INFINITE : (DWORD)timeout);
+        if (w == WAIT_FAILED) {
+            status_board_hide(r->status);
+            report_error("WaitForMultipleObjects: error %lu", (unsigned long)GetLastError());
+            fail(r, WAC_EXIT_RUNTIME);
+            break;
+        }
+        handle_signal(r);
+        for (size_t i = 0; i < r->n_sources; i++) {
+            service_source(r, &r->sources[i]);
+            show_status(r, &r->sources[i], i);
+        }
+        check_wait_deadline(r, monotonic_ns());
+        status_board_draw(r->status, false);
+    }
+    status_board_draw(r->status, true);
+    return WAC_EXIT_OK;
+}
+#else
 static int run_loop(recorder *r)
 {
     struct pollfd *fds = calloc(r->n_sources + 1, sizeof *fds);
@@ -449,10 +563,15 @@ static int run_loop(recorder *r)
     free(fds);
     return WAC_EXIT_OK;
 }
+#endif
 
 int record_run(const record_options *options)
 {
+#ifdef _WIN32
+    recorder r = {.options = options, .n_sources = options->n_targets};
+#else
     recorder r = {.options = options, .signal_fd = -1, .n_sources = options->n_targets};
+#endif
     int exit_code = WAC_EXIT_OK;
     r.sources = calloc(r.n_sources, sizeof *r.sources);
     if (!r.sources) {
@@ -462,7 +581,9 @@ int record_run(const record_options *options)
     for (size_t i = 0; i < r.n_sources; i++) {
         source *s = &r.sources[i];
         s->target = &options->targets[i];
+#ifndef _WIN32
         s->fd = -1;
+#endif
         s->state = "recording";
         s->last_level = (level){LEVEL_FLOOR_DBFS, LEVEL_FLOOR_DBFS};
         describe_target(options, s->target, s->label, sizeof s->label);

@@ -25,7 +25,7 @@ int report_exit_code_for(int wac_rc)
     }
 }
 
-__attribute__((format(printf, 2, 0))) static void vreport(const char *prefix, const char *format, va_list args)
+REPORT_PRINTF(2, 0) static void vreport(const char *prefix, const char *format, va_list args)
 {
     fprintf(stderr, "wac: %s", prefix);
     vfprintf(stderr, format, args);

@@ -3,6 +3,15 @@
 #ifndef WAC_TOOL_REPORT_H
 #define WAC_TOOL_REPORT_H
 
+/* printf-style checking where the compiler has it (mingw-w64: its C99 stdio). */
+#if defined(__MINGW32__)
+#define REPORT_PRINTF(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define REPORT_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define REPORT_PRINTF(fmt, first)
+#endif
+
 /* Exit codes: documented in `wac --help` and wac(1); never renumber. */
 enum wac_exit_code {
     WAC_EXIT_OK = 0,                  /* success, also after SIGINT/SIGTERM ended a recording */
@@ -17,17 +26,17 @@ enum wac_exit_code {
 int report_exit_code_for(int wac_rc);
 
 /* "wac: error: <message>" */
-void report_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void report_error(const char *format, ...) REPORT_PRINTF(1, 2);
 
 /* "wac: error: <what>: <wac_strerror(rc)> (<detail>)"; the parenthesis is left
  * out when detail is NULL or empty. */
 void report_wac_error(int rc, const char *detail, const char *what_format, ...)
-    __attribute__((format(printf, 3, 4)));
+    REPORT_PRINTF(3, 4);
 
 /* "wac: warning: <message>" */
-void report_warning(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void report_warning(const char *format, ...) REPORT_PRINTF(1, 2);
 
 /* "wac: <message>" — a notice, for things that are not failures. */
-void report_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void report_notice(const char *format, ...) REPORT_PRINTF(1, 2);
 
 #endif

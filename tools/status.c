@@ -4,9 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
+#ifdef _WIN32
+#include <io.h>
+#include <windows.h>
+#else
+#include <sys/ioctl.h>
 #include <unistd.h>
+#endif
 
 #define STATUS_REDRAW_NS 100000000LL
 #define METER_WIDTH 12
@@ -20,6 +25,25 @@ struct status_board {
     int64_t last_draw_ns;
 };
 
+#ifdef _WIN32
+static int64_t monotonic_ns(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return t.QuadPart / f.QuadPart * 1000000000LL + t.QuadPart % f.QuadPart * 1000000000LL / f.QuadPart;
+}
+
+static bool terminal_wants_status(bool quiet)
+{
+    /* A console that understands the cursor movements (Windows 10+). */
+    HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
+    DWORD mode = 0;
+    if (quiet || !_isatty(_fileno(stderr)) || !GetConsoleMode(err, &mode))
+        return false;
+    return SetConsoleMode(err, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0;
+}
+#else
 static int64_t monotonic_ns(void)
 {
     struct timespec now;
@@ -32,6 +56,7 @@ static bool terminal_wants_status(bool quiet)
     const char *term = getenv("TERM");
     return !quiet && isatty(STDERR_FILENO) && !(term && strcmp(term, "dumb") == 0);
 }
+#endif
 
 status_board *status_board_create(size_t n_lines, bool quiet)
 {
@@ -62,9 +87,18 @@ void status_board_set(status_board *board, size_t index, const status_source *so
 /* Lines longer than the terminal would wrap and break the cursor arithmetic. */
 static size_t terminal_width(void)
 {
+#ifdef _WIN32
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    if (GetConsoleScreenBufferInfo(GetStdHandle(STD_ERROR_HANDLE), &info)) {
+        int cols = info.srWindow.Right - info.srWindow.Left + 1;
+        if (cols > 1)
+            return (size_t)cols - 1;
+    }
+#else
     struct winsize size;
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1)
         return size.ws_col - 1;
+#endif
     return 79;
 }
 

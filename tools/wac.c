@@ -109,7 +109,7 @@ static void print_record_help(FILE *out)
 }
 
 /* "wac: error: <message>" plus where to find help; returns the usage exit code. */
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *command, const char *format, ...)
+REPORT_PRINTF(2, 3) static int usage_error(const char *command, const char *format, ...)
 {
     char message[512];
     va_list args;
@@ -226,8 +226,13 @@ static int check_record_options(const record_options *options, const char *const
     size_t n_stdout = 0;
     for (size_t i = 0; i < n_outputs; i++) {
         if (!wav_writer_supports(outputs[i]))
+#ifdef _WIN32
+            return usage_error("record", "-o %s: unknown file type; use a name ending in .wav, or - "
+                                         "(this Windows build writes no FLAC)", outputs[i]);
+#else
             return usage_error("record", "-o %s: unknown file type; use a name ending in .wav or .flac, or -",
                                outputs[i]);
+#endif
         n_stdout += strcmp(outputs[i], "-") == 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(outputs[i], "-") != 0 && strcmp(outputs[i], outputs[j]) == 0)

@@ -17,6 +17,18 @@
 
 #include "wac.h"
 
+/* printf-style format checking where the compiler has it (GCC, clang; on
+ * mingw-w64 the format its stdio really implements), nothing for MSVC. */
+#if defined(__MINGW32__) && defined(__USE_MINGW_ANSI_STDIO) && __USE_MINGW_ANSI_STDIO
+#define WAC__PRINTF(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#elif defined(__MINGW32__)
+#define WAC__PRINTF(fmt, first) __attribute__((format(ms_printf, fmt, first)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define WAC__PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define WAC__PRINTF(fmt, first)
+#endif
+
 struct wac__session_list_builder;
 
 struct wac__backend {
@@ -58,7 +70,7 @@ void wac__capture_set_format(wac_capture *cap, const wac_format *format);
  * any thread, the producer's included (RT-safe), whenever the period changes. */
 void wac__capture_set_period(wac_capture *cap, int64_t period_ns);
 /* Record a failure's detail on the capture (open: on the context); returns error. */
-int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 
 /* ---- producer (the backend's real-time thread) ---- */
 /* Append frames in the delivered format. time_ns: monotonic time of the first

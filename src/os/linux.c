@@ -43,6 +43,11 @@ int wac__wake_init(wac__wake *wake)
     return wac__wake_init_pipe(wake);
 }
 
+void wac__wake_init_none(wac__wake *wake)
+{
+    wake->read_fd = wake->write_fd = -1;
+}
+
 int wac__wake_init_pipe(wac__wake *wake)
 {
     int fds[2];
@@ -186,14 +191,14 @@ void wac__poller_destroy(wac__poller *p)
     close(p->epfd);
     free(p);
 }
-int wac__poller_add(wac__poller *p, int fd, void *tag)
+int wac__poller_add(wac__poller *p, const wac__wake *wake, void *tag)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
-    return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : WAC_ERR_SYSTEM;
+    return epoll_ctl(p->epfd, EPOLL_CTL_ADD, wake->read_fd, &ev) == 0 ? 0 : WAC_ERR_SYSTEM;
 }
-void wac__poller_remove(wac__poller *p, int fd)
+void wac__poller_remove(wac__poller *p, const wac__wake *wake)
 {
-    epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, wake->read_fd, NULL);
 }
 int wac__poller_wait(wac__poller *p, void **tags, int max, int timeout_ms)
 {

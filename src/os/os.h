@@ -4,7 +4,6 @@
 #ifndef WAC_OS_H
 #define WAC_OS_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,32 +15,63 @@ void wac__sleep_until(int64_t deadline_ns);
 /* This process's id. */
 uint32_t wac__process_self(void);
 
-/* A wake-up object: an eventfd where the kernel has one, else a pipe. Signals
- * coalesce; the caller (see stream.c) keeps an atomic "pending" flag so that
- * only the 0->1 edge reaches the kernel. */
+/* A wake-up object: level-triggered, "readable" until drained. On Linux an
+ * eventfd where the kernel has one, else a pipe; on Windows a manual-reset
+ * event HANDLE. Signals coalesce; the caller (see stream.c) keeps an atomic
+ * "pending" flag so that only the 0->1 edge reaches the kernel. */
+#ifdef _WIN32
+typedef struct wac__wake {
+    void *handle; /* HANDLE of a manual-reset event; NULL when none */
+} wac__wake;
+#else
 typedef struct wac__wake {
     int read_fd;
     int write_fd; /* == read_fd for an eventfd */
 } wac__wake;
+#endif
 
 int wac__wake_init(wac__wake *wake);
+/* Mark as "no object yet", so that wac__wake_close() is a no-op. */
+void wac__wake_init_none(wac__wake *wake);
+#ifndef _WIN32
 /* The fallback, always a pipe (exposed so the tests can exercise it). */
 int wac__wake_init_pipe(wac__wake *wake);
+#endif
 void wac__wake_close(wac__wake *wake);
-/* Make the descriptor readable. RT-safe: one write(2), never blocks. */
+/* Make the descriptor readable. RT-safe: one write(2) or SetEvent, never blocks. */
 void wac__wake_signal(wac__wake *wake);
 /* Make it unreadable again. */
 void wac__wake_drain(wac__wake *wake);
 /* Wait until readable: 1 when readable, 0 on timeout, WAC_ERR_INTERRUPTED on a
  * signal. timeout_ms < 0 waits forever. */
 int wac__wake_wait(wac__wake *wake, int timeout_ms);
+#ifdef _WIN32
+/* The event HANDLE (for WaitForSingleObject / WaitForMultipleObjects). */
+void *wac__wake_handle(const wac__wake *wake);
+#else
 int wac__wake_fd(const wac__wake *wake);
+#endif
 
-/* Threads and locks: thin names over pthreads so the rest reads the same on
- * every platform. */
+/* Threads and locks: thin names over pthreads (Windows: SRW locks, condition
+ * variables and native threads, so no pthreads emulation is needed and MSVC
+ * builds it) so the rest reads the same on every platform. */
+#ifdef _WIN32
+typedef struct wac__mutex {
+    void *srw; /* an SRWLOCK (one pointer, SRWLOCK_INIT is all zero) */
+} wac__mutex;
+typedef struct wac__cond {
+    void *cv; /* a CONDITION_VARIABLE (one pointer, all zero initially) */
+} wac__cond;
+typedef struct wac__thread {
+    void *handle;  /* HANDLE */
+    unsigned long id; /* DWORD thread id */
+} wac__thread;
+#else
+#include <pthread.h>
 typedef pthread_mutex_t wac__mutex;
 typedef pthread_cond_t wac__cond;
 typedef pthread_t wac__thread;
+#endif
 
 int wac__mutex_init(wac__mutex *m);
 void wac__mutex_destroy(wac__mutex *m);
@@ -57,12 +87,16 @@ int wac__thread_start(wac__thread *t, void *(*fn)(void *), void *arg);
 void wac__thread_join(wac__thread t);
 bool wac__thread_is_current(wac__thread t);
 
-/* The dispatch thread's poller: waits on many descriptors at once (epoll). */
+/* The dispatch thread's poller: waits on many wake-up objects at once (epoll;
+ * on Windows WaitForMultipleObjects, at most 63 objects). add and remove may be
+ * called from other threads while one thread waits; when remove returns, the
+ * waiting thread no longer waits on that object (it may still return its tag
+ * from a wait that had already ended), so the object may then be closed. */
 typedef struct wac__poller wac__poller;
 int wac__poller_create(wac__poller **out);
 void wac__poller_destroy(wac__poller *p);
-int wac__poller_add(wac__poller *p, int fd, void *tag);
-void wac__poller_remove(wac__poller *p, int fd);
+int wac__poller_add(wac__poller *p, const wac__wake *wake, void *tag);
+void wac__poller_remove(wac__poller *p, const wac__wake *wake);
 /* Fills up to max tags of ready descriptors; returns their count, 0 on timeout,
  * or a negative wac_error. */
 int wac__poller_wait(wac__poller *p, void **tags, int max, int timeout_ms);

@@ -1,0 +1,385 @@
+/* wasapi-sessions.c — who plays audio on Windows (IAudioSessionManager2 /
+ * IAudioSessionEnumerator on every active render endpoint), finding a
+ * process by executable name (Toolhelp snapshot), session-created
+ * notifications for name targets, and text helpers for the backend. */
+#include "wasapi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tlhelp32.h>
+
+#include "../os/os.h"
+
+void wac__wasapi_utf8(const wchar_t *w, char *buf, size_t size)
+{
+    if (!size)
+        return;
+    buf[0] = 0;
+    if (!w)
+        return;
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, (int)size, NULL, NULL);
+    if (n <= 0) {
+        /* Too long: convert what fits. */
+        buf[0] = 0;
+        size_t len = wcslen(w);
+        while (len > 0) {
+            len /= 2;
+            n = WideCharToMultiByte(CP_UTF8, 0, w, (int)len, buf, (int)size - 1, NULL, NULL);
+            if (n > 0) {
+                buf[n] = 0;
+                break;
+            }
+        }
+    }
+}
+
+/* The audio engine's own codes, which FormatMessage does not know. */
+static const char *audclnt_name(HRESULT hr)
+{
+    switch (hr) {
+#define NAME(code) \
+    case code:     \
+        return #code;
+        NAME(AUDCLNT_E_NOT_INITIALIZED)
+        NAME(AUDCLNT_E_ALREADY_INITIALIZED)
+        NAME(AUDCLNT_E_WRONG_ENDPOINT_TYPE)
+        NAME(AUDCLNT_E_DEVICE_INVALIDATED)
+        NAME(AUDCLNT_E_NOT_STOPPED)
+        NAME(AUDCLNT_E_BUFFER_TOO_LARGE)
+        NAME(AUDCLNT_E_OUT_OF_ORDER)
+        NAME(AUDCLNT_E_UNSUPPORTED_FORMAT)
+        NAME(AUDCLNT_E_INVALID_SIZE)
+        NAME(AUDCLNT_E_DEVICE_IN_USE)
+        NAME(AUDCLNT_E_BUFFER_OPERATION_PENDING)
+        NAME(AUDCLNT_E_THREAD_NOT_REGISTERED)
+        NAME(AUDCLNT_E_ENDPOINT_CREATE_FAILED)
+        NAME(AUDCLNT_E_SERVICE_NOT_RUNNING)
+        NAME(AUDCLNT_E_EVENTHANDLE_NOT_EXPECTED)
+        NAME(AUDCLNT_E_EVENTHANDLE_NOT_SET)
+        NAME(AUDCLNT_E_INCORRECT_BUFFER_SIZE)
+        NAME(AUDCLNT_E_BUFFER_SIZE_ERROR)
+        NAME(AUDCLNT_E_CPUUSAGE_EXCEEDED)
+        NAME(AUDCLNT_E_BUFFER_ERROR)
+        NAME(AUDCLNT_E_BUFFER_SIZE_NOT_ALIGNED)
+        NAME(AUDCLNT_E_INVALID_DEVICE_PERIOD)
+#undef NAME
+    }
+    return NULL;
+}
+
+void wac__wasapi_hresult_text(HRESULT hr, char *buf, size_t size)
+{
+    const char *name = audclnt_name(hr);
+    if (name) {
+        snprintf(buf, size, "HRESULT 0x%08lX (%s)", (unsigned long)hr, name);
+        return;
+    }
+    wchar_t msg[256];
+    DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, (DWORD)hr, 0, msg,
+                             sizeof msg / sizeof msg[0], NULL);
+    while (n > 0 && (msg[n - 1] == L'\r' || msg[n - 1] == L'\n' || msg[n - 1] == L' ' || msg[n - 1] == L'.'))
+        msg[--n] = 0;
+    char text[256] = "";
+    if (n > 0)
+        wac__wasapi_utf8(msg, text, sizeof text);
+    if (text[0])
+        snprintf(buf, size, "HRESULT 0x%08lX (%s)", (unsigned long)hr, text);
+    else
+        snprintf(buf, size, "HRESULT 0x%08lX", (unsigned long)hr);
+}
+
+void wac__wasapi_process_name(DWORD pid, char *buf, size_t size)
+{
+    buf[0] = 0;
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!h)
+        return;
+    wchar_t path[MAX_PATH * 2];
+    DWORD len = sizeof path / sizeof path[0];
+    if (QueryFullProcessImageNameW(h, 0, path, &len)) {
+        const wchar_t *base = path;
+        for (const wchar_t *p = path; *p; p++)
+            if (*p == L'\\' || *p == L'/')
+                base = p + 1;
+        wac__wasapi_utf8(base, buf, size);
+    }
+    CloseHandle(h);
+}
+
+/* ---- finding a process by name ------------------------------------------------ */
+
+static bool name_matches(const wchar_t *exe, const wchar_t *want)
+{
+    if (_wcsicmp(exe, want) == 0)
+        return true;
+    /* "firefox" names "firefox.exe" (but "firefox.exe" never names "firefox"). */
+    size_t n = wcslen(want);
+    return wcslen(exe) == n + 4 && _wcsnicmp(exe, want, n) == 0 && _wcsicmp(exe + n, L".exe") == 0;
+}
+
+DWORD wac__wasapi_find_process(const char *name)
+{
+    wchar_t want[MAX_PATH];
+    if (!MultiByteToWideChar(CP_UTF8, 0, name, -1, want, MAX_PATH))
+        return 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return 0;
+    /* Two passes over one snapshot: the matches, then a match whose parent is
+     * not one (the root of the application's tree: process loopback takes the
+     * tree from there). */
+    DWORD matches[256];
+    size_t n = 0;
+    DWORD self = GetCurrentProcessId();
+    PROCESSENTRY32W e;
+    e.dwSize = sizeof e;
+    for (BOOL ok = Process32FirstW(snap, &e); ok && n < 256; ok = Process32NextW(snap, &e))
+        if (e.th32ProcessID != self && name_matches(e.szExeFile, want))
+            matches[n++] = e.th32ProcessID;
+    DWORD found = 0;
+    e.dwSize = sizeof e;
+    for (BOOL ok = Process32FirstW(snap, &e); ok && !found; ok = Process32NextW(snap, &e)) {
+        if (e.th32ProcessID == self || !name_matches(e.szExeFile, want))
+            continue;
+        bool parent_matches = false;
+        for (size_t i = 0; i < n; i++)
+            parent_matches |= matches[i] == e.th32ParentProcessID;
+        if (!parent_matches)
+            found = e.th32ProcessID;
+    }
+    if (!found && n)
+        found = matches[0]; /* a cycle of reused parent ids: take any */
+    CloseHandle(snap);
+    return found;
+}
+
+/* ---- session listing ---------------------------------------------------------- */
+
+struct listed {
+    DWORD pid;
+    uint32_t streams;
+    bool playing;
+    char exe[260];
+    char app[256];
+};
+
+struct listing {
+    struct listed *items;
+    size_t count, capacity;
+    int rc;
+};
+
+static void add_session(struct listing *l, IAudioSessionControl *ctl)
+{
+    IAudioSessionControl2 *c2 = NULL;
+    if (FAILED(IAudioSessionControl_QueryInterface(ctl, &wac__iid_session_control2, (void **)&c2)))
+        return;
+    DWORD pid = 0;
+    AudioSessionState state = AudioSessionStateInactive;
+    if (IAudioSessionControl2_IsSystemSoundsSession(c2) == S_OK || FAILED(IAudioSessionControl2_GetProcessId(c2, &pid)) ||
+        pid == 0) {
+        IAudioSessionControl2_Release(c2);
+        return;
+    }
+    IAudioSessionControl2_GetState(c2, &state);
+    if (state == AudioSessionStateExpired) {
+        IAudioSessionControl2_Release(c2);
+        return;
+    }
+    struct listed *it = NULL;
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].pid == pid)
+            it = &l->items[i];
+    if (!it) {
+        if (l->count == l->capacity) {
+            size_t cap = l->capacity ? l->capacity * 2 : 16;
+            struct listed *grown = realloc(l->items, cap * sizeof *grown);
+            if (!grown) {
+                l->rc = WAC_ERR_NO_MEMORY;
+                IAudioSessionControl2_Release(c2);
+                return;
+            }
+            l->items = grown;
+            l->capacity = cap;
+        }
+        it = &l->items[l->count++];
+        memset(it, 0, sizeof *it);
+        it->pid = pid;
+        wac__wasapi_process_name(pid, it->exe, sizeof it->exe);
+    }
+    it->streams++;
+    it->playing |= state == AudioSessionStateActive;
+    if (!it->app[0]) {
+        LPWSTR name = NULL;
+        if (SUCCEEDED(IAudioSessionControl2_GetDisplayName(c2, &name)) && name) {
+            wac__wasapi_utf8(name, it->app, sizeof it->app);
+            CoTaskMemFree(name);
+        }
+    }
+    IAudioSessionControl2_Release(c2);
+}
+
+static void list_device(struct listing *l, IMMDevice *dev)
+{
+    IAudioSessionManager2 *mgr = NULL;
+    IAudioSessionEnumerator *en = NULL;
+    if (FAILED(IMMDevice_Activate(dev, &wac__iid_session_manager2, CLSCTX_ALL, NULL, (void **)&mgr)))
+        return;
+    int count = 0;
+    if (SUCCEEDED(IAudioSessionManager2_GetSessionEnumerator(mgr, &en)) &&
+        SUCCEEDED(IAudioSessionEnumerator_GetCount(en, &count))) {
+        for (int i = 0; i < count && l->rc == 0; i++) {
+            IAudioSessionControl *ctl = NULL;
+            if (SUCCEEDED(IAudioSessionEnumerator_GetSession(en, i, &ctl)) && ctl) {
+                add_session(l, ctl);
+                IAudioSessionControl_Release(ctl);
+            }
+        }
+    }
+    if (en)
+        IAudioSessionEnumerator_Release(en);
+    IAudioSessionManager2_Release(mgr);
+}
+
+static void *list_main(void *arg)
+{
+    struct listing *l = arg;
+    HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    IMMDeviceEnumerator *en = NULL;
+    IMMDeviceCollection *devs = NULL;
+    hr = CoCreateInstance(&wac__clsid_device_enumerator, NULL, CLSCTX_ALL, &wac__iid_device_enumerator, (void **)&en);
+    if (FAILED(hr) || FAILED(IMMDeviceEnumerator_EnumAudioEndpoints(en, eRender, DEVICE_STATE_ACTIVE, &devs))) {
+        l->rc = WAC_ERR_BACKEND;
+    } else {
+        UINT n = 0;
+        IMMDeviceCollection_GetCount(devs, &n);
+        for (UINT i = 0; i < n && l->rc == 0; i++) {
+            IMMDevice *dev = NULL;
+            if (SUCCEEDED(IMMDeviceCollection_Item(devs, i, &dev))) {
+                list_device(l, dev);
+                IMMDevice_Release(dev);
+            }
+        }
+    }
+    if (devs)
+        IMMDeviceCollection_Release(devs);
+    if (en)
+        IMMDeviceEnumerator_Release(en);
+    CoUninitialize();
+    return NULL;
+}
+
+int wac__wasapi_list_sessions(struct wac__session_list_builder *list)
+{
+    /* COM work on a thread of our own: the caller's thread may belong to a
+     * single-threaded apartment, or to none, and must stay as it is. */
+    struct listing l = {0};
+    wac__thread t;
+    int rc = wac__thread_start(&t, list_main, &l);
+    if (rc)
+        return rc;
+    wac__thread_join(t);
+    for (size_t i = 0; i < l.count && l.rc == 0; i++)
+        l.rc = wac__session_list_add(list, (uint32_t)l.items[i].pid, l.items[i].exe, l.items[i].app,
+                                     l.items[i].streams, l.items[i].playing);
+    free(l.items);
+    return l.rc;
+}
+
+/* ---- session-created notifications ------------------------------------------- */
+
+struct wac__session_watch {
+    IAudioSessionNotification iface;
+    LONG refs;
+    HANDLE event; /* our duplicate: valid until the last reference goes */
+    IAudioSessionManager2 *mgr;
+};
+
+static HRESULT STDMETHODCALLTYPE watch_query(IAudioSessionNotification *self, REFIID iid, void **out)
+{
+    if (IsEqualGUID(iid, &wac__iid_unknown) || IsEqualGUID(iid, &wac__iid_session_notification) ||
+        IsEqualGUID(iid, &wac__iid_agile)) {
+        *out = self;
+        IAudioSessionNotification_AddRef(self);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE watch_addref(IAudioSessionNotification *self)
+{
+    return (ULONG)InterlockedIncrement(&((struct wac__session_watch *)(void *)self)->refs);
+}
+
+static ULONG STDMETHODCALLTYPE watch_release(IAudioSessionNotification *self)
+{
+    struct wac__session_watch *w = (struct wac__session_watch *)(void *)self;
+    LONG n = InterlockedDecrement(&w->refs);
+    if (n == 0) {
+        if (w->event)
+            CloseHandle(w->event);
+        free(w);
+    }
+    return (ULONG)n;
+}
+
+static HRESULT STDMETHODCALLTYPE watch_created(IAudioSessionNotification *self, IAudioSessionControl *session)
+{
+    (void)session;
+    SetEvent(((struct wac__session_watch *)(void *)self)->event);
+    return S_OK;
+}
+
+static IAudioSessionNotificationVtbl watch_vtbl = {watch_query, watch_addref, watch_release, watch_created};
+
+struct wac__session_watch *wac__wasapi_watch_sessions(HANDLE event)
+{
+    struct wac__session_watch *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->iface.lpVtbl = &watch_vtbl;
+    w->refs = 1;
+    if (!DuplicateHandle(GetCurrentProcess(), event, GetCurrentProcess(), &w->event, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS)) {
+        free(w);
+        return NULL;
+    }
+    IMMDeviceEnumerator *en = NULL;
+    IMMDevice *dev = NULL;
+    IAudioSessionEnumerator *sessions = NULL;
+    HRESULT hr = CoCreateInstance(&wac__clsid_device_enumerator, NULL, CLSCTX_ALL, &wac__iid_device_enumerator,
+                                  (void **)&en);
+    if (SUCCEEDED(hr))
+        hr = IMMDeviceEnumerator_GetDefaultAudioEndpoint(en, eRender, eConsole, &dev);
+    if (SUCCEEDED(hr))
+        hr = IMMDevice_Activate(dev, &wac__iid_session_manager2, CLSCTX_ALL, NULL, (void **)&w->mgr);
+    /* Notifications start only once the sessions have been enumerated. */
+    if (SUCCEEDED(hr))
+        hr = IAudioSessionManager2_GetSessionEnumerator(w->mgr, &sessions);
+    if (SUCCEEDED(hr))
+        hr = IAudioSessionManager2_RegisterSessionNotification(w->mgr, &w->iface);
+    if (sessions)
+        IAudioSessionEnumerator_Release(sessions);
+    if (dev)
+        IMMDevice_Release(dev);
+    if (en)
+        IMMDeviceEnumerator_Release(en);
+    if (FAILED(hr)) {
+        if (w->mgr)
+            IAudioSessionManager2_Release(w->mgr);
+        watch_release(&w->iface);
+        return NULL;
+    }
+    return w;
+}
+
+void wac__wasapi_unwatch_sessions(struct wac__session_watch *w)
+{
+    if (!w)
+        return;
+    IAudioSessionManager2_UnregisterSessionNotification(w->mgr, &w->iface);
+    IAudioSessionManager2_Release(w->mgr);
+    watch_release(&w->iface);
+}

@@ -1,0 +1,852 @@
+/* wasapi.c — the Windows backend: one application's audio through WASAPI
+ * process loopback (ActivateAudioInterfaceAsync on VAD\Process_Loopback with
+ * the target's process tree included or excluded), the whole system through
+ * endpoint loopback on the default render device.
+ *
+ * Two threads per capture:
+ *   - the control thread (COM MTA) owns every COM object: it activates and
+ *     initialises the audio client (so wac_capture_open reports activation
+ *     failures with their HRESULT), starts and stops it, waits on the target
+ *     process's handle (Windows does not say when a loopback target exits),
+ *     follows name targets through audio-session notifications, posts
+ *     events and ends the stream;
+ *   - the capture thread (MTA, MMCSS "Audio") is the real-time producer: it
+ *     waits on {command, data event}, drains every packet, honours
+ *     SILENT / DATA_DISCONTINUITY / TIMESTAMP_ERROR, places audio by its QPC
+ *     time, and ticks the core's clock so idle periods become silence
+ *     (process loopback delivers no packets while the target is silent). It
+ *     never allocates, locks, logs or calls user code.
+ * A client is handed to the capture thread and taken back with a command and
+ * an acknowledgement, so the control thread can swap it when a name target
+ * restarts.
+ *
+ * Format: the engine is asked for the caller's format with
+ * AUTOCONVERTPCM | SRC_DEFAULT_QUALITY; if it refuses, the capture runs at
+ * 48 kHz float stereo and WAC converts (wasapi-convert.c).
+ *
+ * Test and diagnostic knobs (environment, read when a capture opens):
+ *   WAC_WASAPI_SYSTEM_DEVICE=capture  a SYSTEM capture records the default
+ *       capture endpoint (a microphone, or under Wine the PulseAudio default
+ *       source) instead of loopback on the default render endpoint: this is
+ *       how the Wine tests drive the whole IAudioClient event loop;
+ *   WAC_WASAPI_CONVERT=1  skip the engine's conversion and use WAC's. */
+#include "wasapi.h"
+
+#include <avrt.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../os/os.h"
+#include "wasapi-convert.h"
+
+#define ACTIVATION_TIMEOUT_MS 5000
+#define BUFFER_HNS 2000000 /* 200 ms of engine buffer: capacity, not latency */
+#define DEFAULT_PERIOD_NS 10000000
+#define FALLBACK_RATE 48000
+#define FALLBACK_CHANNELS 2
+
+#define DETAIL_SIZE 256
+
+struct wasapi {
+    DWORD build; /* Windows build number (RtlGetVersion: the real one) */
+};
+
+enum { CMD_NONE, CMD_START, CMD_STOP, CMD_CLOSE };
+enum { RT_NONE, RT_ATTACH, RT_DETACH, RT_QUIT };
+enum { DEVICE_RENDER_LOOPBACK, DEVICE_CAPTURE };
+
+struct wcap {
+    wac_capture *cap;
+    struct wasapi *w;
+    wac_target target;
+    wac_format format;
+    uint32_t frame_bytes;
+    int device;         /* SYSTEM: DEVICE_* */
+    bool force_convert; /* WAC_WASAPI_CONVERT */
+
+    /* ---- control thread ---- */
+    wac__thread ctl_thread;
+    HANDLE ctl_cmd, ctl_done; /* auto-reset */
+    int cmd, cmd_result;
+    char detail[DETAIL_SIZE];
+    bool running, ended;
+    HANDLE process; /* the attached target, SYNCHRONIZE; NULL when detached */
+    DWORD pid;      /* the attached target's pid (NAME: 0 while detached) */
+    struct wac__session_watch *watch;
+    HANDLE session_event; /* NAME: a session appeared (auto-reset) */
+
+    /* ---- the audio client (the control thread's; the capture thread's while attached) ---- */
+    IAudioClient *client;
+    IAudioCaptureClient *capture;
+    HANDLE data_event; /* auto-reset, SetEventHandle */
+    bool converting;
+    uint32_t src_rate, src_channels, src_frame_bytes;
+    struct wac__convert conv;
+    bool conv_ready;
+
+    /* ---- capture thread ---- */
+    wac__thread rt_thread;
+    bool rt_running;
+    HANDLE rt_cmd, rt_ack, rt_failed; /* auto-reset */
+    _Atomic int rt_code;
+    bool rt_start_attached;
+    _Atomic long rt_hresult; /* the failure it reported */
+    uint8_t *zeros;          /* max_frames of silence in the delivered format */
+    uint8_t *out;            /* converter output */
+    uint32_t max_frames;     /* frames per push */
+    DWORD wait_ms;           /* the capture thread's wake-up when no data comes: one period */
+    _Atomic uint32_t discontinuities;
+};
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static void set_detail(struct wcap *wc, const char *what, HRESULT hr)
+{
+    char text[200];
+    wac__wasapi_hresult_text(hr, text, sizeof text);
+    snprintf(wc->detail, sizeof wc->detail, "%s: %s", what, text);
+}
+
+static int error_for(HRESULT hr)
+{
+    switch (hr) {
+    case E_OUTOFMEMORY: return WAC_ERR_NO_MEMORY;
+    case AUDCLNT_E_UNSUPPORTED_FORMAT: return WAC_ERR_FORMAT_UNSUPPORTED;
+    case AUDCLNT_E_DEVICE_INVALIDATED:
+    case AUDCLNT_E_SERVICE_NOT_RUNNING: return WAC_ERR_SERVER_LOST;
+    default: return WAC_ERR_BACKEND;
+    }
+}
+
+static DWORD windows_build(void)
+{
+    /* GetVersionEx lies to programs without a manifest; ntdll does not. */
+    typedef LONG(WINAPI * rtl_get_version)(OSVERSIONINFOW *);
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    rtl_get_version get = ntdll ? (rtl_get_version)(void *)GetProcAddress(ntdll, "RtlGetVersion") : NULL;
+    OSVERSIONINFOW v;
+    memset(&v, 0, sizeof v);
+    v.dwOSVersionInfoSize = sizeof v;
+    if (!get || get(&v) != 0)
+        return 0;
+    return v.dwBuildNumber;
+}
+
+/* ---- the activation completion handler (agile) -------------------------------------- */
+
+struct activation {
+    IActivateAudioInterfaceCompletionHandler iface;
+    LONG refs;
+    HANDLE done;
+    HRESULT hr;             /* GetActivateResult's own result */
+    HRESULT activate_hr;    /* the activation's result */
+    IAudioClient *client;
+};
+
+static HRESULT STDMETHODCALLTYPE act_query(IActivateAudioInterfaceCompletionHandler *self, REFIID iid, void **out)
+{
+    /* IAgileObject: the handler may be called on any thread, so COM must not
+     * marshal it (process loopback activation requires this). */
+    if (IsEqualGUID(iid, &wac__iid_unknown) || IsEqualGUID(iid, &wac__iid_activate_handler) ||
+        IsEqualGUID(iid, &wac__iid_agile)) {
+        *out = self;
+        IActivateAudioInterfaceCompletionHandler_AddRef(self);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE act_addref(IActivateAudioInterfaceCompletionHandler *self)
+{
+    return (ULONG)InterlockedIncrement(&((struct activation *)(void *)self)->refs);
+}
+
+static ULONG STDMETHODCALLTYPE act_release(IActivateAudioInterfaceCompletionHandler *self)
+{
+    struct activation *a = (struct activation *)(void *)self;
+    LONG n = InterlockedDecrement(&a->refs);
+    if (n == 0) {
+        if (a->client)
+            IAudioClient_Release(a->client);
+        CloseHandle(a->done);
+        free(a);
+    }
+    return (ULONG)n;
+}
+
+static HRESULT STDMETHODCALLTYPE act_completed(IActivateAudioInterfaceCompletionHandler *self,
+                                               IActivateAudioInterfaceAsyncOperation *op)
+{
+    struct activation *a = (struct activation *)(void *)self;
+    IUnknown *unk = NULL;
+    HRESULT activate_hr = E_FAIL;
+    /* Both results count: the call's, and the activation's. */
+    a->hr = IActivateAudioInterfaceAsyncOperation_GetActivateResult(op, &activate_hr, &unk);
+    a->activate_hr = activate_hr;
+    if (SUCCEEDED(a->hr) && SUCCEEDED(activate_hr) && unk)
+        a->hr = IUnknown_QueryInterface(unk, &wac__iid_audio_client, (void **)&a->client);
+    if (unk)
+        IUnknown_Release(unk);
+    SetEvent(a->done);
+    return S_OK;
+}
+
+static IActivateAudioInterfaceCompletionHandlerVtbl act_vtbl = {act_query, act_addref, act_release, act_completed};
+
+/* Process loopback for pid (its tree included or excluded). */
+static int activate_loopback(struct wcap *wc, DWORD pid, bool exclude, IAudioClient **out)
+{
+    struct activation *a = calloc(1, sizeof *a);
+    if (!a || !(a->done = CreateEventW(NULL, TRUE, FALSE, NULL))) {
+        free(a);
+        snprintf(wc->detail, sizeof wc->detail, "no memory for the activation");
+        return WAC_ERR_NO_MEMORY;
+    }
+    a->iface.lpVtbl = &act_vtbl;
+    a->refs = 1;
+    wac__activation_params params = {WAC__ACTIVATION_TYPE_PROCESS_LOOPBACK,
+                                     {pid, exclude ? WAC__LOOPBACK_EXCLUDE_TREE : WAC__LOOPBACK_INCLUDE_TREE}};
+    PROPVARIANT pv;
+    memset(&pv, 0, sizeof pv);
+    pv.vt = VT_BLOB;
+    pv.blob.cbSize = sizeof params;
+    pv.blob.pBlobData = (BYTE *)&params;
+    IActivateAudioInterfaceAsyncOperation *op = NULL;
+    HRESULT hr = ActivateAudioInterfaceAsync(WAC__VAD_PROCESS_LOOPBACK, &wac__iid_audio_client, &pv, &a->iface, &op);
+    int rc = 0;
+    if (FAILED(hr)) {
+        set_detail(wc, "process loopback: ActivateAudioInterfaceAsync failed", hr);
+        rc = WAC_ERR_BACKEND;
+    } else if (WaitForSingleObject(a->done, ACTIVATION_TIMEOUT_MS) != WAIT_OBJECT_0) {
+        snprintf(wc->detail, sizeof wc->detail, "process loopback: no activation result within %d ms",
+                 ACTIVATION_TIMEOUT_MS);
+        rc = WAC_ERR_TIMEOUT;
+    } else if (FAILED(a->hr) || FAILED(a->activate_hr)) {
+        hr = FAILED(a->hr) ? a->hr : a->activate_hr;
+        set_detail(wc, "process loopback activation (" "VAD\\Process_Loopback" ") failed", hr);
+        /* File not found / not implemented: this Windows (or Wine) has no
+         * process loopback; anything else is the engine's error. */
+        rc = hr == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND) || hr == E_NOTIMPL ? WAC_ERR_NOT_SUPPORTED
+                                                                                 : error_for(hr);
+    } else {
+        *out = a->client;
+        a->client = NULL;
+    }
+    if (op)
+        IActivateAudioInterfaceAsyncOperation_Release(op);
+    act_release(&a->iface); /* a late completion keeps its own reference */
+    return rc;
+}
+
+/* The default render (for loopback) or capture endpoint's client. */
+static int activate_endpoint(struct wcap *wc, IAudioClient **out)
+{
+    IMMDeviceEnumerator *en = NULL;
+    IMMDevice *dev = NULL;
+    bool capture = wc->device == DEVICE_CAPTURE;
+    HRESULT hr = CoCreateInstance(&wac__clsid_device_enumerator, NULL, CLSCTX_ALL, &wac__iid_device_enumerator,
+                                  (void **)&en);
+    if (FAILED(hr)) {
+        set_detail(wc, "cannot create the MMDeviceEnumerator", hr);
+        return WAC_ERR_BACKEND_UNAVAILABLE;
+    }
+    hr = IMMDeviceEnumerator_GetDefaultAudioEndpoint(en, capture ? eCapture : eRender, eConsole, &dev);
+    if (SUCCEEDED(hr))
+        hr = IMMDevice_Activate(dev, &wac__iid_audio_client, CLSCTX_ALL, NULL, (void **)out);
+    if (FAILED(hr))
+        set_detail(wc, capture ? "no default capture endpoint" : "no default render endpoint", hr);
+    if (dev)
+        IMMDevice_Release(dev);
+    IMMDeviceEnumerator_Release(en);
+    return FAILED(hr) ? (hr == E_NOTFOUND ? WAC_ERR_BACKEND_UNAVAILABLE : error_for(hr)) : 0;
+}
+
+static void make_format(WAVEFORMATEXTENSIBLE *f, uint32_t rate, uint32_t channels, wac_sample_type type)
+{
+    memset(f, 0, sizeof *f);
+    WORD bits = type == WAC_SAMPLE_F32 ? 32 : 16;
+    f->Format.wFormatTag = WAVE_FORMAT_EXTENSIBLE;
+    f->Format.nChannels = (WORD)channels;
+    f->Format.nSamplesPerSec = rate;
+    f->Format.wBitsPerSample = bits;
+    f->Format.nBlockAlign = (WORD)(channels * bits / 8);
+    f->Format.nAvgBytesPerSec = rate * f->Format.nBlockAlign;
+    f->Format.cbSize = sizeof *f - sizeof f->Format;
+    f->Samples.wValidBitsPerSample = bits;
+    static const DWORD masks[9] = {0, 0x4, 0x3, 0x7, 0x33, 0x37, 0x3f, 0x13f, 0x63f};
+    f->dwChannelMask = channels <= 8 ? masks[channels] : 0;
+    f->SubFormat = type == WAC_SAMPLE_F32 ? wac__subtype_float : wac__subtype_pcm;
+}
+
+static void release_client(struct wcap *wc)
+{
+    if (wc->capture)
+        IAudioCaptureClient_Release(wc->capture);
+    if (wc->client) {
+        IAudioClient_Stop(wc->client);
+        IAudioClient_Release(wc->client);
+    }
+    wc->capture = NULL;
+    wc->client = NULL;
+}
+
+/* Activate, initialise (caller's format, else the fallback), and prepare a
+ * client for `pid` (process loopback) or the endpoint (SYSTEM). Not started. */
+static int open_client(struct wcap *wc, DWORD pid)
+{
+    bool process = wc->target.kind != WAC_TARGET_SYSTEM;
+    DWORD flags = AUDCLNT_STREAMFLAGS_EVENTCALLBACK;
+    if (process || wc->device == DEVICE_RENDER_LOOPBACK)
+        flags |= AUDCLNT_STREAMFLAGS_LOOPBACK;
+    HRESULT hr = E_FAIL;
+    for (int attempt = wc->force_convert ? 1 : 0; attempt < 2; attempt++) {
+        IAudioClient *client = NULL;
+        int rc = process ? activate_loopback(wc, pid, wc->target.exclude, &client) : activate_endpoint(wc, &client);
+        if (rc)
+            return rc;
+        WAVEFORMATEXTENSIBLE f;
+        bool fallback = attempt == 1;
+        if (fallback)
+            make_format(&f, FALLBACK_RATE, FALLBACK_CHANNELS, WAC_SAMPLE_F32);
+        else
+            make_format(&f, wc->format.rate, wc->format.channels, wc->format.sample);
+        /* The engine converts to what we ask (rate, channels, type); the
+         * buffers are read only with the format passed here. */
+        hr = IAudioClient_Initialize(client, AUDCLNT_SHAREMODE_SHARED,
+                                     flags | AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM | AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY,
+                                     BUFFER_HNS, 0, &f.Format, NULL);
+        if (SUCCEEDED(hr)) {
+            wc->client = client;
+            wc->converting = fallback;
+            wc->src_rate = f.Format.nSamplesPerSec;
+            wc->src_channels = f.Format.nChannels;
+            wc->src_frame_bytes = f.Format.nBlockAlign;
+            break;
+        }
+        IAudioClient_Release(client);
+        if (hr == AUDCLNT_E_DEVICE_INVALIDATED || hr == AUDCLNT_E_SERVICE_NOT_RUNNING || hr == E_OUTOFMEMORY)
+            break;
+    }
+    if (FAILED(hr)) {
+        set_detail(wc, "IAudioClient::Initialize failed (also at 48 kHz float stereo)", hr);
+        return error_for(hr);
+    }
+    hr = IAudioClient_GetService(wc->client, &wac__iid_capture_client, (void **)&wc->capture);
+    if (SUCCEEDED(hr))
+        hr = IAudioClient_SetEventHandle(wc->client, wc->data_event);
+    if (FAILED(hr)) {
+        set_detail(wc, "cannot set up the capture client", hr);
+        release_client(wc);
+        return error_for(hr);
+    }
+    REFERENCE_TIME period = 0, min_period = 0;
+    int64_t period_ns = DEFAULT_PERIOD_NS;
+    if (SUCCEEDED(IAudioClient_GetDevicePeriod(wc->client, &period, &min_period)) && period > 0 &&
+        period < 10000000)
+        period_ns = (int64_t)period * 100;
+    wac__capture_set_period(wc->cap, period_ns);
+    wc->wait_ms = (DWORD)(period_ns / 1000000) > 0 ? (DWORD)(period_ns / 1000000) : 1;
+    if (wc->converting && !wc->conv_ready) {
+        int rc = wac__convert_init(&wc->conv, wc->src_rate, wc->src_channels, &wc->format, wc->src_rate / 10);
+        if (rc) {
+            snprintf(wc->detail, sizeof wc->detail, "no memory for the format converter");
+            release_client(wc);
+            return rc;
+        }
+        wc->conv_ready = true;
+    } else if (wc->converting) {
+        wac__convert_reset(&wc->conv);
+    }
+    return 0;
+}
+
+/* ---- the capture thread: the real-time producer -------------------------------------- */
+
+/* One packet's worth of frames into the stream, in pieces that fit the buffers. */
+static void deliver(struct wcap *wc, const uint8_t *data, uint32_t frames, int64_t time_ns)
+{
+    uint32_t rate = wc->converting ? wc->src_rate : wc->format.rate;
+    uint32_t piece_max = wc->converting ? wc->conv.max_in : wc->max_frames;
+    uint32_t fb = wc->converting ? wc->src_frame_bytes : wc->frame_bytes;
+    for (uint32_t done = 0; done < frames;) {
+        uint32_t n = frames - done < piece_max ? frames - done : piece_max;
+        int64_t t = time_ns ? time_ns + (int64_t)done * 1000000000 / rate : 0;
+        const uint8_t *src = data ? data + (size_t)done * fb : NULL;
+        if (wc->converting) {
+            double offset = 0;
+            uint32_t out = wac__convert_process(&wc->conv, (const float *)(const void *)src, n, wc->out, &offset);
+            if (out)
+                wac__stream_push(wc->cap, wc->out, out, t ? t + (int64_t)(offset * 1e9 / rate) : 0);
+        } else {
+            wac__stream_push(wc->cap, src ? src : wc->zeros, n, t);
+        }
+        done += n;
+    }
+}
+
+/* Drain every packet waiting. */
+static HRESULT drain(struct wcap *wc, bool *first)
+{
+    for (;;) {
+        UINT32 next = 0;
+        HRESULT hr = IAudioCaptureClient_GetNextPacketSize(wc->capture, &next);
+        if (FAILED(hr))
+            return hr;
+        if (next == 0)
+            return S_OK;
+        BYTE *data = NULL;
+        UINT32 frames = 0;
+        DWORD flags = 0;
+        UINT64 device_position = 0, qpc = 0;
+        hr = IAudioCaptureClient_GetBuffer(wc->capture, &data, &frames, &flags, &device_position, &qpc);
+        if (hr == AUDCLNT_S_BUFFER_EMPTY)
+            return S_OK;
+        if (FAILED(hr))
+            return hr;
+        if (flags & AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY) {
+            /* Frames were lost before this packet: the timestamps place it,
+             * and the core fills or reports the gap. The converter's history
+             * no longer joins up. The first packet after Start often has it. */
+            if (!*first)
+                atomic_fetch_add_explicit(&wc->discontinuities, 1, memory_order_relaxed);
+            if (wc->converting)
+                wac__convert_reset(&wc->conv);
+        }
+        *first = false;
+        /* QPC position is in 100 ns units, on the clock wac__now_ns reads. */
+        int64_t t = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR) || qpc == 0 ? 0 : (int64_t)qpc * 100;
+        bool silent = (flags & AUDCLNT_BUFFERFLAGS_SILENT) || !data;
+        deliver(wc, silent ? NULL : data, frames, t);
+        hr = IAudioCaptureClient_ReleaseBuffer(wc->capture, frames);
+        if (FAILED(hr))
+            return hr;
+    }
+}
+
+static void *rt_main(void *arg)
+{
+    struct wcap *wc = arg;
+    HRESULT co = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    DWORD task_index = 0;
+    HANDLE task = AvSetMmThreadCharacteristicsW(L"Audio", &task_index);
+    bool attached = wc->rt_start_attached, failed = false, first = true;
+    HANDLE waits[2] = {wc->rt_cmd, wc->data_event};
+    for (;;) {
+        DWORD r = WaitForMultipleObjects(2, waits, FALSE, wc->wait_ms);
+        if (r == WAIT_OBJECT_0) {
+            int code = atomic_exchange(&wc->rt_code, RT_NONE);
+            if (code == RT_QUIT) {
+                SetEvent(wc->rt_ack);
+                break;
+            }
+            if (code == RT_ATTACH) {
+                attached = true;
+                failed = false;
+                first = true;
+            } else if (code == RT_DETACH) {
+                attached = false;
+            }
+            SetEvent(wc->rt_ack);
+        }
+        if (attached && !failed) {
+            HRESULT hr = drain(wc, &first);
+            if (FAILED(hr)) {
+                /* The control thread ends the stream; until then, hands off. */
+                failed = true;
+                atomic_store(&wc->rt_hresult, (long)hr);
+                SetEvent(wc->rt_failed);
+            }
+        }
+        /* No data for a while: the clock says how much silence is due. */
+        wac__stream_tick(wc->cap, wac__now_ns());
+    }
+    if (task)
+        AvRevertMmThreadCharacteristics(task);
+    if (SUCCEEDED(co))
+        CoUninitialize();
+    return NULL;
+}
+
+static void rt_command(struct wcap *wc, int code)
+{
+    atomic_store(&wc->rt_code, code);
+    SetEvent(wc->rt_cmd);
+    WaitForSingleObject(wc->rt_ack, INFINITE);
+}
+
+static int rt_start(struct wcap *wc)
+{
+    wc->rt_start_attached = wc->capture != NULL;
+    int rc = wac__thread_start(&wc->rt_thread, rt_main, wc);
+    if (rc) {
+        snprintf(wc->detail, sizeof wc->detail, "cannot start the capture thread");
+        return rc;
+    }
+    wc->rt_running = true;
+    return 0;
+}
+
+/* Afterwards the producer is quiescent. */
+static void rt_stop(struct wcap *wc)
+{
+    if (!wc->rt_running)
+        return;
+    rt_command(wc, RT_QUIT);
+    wac__thread_join(wc->rt_thread);
+    wc->rt_running = false;
+}
+
+/* ---- the control thread ---------------------------------------------------------------- */
+
+static void watch_process(struct wcap *wc, DWORD pid)
+{
+    wc->pid = pid;
+    /* Without SYNCHRONIZE access (a protected process) its exit goes unseen. */
+    wc->process = OpenProcess(SYNCHRONIZE, FALSE, pid);
+}
+
+static void unwatch_process(struct wcap *wc)
+{
+    if (wc->process)
+        CloseHandle(wc->process);
+    wc->process = NULL;
+}
+
+/* NAME: find the process and attach to it. 0 also when it is not running. */
+static int try_attach_name(struct wcap *wc)
+{
+    DWORD pid = wac__wasapi_find_process(wc->target.name);
+    if (!pid)
+        return 0;
+    int rc = open_client(wc, pid);
+    if (rc)
+        return rc;
+    watch_process(wc, pid);
+    if (wc->running) {
+        HRESULT hr = IAudioClient_Start(wc->client);
+        if (FAILED(hr)) {
+            set_detail(wc, "IAudioClient::Start failed", hr);
+            release_client(wc);
+            unwatch_process(wc);
+            return error_for(hr);
+        }
+        rt_command(wc, RT_ATTACH);
+        wac__stream_post(wc->cap, WAC_EVENT_TARGET_ATTACHED, pid, 0, 0, NULL);
+        wac__stream_post(wc->cap, WAC_EVENT_STREAM_ADDED, pid, 1, 0, NULL);
+        wac__capture_streams_changed(wc->cap, 1);
+    }
+    return 0;
+}
+
+/* The stream ends by itself: the producer stops first. */
+static void end_stream(struct wcap *wc, int error, const char *detail)
+{
+    rt_stop(wc);
+    release_client(wc);
+    wc->running = false;
+    wc->ended = true;
+    wac__stream_end(wc->cap, error, detail);
+}
+
+static void on_target_exit(struct wcap *wc)
+{
+    DWORD pid = wc->pid;
+    char why[96];
+    snprintf(why, sizeof why, "target pid %lu exited", (unsigned long)pid);
+    unwatch_process(wc);
+    if (wc->target.kind == WAC_TARGET_PID) {
+        /* A process id never comes back. */
+        rt_stop(wc);
+        wac__stream_post(wc->cap, WAC_EVENT_STREAM_REMOVED, pid, 1, 0, NULL);
+        wac__stream_post(wc->cap, WAC_EVENT_TARGET_DETACHED, pid, 0, 0, why);
+        wac__capture_streams_changed(wc->cap, -1);
+        end_stream(wc, WAC_ERR_TARGET_EXITED, why);
+        return;
+    }
+    rt_command(wc, RT_DETACH);
+    release_client(wc);
+    wc->pid = 0;
+    wac__stream_post(wc->cap, WAC_EVENT_STREAM_REMOVED, pid, 1, 0, NULL);
+    wac__stream_post(wc->cap, WAC_EVENT_TARGET_DETACHED, pid, 0, 0, why);
+    wac__capture_streams_changed(wc->cap, -1);
+    /* Another instance may be running already; else the next session tells. */
+    int rc = try_attach_name(wc);
+    if (rc)
+        end_stream(wc, rc, wc->detail);
+}
+
+static int do_start(struct wcap *wc)
+{
+    if (wc->target.kind == WAC_TARGET_NAME && wc->process && WaitForSingleObject(wc->process, 0) == WAIT_OBJECT_0) {
+        /* It exited between open and start. */
+        release_client(wc);
+        unwatch_process(wc);
+        wc->pid = 0;
+    }
+    if (wc->target.kind == WAC_TARGET_NAME && !wc->client) {
+        int rc = try_attach_name(wc);
+        if (rc)
+            return rc;
+    }
+    if (wc->client) {
+        HRESULT hr = IAudioClient_Start(wc->client);
+        if (FAILED(hr)) {
+            set_detail(wc, "IAudioClient::Start failed", hr);
+            return error_for(hr);
+        }
+    }
+    int rc = rt_start(wc);
+    if (rc) {
+        if (wc->client)
+            IAudioClient_Stop(wc->client);
+        return rc;
+    }
+    wc->running = true;
+    if (wc->target.kind != WAC_TARGET_SYSTEM && wc->client)
+        wac__stream_post(wc->cap, WAC_EVENT_TARGET_ATTACHED, wc->pid, 0, 0, NULL);
+    if (wc->client) {
+        wac__stream_post(wc->cap, WAC_EVENT_STREAM_ADDED, wc->pid, 1, 0, NULL);
+        wac__capture_streams_changed(wc->cap, 1);
+    }
+    return 0;
+}
+
+static void do_stop(struct wcap *wc)
+{
+    if (!wc->running)
+        return;
+    rt_stop(wc);
+    if (wc->client)
+        IAudioClient_Stop(wc->client);
+    wc->running = false;
+}
+
+/* Set up what open needs: the first client (PID, SYSTEM, or a running NAME). */
+static int ctl_open(struct wcap *wc)
+{
+    if (wc->target.kind == WAC_TARGET_NAME) {
+        wc->watch = wac__wasapi_watch_sessions(wc->session_event);
+        return try_attach_name(wc);
+    }
+    int rc = open_client(wc, wc->target.pid);
+    /* The end of an included target ends the stream; an excluded one's does not. */
+    if (rc == 0 && wc->target.kind == WAC_TARGET_PID && !wc->target.exclude)
+        watch_process(wc, wc->target.pid);
+    return rc;
+}
+
+static void *ctl_main(void *arg)
+{
+    struct wcap *wc = arg;
+    HRESULT co = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    wc->cmd_result = ctl_open(wc);
+    bool quit = wc->cmd_result != 0;
+    SetEvent(wc->ctl_done);
+    while (!quit) {
+        HANDLE waits[4];
+        DWORD n = 0, i_process = 99, i_session = 99;
+        waits[n++] = wc->ctl_cmd;
+        waits[n++] = wc->rt_failed;
+        if (wc->running && wc->process)
+            waits[i_process = n, n++] = wc->process;
+        bool looking = wc->running && wc->target.kind == WAC_TARGET_NAME && !wc->client;
+        if (looking)
+            waits[i_session = n, n++] = wc->session_event;
+        /* Without session notifications a waiting name target looks once a
+         * second (Wine, or a Windows without the session manager). */
+        DWORD timeout = looking && !wc->watch ? 1000 : INFINITE;
+        DWORD r = WaitForMultipleObjects(n, waits, FALSE, timeout);
+        if (r == WAIT_OBJECT_0) {
+            int rc = 0;
+            switch (wc->cmd) {
+            case CMD_START: rc = do_start(wc); break;
+            case CMD_STOP: do_stop(wc); break;
+            case CMD_CLOSE:
+                do_stop(wc);
+                quit = true;
+                break;
+            }
+            wc->cmd_result = rc;
+            SetEvent(wc->ctl_done);
+        } else if (r == WAIT_OBJECT_0 + 1 && wc->running) {
+            HRESULT hr = (HRESULT)atomic_load(&wc->rt_hresult);
+            set_detail(wc, hr == AUDCLNT_E_DEVICE_INVALIDATED ? "audio device invalidated (removed or reconfigured)"
+                                                              : "capture failed",
+                       hr);
+            char detail[sizeof wc->detail];
+            memcpy(detail, wc->detail, sizeof detail);
+            end_stream(wc, error_for(hr), detail);
+        } else if (r == WAIT_OBJECT_0 + i_process && wc->running) {
+            on_target_exit(wc);
+        } else if ((r == WAIT_OBJECT_0 + i_session || r == WAIT_TIMEOUT) && looking) {
+            int rc = try_attach_name(wc);
+            if (rc) {
+                char detail[sizeof wc->detail];
+                memcpy(detail, wc->detail, sizeof detail);
+                end_stream(wc, rc, detail);
+            }
+        }
+    }
+    rt_stop(wc);
+    release_client(wc);
+    unwatch_process(wc);
+    wac__wasapi_unwatch_sessions(wc->watch);
+    wc->watch = NULL;
+    if (SUCCEEDED(co))
+        CoUninitialize();
+    return NULL;
+}
+
+/* Run a command on the control thread and wait for its result. */
+static int ctl_command(struct wcap *wc, int cmd)
+{
+    wc->cmd = cmd;
+    SetEvent(wc->ctl_cmd);
+    WaitForSingleObject(wc->ctl_done, INFINITE);
+    return wc->cmd_result;
+}
+
+/* ---- the backend table ------------------------------------------------------------- */
+
+static int wasapi_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
+{
+    (void)ctx;
+    struct wasapi *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(detail, detail_size, "no memory");
+        return WAC_ERR_NO_MEMORY;
+    }
+    w->build = windows_build();
+    *data = w;
+    return 0;
+}
+
+static void wasapi_disconnect(void *data)
+{
+    free(data);
+}
+
+static void free_wcap(struct wcap *wc)
+{
+    HANDLE *handles[] = {&wc->ctl_cmd, &wc->ctl_done, &wc->data_event, &wc->rt_cmd,
+                         &wc->rt_ack,  &wc->rt_failed, &wc->session_event};
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
+        if (*handles[i])
+            CloseHandle(*handles[i]);
+    if (wc->conv_ready)
+        wac__convert_free(&wc->conv);
+    free(wc->zeros);
+    free(wc->out);
+    free(wc);
+}
+
+static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
+{
+    struct wasapi *w = data;
+    const wac_capture_config *c = wac__capture_config(cap);
+    const wac_target *t = &c->target;
+    if (t->kind != WAC_TARGET_SYSTEM) {
+        if (!t->include_tree)
+            return wac__capture_error(cap, WAC_ERR_NOT_SUPPORTED,
+                                      "wasapi: process loopback always includes the target's process tree "
+                                      "(include_tree = false is not possible on Windows)");
+        if (t->kind == WAC_TARGET_NAME && t->exclude)
+            return wac__capture_error(cap, WAC_ERR_NOT_SUPPORTED,
+                                      "wasapi: exclude needs a running process: give its pid, not its name");
+        if (w->build < WAC__WASAPI_MIN_BUILD)
+            return wac__capture_error(cap, WAC_ERR_NOT_SUPPORTED,
+                                      "wasapi: capturing one application needs Windows 10 build %d (version 2004) "
+                                      "or newer (documented from build %d, Windows 11); this is build %lu",
+                                      WAC__WASAPI_MIN_BUILD, WAC__WASAPI_DOC_BUILD, (unsigned long)w->build);
+    }
+    struct wcap *wc = calloc(1, sizeof *wc);
+    if (!wc)
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    wc->cap = cap;
+    wc->w = w;
+    wc->target = *t;
+    wc->format = *wac__capture_format(cap);
+    wc->frame_bytes = wac__capture_frame_bytes(cap);
+    const char *dev = getenv("WAC_WASAPI_SYSTEM_DEVICE");
+    wc->device = dev && strcmp(dev, "capture") == 0 ? DEVICE_CAPTURE : DEVICE_RENDER_LOOPBACK;
+    const char *conv = getenv("WAC_WASAPI_CONVERT");
+    wc->force_convert = conv && conv[0] == '1';
+    /* Pushes are at most 100 ms; the converter's output is at most that too
+     * (its input is 100 ms at the source rate). */
+    wc->max_frames = wc->format.rate / 10;
+    wc->zeros = calloc(wc->max_frames, wc->frame_bytes);
+    wc->out = malloc(((size_t)wc->max_frames + 64) * wc->frame_bytes);
+    wc->ctl_cmd = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->ctl_done = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->data_event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->rt_cmd = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->rt_ack = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->rt_failed = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->session_event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (!wc->zeros || !wc->out || !wc->ctl_cmd || !wc->ctl_done || !wc->data_event || !wc->rt_cmd || !wc->rt_ack ||
+        !wc->rt_failed || !wc->session_event) {
+        free_wcap(wc);
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    }
+    wac__capture_set_period(cap, DEFAULT_PERIOD_NS);
+    wc->wait_ms = DEFAULT_PERIOD_NS / 1000000;
+    int rc = wac__thread_start(&wc->ctl_thread, ctl_main, wc);
+    if (rc) {
+        free_wcap(wc);
+        return wac__capture_error(cap, rc, "wasapi: cannot start the control thread");
+    }
+    WaitForSingleObject(wc->ctl_done, INFINITE);
+    if (wc->cmd_result) {
+        rc = wc->cmd_result;
+        wac__thread_join(wc->ctl_thread);
+        wac__capture_error(cap, rc, "wasapi: %s", wc->detail);
+        free_wcap(wc);
+        return rc;
+    }
+    *cap_data = wc;
+    return 0;
+}
+
+static int wasapi_capture_start(void *cap_data)
+{
+    struct wcap *wc = cap_data;
+    int rc = ctl_command(wc, CMD_START);
+    if (rc)
+        return wac__capture_error(wc->cap, rc, "wasapi: %s", wc->detail);
+    return 0;
+}
+
+static void wasapi_capture_stop(void *cap_data)
+{
+    ctl_command(cap_data, CMD_STOP);
+}
+
+static void wasapi_capture_close(void *cap_data)
+{
+    struct wcap *wc = cap_data;
+    ctl_command(wc, CMD_CLOSE);
+    wac__thread_join(wc->ctl_thread);
+    free_wcap(wc);
+}
+
+static int wasapi_list_sessions(void *data, struct wac__session_list_builder *list)
+{
+    (void)data;
+    return wac__wasapi_list_sessions(list);
+}
+
+const struct wac__backend wac__backend_wasapi = {
+    .name = "wasapi",
+    .automatic = true,
+    .connect = wasapi_connect,
+    .disconnect = wasapi_disconnect,
+    .capture_open = wasapi_capture_open,
+    .capture_start = wasapi_capture_start,
+    .capture_stop = wasapi_capture_stop,
+    .capture_close = wasapi_capture_close,
+    .list_sessions = wasapi_list_sessions,
+    .inject = NULL,
+};

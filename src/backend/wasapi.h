@@ -1,0 +1,102 @@
+/* wasapi.h — what the WASAPI backend's files share: Windows headers for plain
+ * C COM (vtables through COBJMACROS), the interface ids (defined here so no
+ * toolchain's uuid library matters), the process-loopback activation structs
+ * that older SDKs and mingw-w64 10 lack, and helpers. */
+#ifndef WAC_WASAPI_H
+#define WAC_WASAPI_H
+
+#define COBJMACROS
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <audioclient.h>
+#include <audiopolicy.h>
+#include <mmdeviceapi.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+/* ---- process loopback activation (audioclientactivationparams.h) ---------
+ * Windows SDK 10.0.20348+ has the header; mingw-w64 10 does not. WAC uses its
+ * own names with the documented layout, checked against the SDK's where the
+ * header exists. */
+typedef struct wac__loopback_params {
+    DWORD target_pid;
+    DWORD mode; /* PROCESS_LOOPBACK_MODE */
+} wac__loopback_params;
+
+typedef struct wac__activation_params {
+    DWORD activation_type; /* AUDIOCLIENT_ACTIVATION_TYPE */
+    wac__loopback_params loopback;
+} wac__activation_params;
+
+#define WAC__ACTIVATION_TYPE_PROCESS_LOOPBACK 1
+#define WAC__LOOPBACK_INCLUDE_TREE 0
+#define WAC__LOOPBACK_EXCLUDE_TREE 1
+#define WAC__VAD_PROCESS_LOOPBACK L"VAD\\Process_Loopback"
+
+_Static_assert(sizeof(wac__activation_params) == 12, "AUDIOCLIENT_ACTIVATION_PARAMS is 12 bytes");
+#if defined(__has_include)
+#if __has_include(<audioclientactivationparams.h>)
+#include <audioclientactivationparams.h>
+_Static_assert(sizeof(AUDIOCLIENT_ACTIVATION_PARAMS) == sizeof(wac__activation_params), "SDK layout");
+_Static_assert(PROCESS_LOOPBACK_MODE_EXCLUDE_TARGET_PROCESS_TREE == WAC__LOOPBACK_EXCLUDE_TREE, "SDK values");
+#endif
+#endif
+
+/* Build numbers: process loopback is documented from 20348 (Windows 11, Server
+ * 2022) and works from 19041 (Windows 10 2004), which WAC accepts. */
+#define WAC__WASAPI_MIN_BUILD 19041
+#define WAC__WASAPI_DOC_BUILD 20348
+
+/* ---- interface and format ids ---------------------------------------------- */
+static const GUID wac__iid_unknown = {0x00000000, 0x0000, 0x0000, {0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46}};
+static const GUID wac__iid_agile = {0x94ea2b94, 0xe9cc, 0x49e0, {0xc0, 0xff, 0xee, 0x64, 0xca, 0x8f, 0x5b, 0x90}};
+static const GUID wac__iid_audio_client = {0x1cb9ad4c, 0xdbfa, 0x4c32, {0xb1, 0x78, 0xc2, 0xf5, 0x68, 0xa7, 0x03, 0xb2}};
+static const GUID wac__iid_capture_client = {0xc8adbd64, 0xe71e, 0x48a0, {0xa4, 0xde, 0x18, 0x5c, 0x39, 0x5c, 0xd3, 0x17}};
+static const GUID wac__clsid_device_enumerator = {
+    0xbcde0395, 0xe52f, 0x467c, {0x8e, 0x3d, 0xc4, 0x57, 0x92, 0x91, 0x69, 0x2e}};
+static const GUID wac__iid_device_enumerator = {
+    0xa95664d2, 0x9614, 0x4f35, {0xa7, 0x46, 0xde, 0x8d, 0xb6, 0x36, 0x17, 0xe6}};
+static const GUID wac__iid_activate_handler = {
+    0x41d949ab, 0x9862, 0x444a, {0x80, 0xf6, 0xc2, 0x61, 0x33, 0x4d, 0xa5, 0xeb}};
+static const GUID wac__iid_session_manager2 = {
+    0x77aa99a0, 0x1bd6, 0x484f, {0x8b, 0xc7, 0x2c, 0x65, 0x4c, 0x9a, 0x9b, 0x6f}};
+static const GUID wac__iid_session_control2 = {
+    0xbfb7ff88, 0x7239, 0x4fc9, {0x8f, 0xa2, 0x07, 0xc9, 0x50, 0xbe, 0x9c, 0x6d}};
+static const GUID wac__iid_session_notification = {
+    0x641dd20b, 0x4d41, 0x49cc, {0xab, 0xa3, 0x17, 0x4b, 0x94, 0x77, 0xbb, 0x08}};
+static const GUID wac__subtype_float = {0x00000003, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
+static const GUID wac__subtype_pcm = {0x00000001, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
+
+/* ---- helpers (wasapi-sessions.c) ------------------------------------------- */
+
+/* "HRESULT 0x80070002 (The system cannot find the file specified.)" */
+void wac__wasapi_hresult_text(HRESULT hr, char *buf, size_t size);
+/* UTF-8 copy of a wide string into buf (truncated, always terminated). */
+void wac__wasapi_utf8(const wchar_t *w, char *buf, size_t size);
+/* The executable basename of a process ("firefox.exe"), or "" if unknown. */
+void wac__wasapi_process_name(DWORD pid, char *buf, size_t size);
+/* Find a running process by executable basename (case-insensitive; "firefox"
+ * also matches "firefox.exe"): the root of the first matching tree (a match
+ * whose parent does not match). 0 if none. */
+DWORD wac__wasapi_find_process(const char *name);
+/* The session listing, run on its own MTA thread. */
+int wac__wasapi_list_sessions(struct wac__session_list_builder *list);
+
+/* Audio-session notifications of the default render device: `event` is set
+ * whenever a new session (an application opening an output stream) appears.
+ * Call on an MTA thread. NULL when unavailable. */
+struct wac__session_watch;
+struct wac__session_watch *wac__wasapi_watch_sessions(HANDLE event);
+void wac__wasapi_unwatch_sessions(struct wac__session_watch *watch);
+
+#endif
