@@ -297,7 +297,8 @@ void wac__stream_end(wac_capture *cap, int error, const char *detail)
         cap->prod.lost_pending = 0;
         post(cap, &ev);
     }
-    if (error) {
+    /* A target that exited is a normal end (TARGET_DETACHED said so), not an error. */
+    if (error && error != WAC_ERR_TARGET_EXITED) {
         make_event(&ev, error == WAC_ERR_SERVER_LOST ? WAC_EVENT_SERVER_LOST : WAC_EVENT_ERROR, 0, 0, error,
                    detail);
         post(cap, &ev);

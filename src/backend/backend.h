@@ -77,7 +77,8 @@ void wac__stream_skip(wac_capture *cap, uint64_t frames);
 void wac__stream_post(wac_capture *cap, wac_event_type type, uint32_t pid, uint32_t stream_id, int error,
                       const char *detail);
 /* The stream ended by itself (server lost, target gone, error). Call once the
- * producer is quiescent. Posts SERVER_LOST/ERROR when error is set, then ENDED. */
+ * producer is quiescent. Posts SERVER_LOST/ERROR when error is set (not for
+ * WAC_ERR_TARGET_EXITED, a normal end), then ENDED. */
 void wac__stream_end(wac_capture *cap, int error, const char *detail);
 /* Attached stream count for the stats (delta +1 / -1). */
 void wac__capture_streams_changed(wac_capture *cap, int delta);

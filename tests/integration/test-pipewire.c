@@ -4,7 +4,8 @@
  * Every test checks the captured audio itself: players play sine tones
  * (tests/servers/play-tone.sh, one process each), and the level of each tone
  * in the capture is measured with a Hann-windowed Goertzel filter.
- * The last test kills the PipeWire server: run the suite in its own session.
+ * server_lost_ends_the_stream kills the PipeWire server: it runs alone
+ * (--server-loss), last in the suite.
  * Without WAC_PW_SESSION_DIR the whole suite is skipped, so that it never
  * touches (or kills) a desktop's real audio server. */
 #include <errno.h>
@@ -16,6 +17,9 @@
 
 #ifndef WAC_PLAY_TONE
 #error "WAC_PLAY_TONE must name tests/servers/play-tone.sh"
+#endif
+#ifndef WAC_TONE_PLAYER
+#error "WAC_TONE_PLAYER must name the tone-player executable"
 #endif
 
 #define RATE 16000
@@ -56,6 +60,17 @@ static pid_t play_tone_in_tree(int freq, int secs)
     return spawn_argv(argv);
 }
 
+/* One process playing each of `freqs` on a stream of its own (amplitude 0.2). */
+static pid_t play_tones_in_one_process(int secs, int f1, int f2)
+{
+    char s[16], a[16], b[16];
+    snprintf(s, sizeof s, "%d", secs);
+    snprintf(a, sizeof a, "%d", f1);
+    snprintf(b, sizeof b, "%d", f2);
+    char *argv[] = {(char *)WAC_TONE_PLAYER, s, a, b, NULL};
+    return spawn_argv(argv);
+}
+
 static void kill_player(pid_t pid)
 {
     kill(-pid, SIGTERM);
@@ -73,7 +88,8 @@ static wac_context *open_pw(void)
     return ctx;
 }
 
-/* Wait until `n` processes play (or, with pid, until that one does). */
+/* Wait until `n` processes play (or, with pid, until that one does with at
+ * least `n` streams). */
 static void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
 {
     int64_t deadline = now_ms() + 8000;
@@ -85,7 +101,7 @@ static void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
         for (size_t i = 0; i < wac_session_list_count(list); i++) {
             const wac_session *s = wac_session_list_at(list, i);
             playing += s->playing;
-            found |= s->pid == pid && s->playing;
+            found |= s->pid == pid && s->playing && s->streams >= n;
         }
         wac_session_list_free(list);
         if (pid ? found : playing >= n)
@@ -446,6 +462,199 @@ static void waits_for_silent_pid(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+static void two_streams_of_one_app_are_mixed(void)
+{
+    /* One process, two streams (440 Hz and 1000 Hz, 0.2 each), and another
+     * application at 2500 Hz that must stay out. */
+    wac_context *ctx = open_pw();
+    pid_t app = play_tones_in_one_process(12, 440, 1000), other = play_tone(2500, 12);
+    wait_playing(ctx, (uint32_t)app, 2);
+    wait_playing(ctx, (uint32_t)other, 0);
+    wac_capture_config c = pid_config((uint32_t)app, false, false);
+    struct rec r;
+    record(ctx, &c, 3.0, &r);
+    LEVELS(&r, 440, 1000);
+    kill_player(app);
+    kill_player(other);
+    double a = db(tone_amp(&r, 440, 0.5)), b = db(tone_amp(&r, 1000, 0.5)), o = db(tone_amp(&r, 2500, 0.5));
+    printf("# 2500 Hz (other app) at %.1f dBFS\n", o);
+    /* 0.2 is -14.0 dBFS: each stream at its own level, neither lost nor doubled. */
+    ASSERT_CMP(a, >, -15.5);
+    ASSERT_CMP(a, <, -12.5);
+    ASSERT_CMP(b, >, -15.5);
+    ASSERT_CMP(b, <, -12.5);
+    ASSERT_CMP(o, <, a - 60);
+    ASSERT_CMP(peak(&r, 0.5) * 1000, <, 420); /* the sum of two 0.2 tones, unclipped */
+    ASSERT_EQ(count_events(&r, WAC_EVENT_STREAM_ADDED), 2);
+    free(r.x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* Phase (radians) and amplitude of the tone f in x[0..n). */
+static void tone_phase(const float *x, size_t n, double f, double *phase, double *amp)
+{
+    double re = 0, im = 0;
+    for (size_t i = 0; i < n; i++) {
+        re += x[i] * cos(2 * M_PI * f * (double)i / RATE);
+        im -= x[i] * sin(2 * M_PI * f * (double)i / RATE);
+    }
+    *phase = atan2(im, re);
+    *amp = 2 * sqrt(re * re + im * im) / (double)n;
+}
+
+static void sixty_seconds_lose_nothing(void)
+{
+    /* A 1 kHz tone is 16 samples a cycle at 16 kHz, so every 100 ms block of
+     * a continuous capture holds it at the same phase. One frame lost or
+     * doubled anywhere turns the phase by 22.5 degrees from that block on. */
+    wac_context *ctx = open_pw();
+    pid_t a = play_tone(1000, 75);
+    wait_playing(ctx, (uint32_t)a, 0);
+    wac_capture_config c = pid_config((uint32_t)a, true, false);
+    wac_capture *cap = open_capture(ctx, &c);
+    const size_t block = RATE / 10, blocks = 600;
+    float *x = calloc(block * blocks, sizeof *x);
+    ASSERT(x);
+    ASSERT_OK(wac_capture_start(cap));
+    struct rec r;
+    memset(&r, 0, sizeof r);
+    unsigned discontinuous = 0;
+    for (size_t i = 0; i < blocks; i++) {
+        wac_chunk_info info;
+        int got = wac_capture_read(cap, x + i * block, (uint32_t)block, 3000, &info);
+        drain_events(cap, &r);
+        if (got != (int)block)
+            FAIL("block %zu: read gave %d (%s)", i, got, got < 0 ? wac_error_name(got) : "short");
+        ASSERT_EQ(info.position, i * block);
+        discontinuous += (info.flags & WAC_CHUNK_DISCONTINUOUS) != 0;
+    }
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    ASSERT_OK(wac_capture_close(cap));
+    kill_player(a);
+
+    double ref_phase = 0, ref_amp = 0, worst_turn = 0, min_amp = 1, max_amp = 0;
+    size_t worst_block = 0;
+    for (size_t i = 10; i < blocks; i++) { /* from 1 s on: the stream is linked by then */
+        double ph, amp;
+        tone_phase(x + i * block, block, 1000, &ph, &amp);
+        if (i == 10) {
+            ref_phase = ph;
+            ref_amp = amp;
+        }
+        double turn = fabs(remainder(ph - ref_phase, 2 * M_PI)) * 180 / M_PI;
+        if (turn > worst_turn) {
+            worst_turn = turn;
+            worst_block = i;
+        }
+        min_amp = amp < min_amp ? amp : min_amp;
+        max_amp = amp > max_amp ? amp : max_amp;
+    }
+    printf("# %llu frames delivered, %llu lost, %llu silence, %u discontinuous chunks; amplitude %.4f..%.4f, "
+           "worst phase turn %.3f deg at block %zu\n",
+           (unsigned long long)st.frames_delivered, (unsigned long long)st.frames_lost,
+           (unsigned long long)st.frames_silence, discontinuous, min_amp, max_amp, worst_turn, worst_block);
+    ASSERT_EQ(st.frames_lost, 0);
+    ASSERT_EQ(discontinuous, 0);
+    ASSERT_CMP(st.frames_delivered, >=, (uint64_t)(block * blocks));
+    ASSERT(!saw_event(&r, WAC_EVENT_OVERRUN, 0));
+    ASSERT(!saw_event(&r, WAC_EVENT_DISCONTINUITY, 0));
+    /* The signal agrees: the tone never broke off and never slipped. */
+    ASSERT_CMP(ref_amp * 1000, >, 370);
+    ASSERT_CMP(min_amp * 1000, >, ref_amp * 970);
+    ASSERT_CMP(max_amp * 1000, <, ref_amp * 1030);
+    ASSERT_CMP(worst_turn * 1000, <, 5000); /* millidegrees */
+    free(x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+struct parallel {
+    wac_capture *cap;
+    struct rec r;
+};
+
+static void several_sources_from_one_context(void)
+{
+    /* Three players; two captures on one context, read in turn, each with
+     * only its own target. */
+    wac_context *ctx = open_pw();
+    pid_t a = play_tone(440, 12), b = play_tone(1000, 12), o = play_tone(2500, 12);
+    wait_playing(ctx, (uint32_t)a, 0);
+    wait_playing(ctx, (uint32_t)b, 0);
+    wait_playing(ctx, (uint32_t)o, 0);
+    struct parallel p[2];
+    pid_t targets[2] = {a, b};
+    const size_t want = 3 * RATE;
+    for (int i = 0; i < 2; i++) {
+        memset(&p[i], 0, sizeof p[i]);
+        wac_capture_config c = pid_config((uint32_t)targets[i], true, false);
+        p[i].cap = open_capture(ctx, &c);
+        p[i].r.x = calloc(want, sizeof(float));
+        ASSERT(p[i].r.x);
+    }
+    for (int i = 0; i < 2; i++)
+        ASSERT_OK(wac_capture_start(p[i].cap));
+    while (p[0].r.n < want || p[1].r.n < want)
+        for (int i = 0; i < 2; i++) {
+            if (p[i].r.n == want)
+                continue;
+            int got = wac_capture_read(p[i].cap, p[i].r.x + p[i].r.n, RATE / 10, 3000, NULL);
+            drain_events(p[i].cap, &p[i].r);
+            if (got < 0)
+                FAIL("capture %d: %s", i, wac_error_name(got));
+            p[i].r.n += (size_t)got;
+        }
+    kill_player(a);
+    kill_player(b);
+    kill_player(o);
+    const double freq[2] = {440, 1000};
+    for (int i = 0; i < 2; i++) {
+        double own = db(tone_amp(&p[i].r, freq[i], 0.5)), theirs = db(tone_amp(&p[i].r, freq[1 - i], 0.5)),
+               third = db(tone_amp(&p[i].r, 2500, 0.5));
+        printf("# capture of pid %d: own %.1f dBFS, the other target %.1f, the third player %.1f\n",
+               (int)targets[i], own, theirs, third);
+        ASSERT_CMP(own, >, -9.5);
+        ASSERT_CMP(theirs, <, own - 60);
+        ASSERT_CMP(third, <, own - 60);
+        ASSERT_OK(wac_capture_close(p[i].cap));
+        free(p[i].r.x);
+    }
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+static void pid_target_exit_ends_the_stream(void)
+{
+    /* The player (a shell and its pw-play child) plays for 2 s and exits:
+     * the capture says so and ends, after everything it captured. */
+    wac_context *ctx = open_pw();
+    pid_t a = play_tone_in_tree(440, 2);
+    wait_playing(ctx, 0, 1);
+    wac_capture_config c = pid_config((uint32_t)a, true, false);
+    struct rec r;
+    int64_t t0 = now_ms();
+    record(ctx, &c, 10.0, &r);
+    int64_t took = now_ms() - t0;
+    waitpid(a, NULL, 0);
+    LEVELS(&r, 440, 1000);
+    printf("# ended after %lld ms with %s\n", (long long)took, wac_error_name(r.end_rc));
+    ASSERT_RC(r.end_rc, WAC_ERR_ENDED);
+    ASSERT_CMP(took, <, 5000);
+    ASSERT(saw_event(&r, WAC_EVENT_TARGET_DETACHED, (uint32_t)a));
+    int ended = -1;
+    for (int i = 0; i < r.n_ev; i++)
+        if (r.ev[i].type == WAC_EVENT_ENDED)
+            ended = i;
+    ASSERT(ended >= 0);
+    ASSERT_RC(r.ev[ended].error, WAC_ERR_TARGET_EXITED);
+    ASSERT(!saw_event(&r, WAC_EVENT_ERROR, 0)); /* a normal end */
+    ASSERT_CMP(r.n, >, (size_t)(1.0 * RATE)); /* what it played is all there */
+    struct rec played = r;
+    played.n = (size_t)(1.0 * RATE);
+    ASSERT_CMP(db(tone_amp(&played, 440, 0.2)), >, -9.5);
+    free(r.x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 static void server_lost_ends_the_stream(void)
 {
     const char *pw_pid = getenv("WAC_PW_PIPEWIRE_PID");
@@ -495,13 +704,19 @@ static void server_lost_ends_the_stream(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
-int main(void)
+/* Without arguments: every case but the server's death. With --server-loss:
+ * only that one (meson runs it last, as a test of its own). */
+int main(int argc, char **argv)
 {
     if (!getenv("WAC_PW_SESSION_DIR")) {
         printf("1..0 # SKIP no private PipeWire session: run under tests/servers/pw-session.sh run\n");
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "--server-loss") == 0) {
+        RUN_T(server_lost_ends_the_stream, 60);
+        return tap_done();
+    }
     RUN(auto_picks_pipewire);
     RUN(unknown_pid_is_not_found);
     RUN_T(captures_one_pid_only, 60);
@@ -512,7 +727,9 @@ int main(void)
     RUN_T(no_aliasing_from_48k, 60);
     RUN_T(name_target_attaches_each_time, 60);
     RUN_T(waits_for_silent_pid, 60);
-    /* Last: it kills the server. */
-    RUN_T(server_lost_ends_the_stream, 60);
+    RUN_T(two_streams_of_one_app_are_mixed, 60);
+    RUN_T(several_sources_from_one_context, 60);
+    RUN_T(pid_target_exit_ends_the_stream, 60);
+    RUN_T(sixty_seconds_lose_nothing, 120);
     return tap_done();
 }
