@@ -23,7 +23,9 @@ sox -q -n -r "$rate" -c "$channels" -e floating-point -b 32 "$tmp" synth "$secs"
 exec 3<"$tmp"
 rm -f "$tmp"
 case ${WAC_PLAYER:-pw-play} in
-paplay) exec paplay --stream-name="wac-tone-$freq" "$@" /dev/fd/3 ;;
+# paplay's own default is a 2 s buffer, which makes a null sink render 2 s
+# ahead; desktop applications ask for tens of milliseconds.
+paplay) exec paplay --stream-name="wac-tone-$freq" --latency-msec="${WAC_PAPLAY_LATENCY_MS:-50}" "$@" /dev/fd/3 ;;
 pw-play) ;;
 *) echo "play-tone: WAC_PLAYER must be pw-play or paplay" >&2; exit 2 ;;
 esac

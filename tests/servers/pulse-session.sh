@@ -14,15 +14,24 @@
 # server. PIPEWIRE_RUNTIME_DIR points at an empty directory, so "auto"
 # finds no PipeWire and picks PulseAudio.
 #
+# A null sink renders as far ahead as its clients let it: with nobody asking
+# for low latency, 2 s. A player that starts then is not rendered until that
+# block has run out, so its first ~2 s reach nobody (the monitor included).
+# Desktop sinks do not behave like that, so a keep-alive recorder (parec on
+# the default sink's monitor, 20 ms) keeps $SINK at desktop-like latency for
+# the tests. A second null sink, $IDLE_SINK, keeps PulseAudio's defaults, for
+# the test that WAC's own latency request works.
+#
 # Every wait has a timeout (WAC_PULSE_TIMEOUT seconds, default 10); on failure
 # the daemon's log is printed to stderr and the daemon is stopped.
 # Exported: XDG_RUNTIME_DIR, PULSE_RUNTIME_PATH, HOME, PULSE_SERVER,
-# PIPEWIRE_RUNTIME_DIR, WAC_PULSE_SESSION_DIR, WAC_PULSE_SINK (the null
-# sink's name) and WAC_PULSE_PID (the daemon).
+# PIPEWIRE_RUNTIME_DIR, WAC_PULSE_SESSION_DIR, WAC_PULSE_SINK (the default
+# null sink's name), WAC_PULSE_IDLE_SINK and WAC_PULSE_PID (the daemon).
 set -u
 
 TIMEOUT=${WAC_PULSE_TIMEOUT:-10}
 SINK=wac_null_sink
+IDLE_SINK=wac_idle_sink
 
 log() { printf 'pulse-session: %s\n' "$*" >&2; }
 
@@ -52,6 +61,10 @@ alive() { kill -0 "$1" 2>/dev/null; }
 stop_dir() {
     local dir=$1 pid
     [ -n "$dir" ] && [ -d "$dir" ] || return 0
+    if [ -f "$dir/pid.keepalive" ]; then
+        pid=$(cat "$dir/pid.keepalive")
+        alive "$pid" && kill -TERM "$pid" 2>/dev/null
+    fi
     if [ -f "$dir/pid.pulseaudio" ]; then
         pid=$(cat "$dir/pid.pulseaudio")
         alive "$pid" && kill -TERM "$pid" 2>/dev/null
@@ -97,6 +110,7 @@ do_start() {
 
     cat >"$DIR/server.pa" <<PA
 load-module module-null-sink sink_name=$SINK sink_properties=device.description=WAC-test-null-sink rate=48000 channels=2
+load-module module-null-sink sink_name=$IDLE_SINK sink_properties=device.description=WAC-test-idle-sink rate=48000 channels=2
 load-module module-native-protocol-unix auth-anonymous=1 socket=$PULSE_RUNTIME_PATH/native
 set-default-sink $SINK
 PA
@@ -111,6 +125,11 @@ PA
     wait_for "the server to answer" server_answers || fail_start "pulseaudio does not answer"
     wait_for "$SINK to be the default sink" default_sink_is_ours || fail_start "no default sink"
     alive "$(cat "$DIR/pid.pulseaudio")" || fail_start "pulseaudio exited during start-up"
+    setsid parec --device="$SINK.monitor" --latency-msec=20 --raw </dev/null >/dev/null 2>"$DIR/log/keepalive.log" &
+    echo $! >"$DIR/pid.keepalive"
+    # Let the sink's first (2 s) block run out: from then on it renders 20 ms ahead.
+    sleep 2.1
+    alive "$(cat "$DIR/pid.keepalive")" || fail_start "the keep-alive recorder did not start"
 
     printf 'export XDG_RUNTIME_DIR=%q\n' "$XDG_RUNTIME_DIR"
     printf 'export HOME=%q\n' "$HOME"
@@ -120,6 +139,7 @@ PA
     printf 'export PIPEWIRE_RUNTIME_DIR=%q\n' "$PIPEWIRE_RUNTIME_DIR"
     printf 'export WAC_PULSE_SESSION_DIR=%q\n' "$DIR"
     printf 'export WAC_PULSE_SINK=%q\n' "$SINK"
+    printf 'export WAC_PULSE_IDLE_SINK=%q\n' "$IDLE_SINK"
     printf 'export WAC_PULSE_PID=%s\n' "$(cat "$DIR/pid.pulseaudio")"
     printf 'unset DISPLAY PIPEWIRE_REMOTE WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS\n'
 }
