@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up and run every test WAC has: install packages, build with -Werror, run
 # the unit suite (core and CLI), the same suite under ASan+UBSan and under
-# TSan, then the integration suite against a private PipeWire with real player
-# processes, and the demo.
+# TSan, then the integration suite against a private PipeWire, a private
+# PulseAudio and pipewire-pulse with real player processes, and the demo.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build's unit suite only
 set -euo pipefail
@@ -36,6 +36,12 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 
 step "integration tests against a private PipeWire + WirePlumber"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire --print-errorlogs
+
+step "integration tests: the PulseAudio backend against a private PulseAudio daemon"
+tests/servers/pulse-session.sh run meson test -C build --suite pulse --print-errorlogs
+
+step "integration tests: the PulseAudio backend through pipewire-pulse"
+tests/servers/pw-session.sh run meson test -C build --suite pipewire-pulse --print-errorlogs
 
 step "the demo (README's first command), on its own private server"
 env -u XDG_RUNTIME_DIR scripts/demo.sh

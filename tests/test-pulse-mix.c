@@ -280,6 +280,32 @@ static void drifting_lane_resyncs(void)
     wac__mix_free(&m);
 }
 
+/* A live lane that falls more than max_hold behind is left behind; when it
+ * goes on contiguously it is delayed from the head on, never indexed back. */
+static void lagging_lane_is_delayed_not_cut(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[100];
+    int64_t t0 = T0;
+    ramp(buf, 20, 2, 0);
+    wac__mix_write(&m, b, buf, 20, t0, t0 + 20 * MS);
+    for (uint32_t k = 0; k < 3; k++) {
+        ramp(buf, 100, 1, k * 100);
+        wac__mix_write(&m, a, buf, 100, t0 + (int64_t)k * 100 * MS, t0 + 30 * MS);
+    }
+    ASSERT_EQ(out.n, 300 - 150); /* B (live, at 20) held A back by max_hold only */
+    ramp(buf, 20, 2, 20);
+    wac__mix_write(&m, b, buf, 20, t0 + 20 * MS, t0 + 40 * MS); /* contiguous, but behind the head */
+    ASSERT_EQ(m.lanes[b].skew, 130);
+    wac__mix_pull(&m, t0 + 40 * MS, true);
+    ASSERT_EQ(out.n, 300);
+    ASSERT_EQ(out.x[150], 100150 + 200020); /* B's next frame lands at the head */
+    ASSERT_EQ(m.frames_late, 0);
+    wac__mix_free(&m);
+}
+
 static void sums_do_not_clip_in_float_and_saturate_in_s16(void)
 {
     /* Two stereo lanes at 0.8 and 0.7: 1.5 in float. */
@@ -344,6 +370,7 @@ int main(void)
     RUN(removed_lane_drains);
     RUN(holes_and_bursts);
     RUN(drifting_lane_resyncs);
+    RUN(lagging_lane_is_delayed_not_cut);
     RUN(sums_do_not_clip_in_float_and_saturate_in_s16);
     RUN(bad_configs_rejected);
     return tap_done();

@@ -333,11 +333,15 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
     pc->stride = (uint32_t)pa_frame_size(&pc->spec);
     pc->fragment_ms = c->latency_ms ? (c->latency_ms < 5 ? 5 : c->latency_ms > 1000 ? 1000 : c->latency_ms)
                                     : DEFAULT_FRAGMENT_MS;
-    /* A stream is live while deliveries keep coming (3 fragments and some
-     * scheduling slack); no stream holds the mix back longer than that; a
-     * stream is re-placed when its clock is off by 2 fragments, well beyond
-     * the jitter of the server's timing (about one render block). */
-    uint32_t rate = c->format.rate, stall_ms = 3 * pc->fragment_ms + 20;
+    /* A stream is live while deliveries keep coming: pipewire-pulse was seen
+     * delivering one stream in bursts of 3 to 5 fragments up to 150 ms apart
+     * while another flowed steadily, so 250 ms (or 4 fragments and slack).
+     * No stream holds the mix back longer than that; a stream is re-placed
+     * when its clock is off by 2 fragments, well beyond the jitter of the
+     * server's timing (about one render block, ~1 ms measured). */
+    uint32_t rate = c->format.rate, stall_ms = 4 * pc->fragment_ms + 50;
+    if (stall_ms < 250)
+        stall_ms = 250;
     struct wac__mix_config mc = {
         .channels = pc->spec.channels,
         .rate = rate,

@@ -154,7 +154,17 @@ static void emit_until(struct wac__mix *m, uint64_t target)
             struct wac__mix_lane *l = &m->lanes[i];
             if (!lane_used(l) || l->count == 0 || l->start >= m->head + n)
                 continue;
-            /* The invariant start >= head holds for every lane with frames. */
+            if (l->start < m->head) {
+                /* Cannot happen (writes never queue behind the head); if it
+                 * did, those frames are late: drop them, never index back. */
+                uint32_t late = (uint32_t)(m->head - l->start < l->count ? m->head - l->start : l->count);
+                l->first = (l->first + late) % cap;
+                l->count -= late;
+                l->start += late;
+                m->frames_late += late;
+                if (l->count == 0)
+                    continue;
+            }
             uint32_t skip = (uint32_t)(l->start - m->head);
             uint32_t take = n - skip < l->count ? n - skip : l->count;
             float *dst = m->out + (size_t)skip * ch;
@@ -268,6 +278,12 @@ void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t 
         /* Sample-contiguous; the clock follows the audio. */
         m->clock_position = lane_end(l) - (uint64_t)l->skew;
         m->clock_ns = time_ns;
+        if (l->count == 0 && l->start < m->head) {
+            /* The mix went on without it (it lagged more than max_hold):
+             * delayed from here, never cut. */
+            l->skew += (int64_t)(m->head - l->start);
+            l->start = m->head;
+        }
         append(m, l, frames, n);
     } else {
         uint64_t pos = by_time, dropped = 0;
