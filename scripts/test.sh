@@ -2,7 +2,8 @@
 # Set up and run every test WAC has: install packages, build with -Werror, run
 # the unit suite (core and CLI), the same suite under ASan+UBSan and under
 # TSan, the Windows build's suites under Wine, then the integration suite
-# against a private PipeWire with real player processes, and the demo.
+# against a private PipeWire, a private PulseAudio and pipewire-pulse with real
+# player processes, and the demo.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build's unit suite only
 set -euo pipefail
@@ -42,6 +43,12 @@ tests/servers/pa-daemon-for-wine.sh run meson test -C build-win --suite wasapi -
 
 step "integration tests against a private PipeWire + WirePlumber"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire --print-errorlogs
+
+step "integration tests: the PulseAudio backend against a private PulseAudio daemon"
+tests/servers/pulse-session.sh run meson test -C build --suite pulse --print-errorlogs
+
+step "integration tests: the PulseAudio backend through pipewire-pulse"
+tests/servers/pw-session.sh run meson test -C build --suite pipewire-pulse --print-errorlogs
 
 step "the demo (README's first command), on its own private server"
 env -u XDG_RUNTIME_DIR scripts/demo.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test-cli-pipewire.sh WAC TONE_LEVELS PLAY_TONE — the wac tool against a
-# real, private PipeWire (run under tests/servers/pw-session.sh run), in TAP.
+# real, private PipeWire (run under tests/servers/pw-session.sh run) or
+# PulseAudio (tests/servers/pulse-session.sh run; "auto" picks it there), in TAP.
 # Real player processes; every recording is checked from its audio (levels
 # of each player's tone, by scripts/tone-levels.py) and every failure by its
 # exit code and its "wac: error:" line. Skips itself without a private session,
@@ -9,8 +10,8 @@ set -u
 wac=${1:?usage: test-cli-pipewire.sh WAC TONE_LEVELS PLAY_TONE}
 levels=${2:?}
 play_tone=${3:?}
-if [ -z "${WAC_PW_SESSION_DIR:-}" ]; then
-    echo "1..0 # SKIP no private PipeWire session: run under tests/servers/pw-session.sh run"
+if [ -z "${WAC_PW_SESSION_DIR:-}" ] && [ -z "${WAC_PULSE_SESSION_DIR:-}" ]; then
+    echo "1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh or pulse-session.sh"
     exit 0
 fi
 tmp=$(mktemp -d)

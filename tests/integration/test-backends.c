@@ -1,13 +1,23 @@
-/* test-pipewire.c — the PipeWire backend against a real, private PipeWire +
- * WirePlumber + pipewire-pulse stack (tests/servers/pw-session.sh run ...).
+/* test-backends.c — a Linux backend against a real, private server: the same
+ * cases for every server, chosen by the environment (meson registers one
+ * suite each; scripts/test.sh runs each inside its own server):
+ *
+ *   suite           server (started by)                       WAC_TEST_BACKEND  players
+ *   pipewire        PipeWire + WirePlumber (pw-session.sh)      pipewire          pw-play
+ *   pulse           PulseAudio 16 (pulse-session.sh)            pulse             paplay
+ *   pipewire-pulse  pipewire-pulse on PipeWire (pw-session.sh)  pulse             pw-play
+ *
+ * (pw-play under pipewire-pulse is the case of native PipeWire clients whose
+ * pid only their client carries.) WAC_PLAYER picks play-tone.sh's player.
  *
  * Every test checks the captured audio itself: players play sine tones
  * (tests/servers/play-tone.sh, one process each), and the level of each tone
  * in the capture is measured with a Hann-windowed Goertzel filter.
  * server_lost_ends_the_stream kills the PipeWire server: it runs alone
  * (--server-loss), last in the suite.
- * Without WAC_PW_SESSION_DIR the whole suite is skipped, so that it never
- * touches (or kills) a desktop's real audio server. */
+ * Without a private session (WAC_PW_SESSION_DIR or WAC_PULSE_SESSION_DIR) the
+ * whole suite is skipped, so that it never touches (or kills) a desktop's real
+ * audio server. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -78,13 +88,33 @@ static void kill_player(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
+/* The backend under test: "pipewire" or "pulse". */
+static const char *backend_under_test(void)
+{
+    const char *name = getenv("WAC_TEST_BACKEND");
+    return name && *name ? name : "pipewire";
+}
+
+/* A plain PulseAudio daemon (pulse-session.sh), not PipeWire. */
+static bool on_pulseaudio_daemon(void)
+{
+    return getenv("WAC_PULSE_SESSION_DIR") != NULL;
+}
+
+/* The executable name the players of play-tone.sh go by. */
+static const char *player_name(void)
+{
+    const char *name = getenv("WAC_PLAYER");
+    return name && *name ? name : "pw-play";
+}
+
 static wac_context *open_pw(void)
 {
     wac_context *ctx = NULL;
     char detail[256];
-    int rc = wac_context_open("pipewire", &ctx, detail, sizeof detail);
+    int rc = wac_context_open(backend_under_test(), &ctx, detail, sizeof detail);
     if (rc)
-        FAIL("pipewire context: %s (%s)", wac_strerror(rc), detail);
+        FAIL("%s context: %s (%s)", backend_under_test(), wac_strerror(rc), detail);
     return ctx;
 }
 
@@ -230,14 +260,16 @@ static double peak(const struct rec *r, double skip_s)
 
 /* ---- tests ---- */
 
-static void auto_picks_pipewire(void)
+static void auto_picks_the_server(void)
 {
+    /* PipeWire when its socket answers (pipewire-pulse included), else PulseAudio. */
     wac_context *ctx = NULL;
     char detail[512];
     int rc = wac_context_open("auto", &ctx, detail, sizeof detail);
     if (rc)
         FAIL("auto: %s (%s)", wac_strerror(rc), detail);
-    ASSERT(strcmp(wac_context_backend(ctx), "pipewire") == 0);
+    printf("# auto picked %s\n", wac_context_backend(ctx));
+    ASSERT(strcmp(wac_context_backend(ctx), on_pulseaudio_daemon() ? "pulse" : "pipewire") == 0);
     ASSERT_OK(wac_context_close(ctx));
 }
 
@@ -428,7 +460,7 @@ static void name_target_attaches_each_time(void)
     }
     wac_capture_config c = speech_config();
     c.target.kind = WAC_TARGET_NAME;
-    c.target.name = "pw-play";
+    c.target.name = player_name();
     struct rec r;
     record(ctx, &c, 6.5, &r);
     waitpid(seq, NULL, 0);
@@ -624,7 +656,7 @@ static void several_sources_from_one_context(void)
 
 static void pid_target_exit_ends_the_stream(void)
 {
-    /* The player (a shell and its pw-play child) plays for 2 s and exits:
+    /* The player (a shell and its player child) plays for 2 s and exits:
      * the capture says so and ends, after everything it captured. */
     wac_context *ctx = open_pw();
     pid_t a = play_tone_in_tree(440, 2);
@@ -657,7 +689,11 @@ static void pid_target_exit_ends_the_stream(void)
 
 static void server_lost_ends_the_stream(void)
 {
-    const char *pw_pid = getenv("WAC_PW_PIPEWIRE_PID");
+    /* The server this backend talks to: PipeWire, the PulseAudio daemon, or
+     * pipewire-pulse. */
+    const char *pw_pid = getenv(strcmp(backend_under_test(), "pipewire") == 0 ? "WAC_PW_PIPEWIRE_PID"
+                                : on_pulseaudio_daemon()                    ? "WAC_PULSE_PID"
+                                                                            : "WAC_PW_PULSE_PID");
     ASSERT(pw_pid && atoi(pw_pid) > 0);
     wac_context *ctx = open_pw();
     pid_t a = play_tone(440, 12);
@@ -708,16 +744,19 @@ static void server_lost_ends_the_stream(void)
  * only that one (meson runs it last, as a test of its own). */
 int main(int argc, char **argv)
 {
-    if (!getenv("WAC_PW_SESSION_DIR")) {
-        printf("1..0 # SKIP no private PipeWire session: run under tests/servers/pw-session.sh run\n");
+    if (!getenv("WAC_PW_SESSION_DIR") && !getenv("WAC_PULSE_SESSION_DIR")) {
+        printf("1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh run or "
+               "tests/servers/pulse-session.sh run\n");
         return 0;
     }
+    printf("# backend %s, player %s, server %s\n", backend_under_test(), player_name(),
+           on_pulseaudio_daemon() ? "PulseAudio" : "PipeWire");
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "--server-loss") == 0) {
         RUN_T(server_lost_ends_the_stream, 60);
         return tap_done();
     }
-    RUN(auto_picks_pipewire);
+    RUN(auto_picks_the_server);
     RUN(unknown_pid_is_not_found);
     RUN_T(captures_one_pid_only, 60);
     RUN_T(captures_process_tree, 60);

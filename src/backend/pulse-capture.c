@@ -1,0 +1,425 @@
+/* pulse-capture.c — one capture on PulseAudio: a record stream per target
+ * sink-input, attached to it with pa_stream_set_monitor_stream() (the server
+ * then records that sink-input alone, through its sink's monitor source),
+ * and the mix of those streams into the capture's one stream (pulse-mix.c:
+ * the sum, sample-aligned).
+ *
+ * Format. Every record stream asks the server's resampler for float samples
+ * at the capture's rate, with the capture's channels, or two for a mono
+ * capture: WAC's downmix rule is the average of the channels, while the
+ * server's remixer (PulseAudio's, or PipeWire's -3 dB law under
+ * pipewire-pulse) would not agree. The mix sums in float; the average to
+ * mono and the conversion to s16 (saturating) happen when frames leave the
+ * mix. What the server set up is checked when each stream is ready
+ * (pa_stream_get_sample_spec); a difference ends the capture with
+ * WAC_ERR_FORMAT_UNSUPPORTED and both formats in the detail.
+ *
+ * Latency. A record stream's default fragment is the source's whole latency:
+ * 2 s on a null sink, so audio would arrive in 2-second lumps. Each stream
+ * asks for fragsize = latency_ms (default 25 ms) with ADJUST_LATENCY, which
+ * also makes the sink render in blocks that small. Timing updates are
+ * automatic and interpolated: the time of each block of frames is
+ * "now - pa_stream_get_latency()", which places a stream in the mix.
+ *
+ * Continuity. Between deliveries the context's timer (20 ms) releases what
+ * the mix held for a stalled stream and, once no stream is live, lets the
+ * core fill silence (wac__stream_tick) at the stream rate.
+ *
+ * Threads: everything runs on the loop thread or under its lock. on_read()
+ * and the mix's emit callback feed the ring: no allocation, lock or log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../os/os.h"
+#include "pulse-internal.h"
+
+#define DEFAULT_FRAGMENT_MS 25
+#define MAX_ATTEMPTS 3
+#define CHECK_INTERVAL_NS 500000000LL
+
+/* ---- the data path (real-time rules) ---- */
+
+static void on_mix_emit(void *user, const float *frames, uint32_t n, int64_t time_ns)
+{
+    struct pacap *pc = user;
+    wac__mix_convert(frames, pc->spec.channels, n, pc->converted, pc->format.channels, pc->format.sample);
+    wac__stream_push(pc->cap, pc->converted, n, time_ns);
+}
+
+static void feed(struct pacap *pc, struct pab_entry *e, pa_stream *s, const void *data, size_t bytes)
+{
+    int64_t now = wac__now_ns();
+    /* The record latency is the age of the first frame not yet dropped. */
+    pa_usec_t latency;
+    int negative = 0;
+    int64_t first_ns;
+    if (pa_stream_get_latency(s, &latency, &negative) == 0)
+        first_ns = now - (negative ? -1 : 1) * (int64_t)latency * 1000;
+    else /* no timing info yet: assume the frames just arrived */
+        first_ns = now - (int64_t)pa_bytes_to_usec(bytes, &pc->spec) * 1000;
+    /* Record data comes in whole frames; a torn one would be dropped here. */
+    uint32_t frames = (uint32_t)(bytes / pc->stride);
+    wac__mix_write(&pc->mix, e->lane, data, frames, first_ns, now);
+}
+
+static void on_read(pa_stream *s, size_t nbytes, void *userdata)
+{
+    struct pab_entry *e = userdata;
+    for (;;) {
+        const void *data;
+        size_t bytes;
+        if (pa_stream_peek(s, &data, &bytes) < 0 || bytes == 0)
+            return;
+        /* data NULL: a hole in the stream, which counts as silence. */
+        if (e->pc->running)
+            feed(e->pc, e, s, data, bytes);
+        pa_stream_drop(s);
+    }
+}
+
+/* ---- record streams ---- */
+
+static void announce(struct pacap *pc, struct pab_entry *e)
+{
+    e->announced = true;
+    wac__target_match_stream_attached(&pc->match, pc->cap, e->pid);
+    wac__capture_streams_changed(pc->cap, 1);
+    const struct pab_input *in = pab_find_input(pc->b, e->input);
+    char why[PAB_NAME_SIZE + 48];
+    snprintf(why, sizeof why, "%s: sink-input %u", in && in->app_name[0] ? in->app_name : "?", e->input);
+    wac__stream_post(pc->cap, WAC_EVENT_STREAM_ADDED, e->pid, e->input, 0, why);
+}
+
+static void fail(struct pacap *pc, int error, const char *detail)
+{
+    if (pc->running && !pc->fail_error) {
+        pc->fail_error = error;
+        snprintf(pc->fail_detail, sizeof pc->fail_detail, "%s", detail);
+        pab_schedule(pc->b);
+    }
+}
+
+static void on_stream_state(pa_stream *s, void *userdata)
+{
+    struct pab_entry *e = userdata;
+    struct pacap *pc = e->pc;
+    struct pab *b = pc->b;
+    switch (pa_stream_get_state(s)) {
+    case PA_STREAM_READY: {
+        e->attempts = 0;
+        const pa_sample_spec *got = pa_stream_get_sample_spec(s);
+        if (!got || !pa_sample_spec_equal(got, &pc->spec)) {
+            char want[PA_SAMPLE_SPEC_SNPRINT_MAX], have[PA_SAMPLE_SPEC_SNPRINT_MAX], why[160];
+            pa_sample_spec_snprint(want, sizeof want, &pc->spec);
+            if (got)
+                pa_sample_spec_snprint(have, sizeof have, got);
+            else
+                snprintf(have, sizeof have, "nothing");
+            snprintf(why, sizeof why, "PulseAudio set up %s instead of %s", have, want);
+            fail(pc, WAC_ERR_FORMAT_UNSUPPORTED, why);
+            return;
+        }
+        /* A volume the server restores for "wac" streams would scale ours. */
+        pa_cvolume unity;
+        pa_cvolume_reset(&unity, got->channels);
+        pa_operation *o = pa_context_set_source_output_volume(b->pa, pa_stream_get_index(s), &unity, NULL, NULL);
+        if (o)
+            pa_operation_unref(o);
+        o = pa_context_set_source_output_mute(b->pa, pa_stream_get_index(s), 0, NULL, NULL);
+        if (o)
+            pa_operation_unref(o);
+        if (!e->announced && pc->running)
+            announce(pc, e);
+        break;
+    }
+    case PA_STREAM_FAILED:
+    case PA_STREAM_TERMINATED:
+        /* Killed: the sink-input ended or moved to another sink. The
+         * deferred work recreates it while the sink-input exists. */
+        e->dead = true;
+        pab_schedule(b);
+        break;
+    default: break;
+    }
+}
+
+static void close_stream(struct pab_entry *e)
+{
+    if (!e->stream)
+        return;
+    pa_stream_set_state_callback(e->stream, NULL, NULL);
+    pa_stream_set_read_callback(e->stream, NULL, NULL);
+    if (PA_STREAM_IS_GOOD(pa_stream_get_state(e->stream)))
+        pa_stream_disconnect(e->stream);
+    pa_stream_unref(e->stream);
+    e->stream = NULL;
+}
+
+static void open_stream(struct pacap *pc, struct pab_entry *e)
+{
+    struct pab *b = pc->b;
+    e->attempts++;
+    e->dead = true; /* until it is connecting */
+    pa_proplist *props = pa_proplist_new();
+    if (props)
+        pa_proplist_sets(props, PA_PROP_MEDIA_NAME, "WAC capture");
+    pa_channel_map map;
+    pa_channel_map_init_extend(&map, pc->spec.channels, PA_CHANNEL_MAP_DEFAULT);
+    pa_stream *s = pa_stream_new_with_proplist(b->pa, "WAC capture", &pc->spec, &map, props);
+    if (props)
+        pa_proplist_free(props);
+    if (!s)
+        return;
+    pa_stream_set_state_callback(s, on_stream_state, e);
+    pa_stream_set_read_callback(s, on_read, e);
+    pa_buffer_attr attr;
+    memset(&attr, 0xff, sizeof attr); /* (uint32_t)-1: the server's choice */
+    attr.fragsize = (uint32_t)pa_usec_to_bytes((pa_usec_t)pc->fragment_ms * PA_USEC_PER_MSEC, &pc->spec);
+    pa_stream_flags_t flags = PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE |
+                              PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_DONT_MOVE;
+    if (pa_stream_set_monitor_stream(s, e->input) < 0 || pa_stream_connect_record(s, NULL, &attr, flags) < 0) {
+        pa_stream_set_state_callback(s, NULL, NULL);
+        pa_stream_set_read_callback(s, NULL, NULL);
+        pa_stream_unref(s);
+        return;
+    }
+    e->stream = s;
+    e->dead = false;
+}
+
+static struct pab_entry *find_entry(struct pacap *pc, uint32_t input)
+{
+    for (struct pab_entry *e = pc->entries; e; e = e->next)
+        if (e->input == input)
+            return e;
+    return NULL;
+}
+
+static void remove_entry(struct pacap *pc, struct pab_entry *e, bool report)
+{
+    for (struct pab_entry **p = &pc->entries; *p; p = &(*p)->next)
+        if (*p == e) {
+            *p = e->next;
+            break;
+        }
+    close_stream(e);
+    /* What it delivered is still mixed; the lane drains, then goes. */
+    wac__mix_lane_remove(&pc->mix, e->lane);
+    if (e->announced) {
+        wac__capture_streams_changed(pc->cap, -1);
+        if (report)
+            wac__stream_post(pc->cap, WAC_EVENT_STREAM_REMOVED, e->pid, e->input, 0, NULL);
+    }
+    free(e);
+}
+
+void pacap_input_removed(struct pacap *pc, uint32_t input)
+{
+    struct pab_entry *e = find_entry(pc, input);
+    if (e)
+        remove_entry(pc, e, pc->running);
+}
+
+void pacap_reconcile(struct pacap *pc)
+{
+    struct pab *b = pc->b;
+    if (!pc->running || b->lost)
+        return;
+    for (struct pab_input *in = b->inputs; in; in = in->next) {
+        uint32_t pid;
+        if (find_entry(pc, in->index) || !pab_input_owner(b, in, &pid) || !wac__target_match_wants(&pc->match, pid))
+            continue;
+        struct pab_entry *e = calloc(1, sizeof *e);
+        if (!e)
+            continue;
+        e->lane = wac__mix_lane_add(&pc->mix, wac__now_ns());
+        if (e->lane < 0) {
+            free(e); /* no memory, or more streams than the mix takes */
+            continue;
+        }
+        e->pc = pc;
+        e->input = in->index;
+        e->pid = pid;
+        e->next = pc->entries;
+        pc->entries = e;
+        open_stream(pc, e);
+    }
+    for (struct pab_entry *e = pc->entries; e; e = e->next) {
+        if (!e->dead || e->attempts >= MAX_ATTEMPTS || !pab_find_input(b, e->input))
+            continue;
+        /* Same lane: the new stream is placed by time after its stall. */
+        close_stream(e);
+        open_stream(pc, e);
+    }
+}
+
+/* ---- timers, the end ---- */
+
+static bool has_stream_of(void *user, uint32_t pid)
+{
+    struct pacap *pc = user;
+    for (struct pab_entry *e = pc->entries; e; e = e->next)
+        if (e->pid == pid)
+            return true;
+    return false;
+}
+
+static void stop_locked(struct pacap *pc)
+{
+    pc->running = false;
+    while (pc->entries)
+        remove_entry(pc, pc->entries, false);
+}
+
+void pacap_end(struct pacap *pc, int error, const char *detail)
+{
+    /* Everything captured before the end is delivered before it. */
+    wac__mix_pull(&pc->mix, wac__now_ns(), true);
+    stop_locked(pc);
+    wac__stream_end(pc->cap, error, detail);
+}
+
+void pacap_tick(struct pacap *pc, int64_t now_ns)
+{
+    wac__mix_pull(&pc->mix, now_ns, false);
+    wac__mix_collect(&pc->mix);
+    if (!wac__mix_pending(&pc->mix, now_ns))
+        wac__stream_tick(pc->cap, now_ns);
+    if (now_ns < pc->next_check_ns)
+        return;
+    pc->next_check_ns = now_ns + CHECK_INTERVAL_NS;
+    char why[160];
+    if (wac__target_match_check(&pc->match, pc->cap, has_stream_of, pc, why, sizeof why))
+        pacap_end(pc, WAC_ERR_TARGET_EXITED, why); /* nothing of the target is left */
+    else
+        pacap_reconcile(pc); /* tree members found since, and streams to recreate */
+}
+
+/* ---- the backend's capture functions ---- */
+
+static uint32_t round_up_pow2(uint32_t n)
+{
+    uint32_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+int pacap_open(void *data, wac_capture *cap, void **cap_data)
+{
+    struct pab *b = data;
+    const wac_capture_config *c = wac__capture_config(cap);
+    pa_threaded_mainloop_lock(b->ml);
+    bool lost = b->lost;
+    pa_threaded_mainloop_unlock(b->ml);
+    if (lost)
+        return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+
+    struct pacap *pc = calloc(1, sizeof *pc);
+    if (!pc)
+        return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
+    pc->b = b;
+    pc->cap = cap;
+    pc->format = c->format;
+    pc->spec.format = PA_SAMPLE_FLOAT32NE;
+    pc->spec.rate = c->format.rate;
+    pc->spec.channels = (uint8_t)(c->format.channels == 1 ? 2 : c->format.channels);
+    if (!pa_sample_spec_valid(&pc->spec)) {
+        free(pc);
+        return wac__capture_error(cap, WAC_ERR_FORMAT_UNSUPPORTED, "PulseAudio cannot record %u Hz, %u channels",
+                                  c->format.rate, c->format.channels);
+    }
+    pc->stride = (uint32_t)pa_frame_size(&pc->spec);
+    pc->fragment_ms = c->latency_ms ? (c->latency_ms < 5 ? 5 : c->latency_ms > 1000 ? 1000 : c->latency_ms)
+                                    : DEFAULT_FRAGMENT_MS;
+    /* A stream is live while deliveries keep coming: pipewire-pulse was seen
+     * delivering one stream in bursts of 3 to 5 fragments up to 150 ms apart
+     * while another flowed steadily, so 250 ms (or 4 fragments and slack).
+     * No stream holds the mix back longer than that; a stream is re-placed
+     * when its clock is off by 2 fragments, well beyond the jitter of the
+     * server's timing (about one render block, ~1 ms measured). */
+    uint32_t rate = c->format.rate, stall_ms = 4 * pc->fragment_ms + 50;
+    if (stall_ms < 250)
+        stall_ms = 250;
+    struct wac__mix_config mc = {
+        .channels = pc->spec.channels,
+        .rate = rate,
+        .max_hold_frames = (uint32_t)((uint64_t)rate * stall_ms / 1000),
+        .resync_frames = (uint32_t)((uint64_t)rate * (2 * pc->fragment_ms + 10) / 1000),
+        .stall_ns = (int64_t)stall_ms * 1000000,
+        .emit = on_mix_emit,
+        .user = pc,
+    };
+    mc.lane_frames = round_up_pow2(mc.max_hold_frames + (uint32_t)((uint64_t)rate * 4 * pc->fragment_ms / 1000));
+    int rc = wac__target_match_init(&pc->match, &c->target);
+    if (rc == 0)
+        rc = wac__mix_init(&pc->mix, &mc);
+    if (rc == 0) {
+        pc->converted = malloc((size_t)pc->mix.out_frames * wac__capture_frame_bytes(cap));
+        if (!pc->converted)
+            rc = WAC_ERR_NO_MEMORY;
+    }
+    if (rc) {
+        wac__mix_free(&pc->mix);
+        wac__target_match_free(&pc->match);
+        free(pc);
+        return wac__capture_error(cap, rc, "no memory");
+    }
+    wac__capture_set_period(cap, (int64_t)pc->fragment_ms * 1000000);
+    pa_threaded_mainloop_lock(b->ml);
+    pc->next = b->captures;
+    b->captures = pc;
+    pa_threaded_mainloop_unlock(b->ml);
+    *cap_data = pc;
+    return 0;
+}
+
+int pacap_start(void *cap_data)
+{
+    struct pacap *pc = cap_data;
+    struct pab *b = pc->b;
+    pa_threaded_mainloop_lock(b->ml);
+    if (b->lost) {
+        pa_threaded_mainloop_unlock(b->ml);
+        return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+    }
+    pc->running = true;
+    uint32_t streams = 0;
+    for (struct pab_input *in = b->inputs; in; in = in->next) {
+        uint32_t pid;
+        streams += pab_input_owner(b, in, &pid) && wac__target_match_wants(&pc->match, pid);
+    }
+    wac__target_match_started(&pc->match, pc->cap, streams);
+    pc->next_check_ns = wac__now_ns() + CHECK_INTERVAL_NS;
+    pacap_reconcile(pc);
+    pab_arm_timer(b);
+    pa_threaded_mainloop_unlock(b->ml);
+    return 0;
+}
+
+void pacap_stop(void *cap_data)
+{
+    struct pacap *pc = cap_data;
+    pa_threaded_mainloop_lock(pc->b->ml);
+    stop_locked(pc);
+    pa_threaded_mainloop_unlock(pc->b->ml);
+}
+
+void pacap_close(void *cap_data)
+{
+    struct pacap *pc = cap_data;
+    struct pab *b = pc->b;
+    pa_threaded_mainloop_lock(b->ml);
+    stop_locked(pc);
+    for (struct pacap **p = &b->captures; *p; p = &(*p)->next)
+        if (*p == pc) {
+            *p = pc->next;
+            break;
+        }
+    pa_threaded_mainloop_unlock(b->ml);
+    wac__target_match_free(&pc->match);
+    wac__mix_free(&pc->mix);
+    free(pc->converted);
+    free(pc);
+}

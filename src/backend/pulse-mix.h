@@ -1,0 +1,126 @@
+/* pulse-mix.h — mixing several streams of one target into one stream, for the
+ * PulseAudio backend (PulseAudio gives one record stream per sink-input; it
+ * does not mix them for us as PipeWire does). A pure module: no server, no
+ * clock of its own (times are passed in), so the unit tests drive it alone.
+ *
+ * The mix rule. The mixed frame is the plain sum of the lanes' frames at the
+ * same mix position, in float, so it matches what PipeWire's backend delivers
+ * (PipeWire sums links that meet on a port). Nothing clips in float (a sum
+ * above 1.0 stays above 1.0: the consumer decides); wac__mix_convert()
+ * averages channels for a mono capture (WAC's downmix rule) and saturates
+ * when it converts to s16.
+ *
+ * Where a lane's frames go (alignment). Every lane has its own FIFO and a mix
+ * position for its first queued frame. The mix has a clock: a mapping from
+ * monotonic time to mix position, re-based on every write to the frames just
+ * written, so it follows the audio's own clock and never drifts from it.
+ *  - A lane's first write, or its first after a stall (no write for stall_ns:
+ *    a corked sink-input, a recreated stream), is placed by time: at the mix
+ *    position the clock gives for the time of its first frame. The time comes
+ *    from the server's timing info, so this is as exact as that (a few ms).
+ *  - Every later write is placed right after the lane's previous frames:
+ *    sample-contiguous, whatever the jitter of deliveries. Only when the
+ *    clock disagrees by more than resync_frames (a lane on another device
+ *    whose clock drifts, a gap the server did not report) is the lane placed
+ *    by time again, and the disagreement counted in resyncs.
+ *  - Frames for positions already emitted, or already queued in the lane,
+ *    are dropped and counted (frames_late): the mix never goes back.
+ *
+ * When frames leave (the mix head). The mix emits positions up to the point
+ * every live lane has reached: a lane is live while it wrote within stall_ns
+ * (so a corked or ended stream holds nothing back for longer than that), and
+ * nothing is held back more than max_hold_frames behind the most advanced
+ * lane. With one lane, frames leave as they are written. A stretch where no
+ * lane has data is emitted as zeros when it is short (at most
+ * max_hold_frames) and skipped when longer: the emit time then jumps, and the
+ * core turns the jump into silence (or a discontinuity) by its own rules.
+ *
+ * Real-time rules: wac__mix_write(), wac__mix_pull(), wac__mix_pending() and
+ * the emit callback never allocate, lock or log. Lanes are allocated by
+ * wac__mix_lane_add() and freed by wac__mix_collect() (control path). Not
+ * thread-safe: one thread uses a mix. */
+#ifndef WAC_PULSE_MIX_H
+#define WAC_PULSE_MIX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wac.h"
+
+#define WAC__MIX_MAX_LANES 32
+
+/* Called with frames of the mix, interleaved floats: n frames whose first is
+ * at monotonic time time_ns. Real-time context. */
+typedef void (*wac__mix_emit_fn)(void *user, const float *frames, uint32_t n, int64_t time_ns);
+
+struct wac__mix_config {
+    uint32_t channels;        /* 1 ... 8 */
+    uint32_t rate;            /* frames per second */
+    uint32_t lane_frames;     /* FIFO capacity of a lane; more than max_hold_frames */
+    uint32_t max_hold_frames; /* the most a slow lane may hold the mix back */
+    uint32_t resync_frames;   /* clock disagreement that re-places a lane by time */
+    int64_t stall_ns;         /* a lane that has not written for this long is not waited for */
+    wac__mix_emit_fn emit;
+    void *user;
+};
+
+struct wac__mix_lane {
+    float *fifo; /* lane_frames * channels; NULL: the slot is free */
+    bool removed;  /* no more writes; freed once drained */
+    bool placed;   /* has written at least once */
+    uint64_t start; /* mix position of the first queued frame */
+    uint32_t first, count; /* FIFO index of that frame, and frames queued */
+    int64_t last_write_ns; /* or the time it was added, before its first write */
+    int64_t added_ns;
+    int64_t skew; /* frames it sits later than its clock position (see pulse-mix.c) */
+};
+
+struct wac__mix {
+    struct wac__mix_config cfg;
+    struct wac__mix_lane lanes[WAC__MIX_MAX_LANES];
+    uint64_t head; /* mix position of the next frame to emit */
+    bool clock_set;
+    uint64_t clock_position; /* the clock: this mix position ... */
+    int64_t clock_ns;        /* ... was at this monotonic time */
+    float *out;              /* emit buffer */
+    uint32_t out_frames;
+    /* counters, for tests and diagnostics */
+    uint64_t frames_late; /* dropped: their positions were queued already */
+    uint64_t resyncs;
+    uint64_t frames_forced; /* frames emitted early because a lane's FIFO was full */
+};
+
+/* 0, or WAC_ERR_NO_MEMORY / WAC_ERR_INVALID_ARGUMENT. */
+int wac__mix_init(struct wac__mix *m, const struct wac__mix_config *cfg);
+void wac__mix_free(struct wac__mix *m);
+
+/* A new lane (control path: allocates its FIFO), added at now_ns: until it
+ * first writes, for up to stall_ns, it holds the head at that moment. Returns
+ * its id >= 0, or WAC_ERR_NO_MEMORY, or WAC_ERR_BUSY when all
+ * WAC__MIX_MAX_LANES are used. */
+int wac__mix_lane_add(struct wac__mix *m, int64_t now_ns);
+/* The lane writes no more. What it queued is still mixed; the slot is freed
+ * by wac__mix_collect() once it has drained. */
+void wac__mix_lane_remove(struct wac__mix *m, int lane);
+/* Free the slots of removed lanes that have drained (control path). */
+void wac__mix_collect(struct wac__mix *m);
+
+/* Write n frames (interleaved floats; NULL: n frames of silence, e.g. a hole
+ * the server reported) to a lane. time_ns: monotonic time of the first frame;
+ * now_ns: the time of the write (for stall detection). Emits what is ready. */
+void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t n, int64_t time_ns,
+                    int64_t now_ns);
+/* Emit what is ready at now_ns (lanes stall as time passes). With flush_all,
+ * emit everything queued, waiting for nobody (the stream is ending). */
+void wac__mix_pull(struct wac__mix *m, int64_t now_ns, bool flush_all);
+/* Is any lane live or holding frames at now_ns? When not, the audio has
+ * stopped and the core's silence fill may take over. */
+bool wac__mix_pending(const struct wac__mix *m, int64_t now_ns);
+
+/* Convert mixed frames (in_channels floats each) to the delivered format:
+ * the same channels, or 1 channel as the average of the inputs; f32 as it
+ * is, s16 scaled by 32767 and saturated (NaN becomes 0). */
+void wac__mix_convert(const float *in, uint32_t in_channels, uint32_t frames, void *out, uint32_t out_channels,
+                      wac_sample_type type);
+
+#endif

@@ -1,0 +1,494 @@
+/* pulse.c — the PulseAudio backend (libpulse, threaded main loop; tested with
+ * PulseAudio 16.1 and pipewire-pulse 0.3.65): the connection, the server's
+ * sink-inputs (application playback streams) and clients, kept current through
+ * the subscription API, timers and failures, and the session listing. A
+ * capture itself (its monitor record streams and their mix) is in
+ * pulse-capture.c.
+ *
+ * Who owns a stream. A sink-input's own application.process.id, else its
+ * client's: native PipeWire clients seen through pipewire-pulse carry the pid
+ * on the client only. PulseAudio fills application.process.id from the
+ * connecting process (it is the client's claim, as in PipeWire's
+ * pipewire-pulse path).
+ *
+ * System target. As in the PipeWire backend, every application stream is
+ * attached (target-match.h decides): the capture follows the streams rather
+ * than one sink's monitor, so a change of default sink needs nothing, sink
+ * volume is not applied, and STREAM_ADDED/REMOVED events mean the same on
+ * both backends.
+ *
+ * Threads: everything here runs on the loop thread or under its lock. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../os/os.h"
+#include "pulse-internal.h"
+
+#define TIMER_MS 20
+
+/* ---- small helpers ---- */
+
+static uint32_t prop_u32(pa_proplist *props, const char *key)
+{
+    const char *v = props ? pa_proplist_gets(props, key) : NULL;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    return *end == 0 && n <= UINT32_MAX ? (uint32_t)n : 0;
+}
+
+static void copy_prop(char *dst, size_t size, pa_proplist *props, const char *key)
+{
+    const char *v = props ? pa_proplist_gets(props, key) : NULL;
+    snprintf(dst, size, "%s", v ? v : "");
+}
+
+void pab_schedule(struct pab *b)
+{
+    if (b->deferred)
+        b->api->defer_enable(b->deferred, 1);
+}
+
+static struct pab_client *find_client(struct pab *b, uint32_t index)
+{
+    for (struct pab_client *c = b->clients; c; c = c->next)
+        if (c->index == index)
+            return c;
+    return NULL;
+}
+
+struct pab_input *pab_find_input(struct pab *b, uint32_t index)
+{
+    for (struct pab_input *in = b->inputs; in; in = in->next)
+        if (in->index == index)
+            return in;
+    return NULL;
+}
+
+bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid)
+{
+    if (in->prop_pid) {
+        *pid = in->prop_pid;
+        return true;
+    }
+    if (in->client == PA_INVALID_INDEX) {
+        *pid = 0;
+        return true;
+    }
+    const struct pab_client *c = find_client(b, in->client);
+    if (!c)
+        return false; /* its info is on the way */
+    *pid = c->pid;
+    return true;
+}
+
+/* ---- timers and deferred work (loop thread) ---- */
+
+static void handle_failures(struct pab *b)
+{
+    if (b->lost && !b->lost_handled) {
+        b->lost_handled = true;
+        for (struct pacap *pc = b->captures; pc; pc = pc->next)
+            if (pc->running)
+                pacap_end(pc, WAC_ERR_SERVER_LOST, b->lost_detail);
+    }
+    for (struct pacap *pc = b->captures; pc; pc = pc->next) {
+        if (!pc->running || !pc->fail_error)
+            continue;
+        char detail[sizeof pc->fail_detail];
+        memcpy(detail, pc->fail_detail, sizeof detail);
+        pacap_end(pc, pc->fail_error, detail);
+    }
+}
+
+static void on_deferred(pa_mainloop_api *api, pa_defer_event *e, void *userdata)
+{
+    struct pab *b = userdata;
+    api->defer_enable(e, 0);
+    handle_failures(b);
+    for (struct pacap *pc = b->captures; pc; pc = pc->next)
+        pacap_reconcile(pc);
+}
+
+static void on_timer(pa_mainloop_api *api, pa_time_event *e, const struct timeval *tv, void *userdata)
+{
+    struct pab *b = userdata;
+    handle_failures(b);
+    int64_t now = wac__now_ns();
+    bool any = false;
+    for (struct pacap *pc = b->captures; pc; pc = pc->next) {
+        if (!pc->running)
+            continue;
+        any = true;
+        pacap_tick(pc, now);
+    }
+    /* Only while captures run: an idle context costs no wake-ups. */
+    b->timer_armed = any;
+    if (any)
+        pa_context_rttime_restart(b->pa, e, pa_rtclock_now() + TIMER_MS * PA_USEC_PER_MSEC);
+}
+
+void pab_arm_timer(struct pab *b)
+{
+    if (b->timer && !b->timer_armed) {
+        b->timer_armed = true;
+        pa_context_rttime_restart(b->pa, b->timer, pa_rtclock_now() + TIMER_MS * PA_USEC_PER_MSEC);
+    }
+}
+
+/* ---- the server's objects ---- */
+
+static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, void *userdata)
+{
+    struct pab *b = userdata;
+    if (eol || !info) {
+        pa_threaded_mainloop_signal(b->ml, 0);
+        return;
+    }
+    struct pab_client *cl = find_client(b, info->index);
+    if (!cl) {
+        cl = calloc(1, sizeof *cl);
+        if (!cl)
+            return;
+        cl->index = info->index;
+        cl->next = b->clients;
+        b->clients = cl;
+    }
+    cl->pid = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
+    copy_prop(cl->app_name, sizeof cl->app_name, info->proplist, PA_PROP_APPLICATION_NAME);
+    copy_prop(cl->binary, sizeof cl->binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
+    pab_schedule(b); /* sink-inputs waiting for their owner */
+}
+
+static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol, void *userdata)
+{
+    struct pab *b = userdata;
+    if (eol || !info) {
+        pa_threaded_mainloop_signal(b->ml, 0);
+        return;
+    }
+    struct pab_input *in = pab_find_input(b, info->index);
+    if (!in) {
+        in = calloc(1, sizeof *in);
+        if (!in)
+            return;
+        in->index = info->index;
+        in->next = b->inputs;
+        b->inputs = in;
+    }
+    in->client = info->client;
+    in->prop_pid = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
+    in->corked = info->corked != 0;
+    copy_prop(in->app_name, sizeof in->app_name, info->proplist, PA_PROP_APPLICATION_NAME);
+    copy_prop(in->binary, sizeof in->binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
+    if (in->client != PA_INVALID_INDEX && !in->prop_pid && !find_client(b, in->client)) {
+        pa_operation *o = pa_context_get_client_info(b->pa, in->client, client_info_cb, b);
+        if (o)
+            pa_operation_unref(o);
+    }
+    pab_schedule(b);
+}
+
+static void forget_input(struct pab *b, uint32_t index)
+{
+    for (struct pacap *pc = b->captures; pc; pc = pc->next)
+        pacap_input_removed(pc, index);
+    for (struct pab_input **p = &b->inputs; *p; p = &(*p)->next)
+        if ((*p)->index == index) {
+            struct pab_input *gone = *p;
+            *p = gone->next;
+            free(gone);
+            return;
+        }
+}
+
+static void forget_client(struct pab *b, uint32_t index)
+{
+    for (struct pab_client **p = &b->clients; *p; p = &(*p)->next)
+        if ((*p)->index == index) {
+            struct pab_client *gone = *p;
+            *p = gone->next;
+            free(gone);
+            return;
+        }
+}
+
+static void subscribe_cb(pa_context *c, pa_subscription_event_type_t t, uint32_t index, void *userdata)
+{
+    struct pab *b = userdata;
+    unsigned facility = t & PA_SUBSCRIPTION_EVENT_FACILITY_MASK, kind = t & PA_SUBSCRIPTION_EVENT_TYPE_MASK;
+    pa_operation *o = NULL;
+    if (facility == PA_SUBSCRIPTION_EVENT_SINK_INPUT) {
+        if (kind == PA_SUBSCRIPTION_EVENT_REMOVE)
+            forget_input(b, index);
+        else
+            o = pa_context_get_sink_input_info(c, index, input_info_cb, b);
+    } else if (facility == PA_SUBSCRIPTION_EVENT_CLIENT) {
+        if (kind == PA_SUBSCRIPTION_EVENT_REMOVE)
+            forget_client(b, index);
+        else
+            o = pa_context_get_client_info(c, index, client_info_cb, b);
+    }
+    if (o)
+        pa_operation_unref(o);
+}
+
+/* ---- the connection ---- */
+
+static void context_state_cb(pa_context *c, void *userdata)
+{
+    struct pab *b = userdata;
+    pa_context_state_t old = b->state;
+    b->state = pa_context_get_state(c);
+    if (!PA_CONTEXT_IS_GOOD(b->state) && !b->lost) {
+        b->lost = true;
+        snprintf(b->lost_detail, sizeof b->lost_detail, "PulseAudio connection %s: %s",
+                 old == PA_CONTEXT_READY ? "lost" : "failed", pa_strerror(pa_context_errno(c)));
+        pab_schedule(b);
+    }
+    pa_threaded_mainloop_signal(b->ml, 0);
+}
+
+static void success_cb(pa_context *c, int success, void *userdata)
+{
+    struct pab *b = userdata;
+    pa_threaded_mainloop_signal(b->ml, 0);
+}
+
+static void on_wait_timeout(pa_mainloop_api *api, pa_time_event *e, const struct timeval *tv, void *userdata)
+{
+    struct pab *b = userdata;
+    b->wait_timed_out = true;
+    pa_threaded_mainloop_signal(b->ml, 0);
+}
+
+/* Wait (lock held) until done(), the connection fails, or PAB_WAIT_S pass. */
+static bool wait_for(struct pab *b, bool (*done)(struct pab *, void *), void *arg)
+{
+    b->wait_timed_out = false;
+    pa_time_event *t =
+        pa_context_rttime_new(b->pa, pa_rtclock_now() + PAB_WAIT_S * PA_USEC_PER_SEC, on_wait_timeout, b);
+    while (!done(b, arg) && !b->lost && !b->wait_timed_out)
+        pa_threaded_mainloop_wait(b->ml);
+    if (t)
+        b->api->time_free(t);
+    return done(b, arg);
+}
+
+static bool context_ready(struct pab *b, void *arg)
+{
+    return b->state == PA_CONTEXT_READY;
+}
+
+static bool operation_done(struct pab *b, void *arg)
+{
+    return pa_operation_get_state(arg) != PA_OPERATION_RUNNING;
+}
+
+/* Run an operation to its end; false if it did not finish. */
+static bool complete(struct pab *b, pa_operation *o)
+{
+    if (!o)
+        return false;
+    bool ok = wait_for(b, operation_done, o);
+    pa_operation_unref(o);
+    return ok;
+}
+
+static void destroy_all(struct pab *b)
+{
+    if (b->ml)
+        pa_threaded_mainloop_lock(b->ml);
+    if (b->timer)
+        b->api->time_free(b->timer);
+    if (b->deferred)
+        b->api->defer_free(b->deferred);
+    b->timer = NULL;
+    b->deferred = NULL;
+    if (b->pa) {
+        pa_context_set_state_callback(b->pa, NULL, NULL);
+        pa_context_set_subscribe_callback(b->pa, NULL, NULL);
+        pa_context_disconnect(b->pa);
+        pa_context_unref(b->pa);
+        b->pa = NULL;
+    }
+    if (b->ml)
+        pa_threaded_mainloop_unlock(b->ml);
+    if (b->ml) {
+        pa_threaded_mainloop_stop(b->ml);
+        pa_threaded_mainloop_free(b->ml);
+    }
+    while (b->clients) {
+        struct pab_client *next = b->clients->next;
+        free(b->clients);
+        b->clients = next;
+    }
+    while (b->inputs) {
+        struct pab_input *next = b->inputs->next;
+        free(b->inputs);
+        b->inputs = next;
+    }
+    free(b);
+}
+
+static int pa_connect_backend(wac_context *ctx, void **data, char *detail, size_t detail_size)
+{
+    struct pab *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(detail, detail_size, "no memory");
+        return WAC_ERR_NO_MEMORY;
+    }
+    b->ctx = ctx;
+    b->ml = pa_threaded_mainloop_new();
+    if (!b->ml) {
+        snprintf(detail, detail_size, "cannot create the PulseAudio main loop");
+        destroy_all(b);
+        return WAC_ERR_SYSTEM;
+    }
+    b->api = pa_threaded_mainloop_get_api(b->ml);
+    pa_proplist *props = pa_proplist_new();
+    if (props) {
+        pa_proplist_sets(props, PA_PROP_APPLICATION_NAME, "wac");
+        pa_proplist_sets(props, PA_PROP_APPLICATION_ID, "wac");
+    }
+    b->pa = pa_context_new_with_proplist(b->api, "wac", props);
+    if (props)
+        pa_proplist_free(props);
+    if (!b->pa) {
+        snprintf(detail, detail_size, "cannot create a PulseAudio context");
+        destroy_all(b);
+        return WAC_ERR_SYSTEM;
+    }
+    pa_context_set_state_callback(b->pa, context_state_cb, b);
+    pa_context_set_subscribe_callback(b->pa, subscribe_cb, b);
+    b->deferred = b->api->defer_new(b->api, on_deferred, b);
+    b->timer = pa_context_rttime_new(b->pa, PA_USEC_INVALID, on_timer, b);
+    if (!b->deferred || !b->timer) {
+        snprintf(detail, detail_size, "cannot create the PulseAudio timers");
+        destroy_all(b);
+        return WAC_ERR_SYSTEM;
+    }
+    b->api->defer_enable(b->deferred, 0);
+
+    /* Library threads must not take the host's signals. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = pa_threaded_mainloop_start(b->ml);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started < 0) {
+        snprintf(detail, detail_size, "cannot start the PulseAudio main loop thread");
+        destroy_all(b);
+        return WAC_ERR_SYSTEM;
+    }
+
+    pa_threaded_mainloop_lock(b->ml);
+    /* Never spawn a server: "auto" must not start one behind a user's back. */
+    int rc = 0;
+    if (pa_context_connect(b->pa, NULL, PA_CONTEXT_NOAUTOSPAWN, NULL) < 0 || !wait_for(b, context_ready, NULL)) {
+        const char *server = getenv("PULSE_SERVER");
+        snprintf(detail, detail_size, "no PulseAudio server at %s: %s",
+                 server && *server ? server : "the default socket",
+                 b->wait_timed_out && !b->lost ? "timed out after 5 s" : pa_strerror(pa_context_errno(b->pa)));
+        rc = WAC_ERR_BACKEND_UNAVAILABLE;
+    }
+    /* Subscribe first, then list: nothing that appears in between is missed
+     * (a duplicate only updates the same record). Clients first, so the owner
+     * of every sink-input is known when the sink-inputs arrive. */
+    if (!rc &&
+        (!complete(b, pa_context_subscribe(b->pa, PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_CLIENT,
+                                           success_cb, b)) ||
+         !complete(b, pa_context_get_client_info_list(b->pa, client_info_cb, b)) ||
+         !complete(b, pa_context_get_sink_input_info_list(b->pa, input_info_cb, b)))) {
+        snprintf(detail, detail_size, "the PulseAudio server did not answer: %s",
+                 b->lost ? b->lost_detail : "timed out after 5 s");
+        rc = WAC_ERR_BACKEND_UNAVAILABLE;
+    }
+    pa_threaded_mainloop_unlock(b->ml);
+    if (rc) {
+        destroy_all(b);
+        return rc;
+    }
+    *data = b;
+    return 0;
+}
+
+static void pa_disconnect_backend(void *data)
+{
+    destroy_all(data);
+}
+
+/* ---- sessions ---- */
+
+struct session {
+    uint32_t pid;
+    uint32_t streams;
+    bool playing;
+    char app_name[PAB_NAME_SIZE];
+    char binary[PAB_NAME_SIZE];
+};
+
+static int pa_list_sessions(void *data, struct wac__session_list_builder *list)
+{
+    struct pab *b = data;
+    pa_threaded_mainloop_lock(b->ml);
+    if (b->lost) {
+        pa_threaded_mainloop_unlock(b->ml);
+        return WAC_ERR_SERVER_LOST;
+    }
+    size_t count = 0, n_inputs = 0;
+    for (struct pab_input *in = b->inputs; in; in = in->next)
+        n_inputs++;
+    struct session *s = calloc(n_inputs ? n_inputs : 1, sizeof *s);
+    if (!s) {
+        pa_threaded_mainloop_unlock(b->ml);
+        return WAC_ERR_NO_MEMORY;
+    }
+    for (struct pab_input *in = b->inputs; in; in = in->next) {
+        uint32_t pid = 0;
+        pab_input_owner(b, in, &pid);
+        size_t i;
+        for (i = 0; i < count; i++)
+            if (s[i].pid == pid)
+                break;
+        if (i == count) {
+            count++;
+            s[i].pid = pid;
+            const struct pab_client *c = in->client != PA_INVALID_INDEX ? find_client(b, in->client) : NULL;
+            snprintf(s[i].app_name, sizeof s[i].app_name, "%s",
+                     in->app_name[0] ? in->app_name : c ? c->app_name : "");
+            snprintf(s[i].binary, sizeof s[i].binary, "%s", in->binary[0] ? in->binary : c ? c->binary : "");
+        }
+        s[i].streams++;
+        s[i].playing |= !in->corked;
+    }
+    pa_threaded_mainloop_unlock(b->ml);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        char exe[256];
+        if (s[i].pid)
+            wac__proc_exe_name(s[i].pid, exe, sizeof exe);
+        else
+            exe[0] = 0;
+        rc = wac__session_list_add(list, s[i].pid, exe[0] ? exe : s[i].binary, s[i].app_name, s[i].streams,
+                                   s[i].playing);
+    }
+    free(s);
+    return rc;
+}
+
+const struct wac__backend wac__backend_pulse = {
+    .name = "pulse",
+    .automatic = true,
+    .connect = pa_connect_backend,
+    .disconnect = pa_disconnect_backend,
+    .capture_open = pacap_open,
+    .capture_start = pacap_start,
+    .capture_stop = pacap_stop,
+    .capture_close = pacap_close,
+    .list_sessions = pa_list_sessions,
+    .inject = NULL,
+};

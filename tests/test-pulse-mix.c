@@ -1,0 +1,377 @@
+/* test-pulse-mix.c — the PulseAudio backend's mixer on its own, with made-up
+ * lanes and times: sums are exact, lanes stay sample-aligned through jittery
+ * deliveries, slow lanes hold the mix back only while they are live, and the
+ * delivered format averages and saturates as documented. */
+#include <math.h>
+
+#include "backend/pulse-mix.h"
+#include "tap.h"
+
+#define RATE 1000 /* one frame per millisecond keeps the arithmetic readable */
+#define MS 1000000LL
+#define T0 (1000 * MS) /* when the lanes are added and start */
+
+struct sink {
+    float x[200000];
+    int64_t t[200000]; /* emit time of each frame */
+    size_t n;
+    int calls;
+};
+
+static struct sink out;
+
+static void collect(void *user, const float *frames, uint32_t n, int64_t time_ns)
+{
+    struct sink *s = user;
+    for (uint32_t i = 0; i < n && s->n < 200000; i++) {
+        s->x[s->n] = frames[i];
+        s->t[s->n] = time_ns + (int64_t)i * MS;
+        s->n++;
+    }
+    s->calls++;
+}
+
+static void mix_open(struct wac__mix *m, uint32_t channels)
+{
+    memset(&out, 0, sizeof out);
+    struct wac__mix_config c = {
+        .channels = channels,
+        .rate = RATE,
+        .lane_frames = 512,
+        .max_hold_frames = 150,
+        .resync_frames = 40,
+        .stall_ns = 100 * MS,
+        .emit = collect,
+        .user = &out,
+    };
+    ASSERT_OK(wac__mix_init(m, &c));
+}
+
+/* Lane content: value k * 1000 + frame index, distinct per lane and frame. */
+static void ramp(float *buf, uint32_t n, int lane_tag, uint32_t first)
+{
+    for (uint32_t i = 0; i < n; i++)
+        buf[i] = (float)(lane_tag * 100000 + (int)(first + i));
+}
+
+static void one_lane_passes_straight_through(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0);
+    ASSERT(a >= 0);
+    float buf[40];
+    for (uint32_t k = 0; k < 10; k++) {
+        ramp(buf, 40, 1, k * 40);
+        /* jitter of up to 3 ms in the time estimates must not matter */
+        int64_t jitter = (k % 3) * MS - MS;
+        wac__mix_write(&m, a, buf, 40, (int64_t)(1000 + k * 40) * MS + jitter, (int64_t)(1040 + k * 40) * MS);
+        ASSERT_EQ(out.n, (k + 1) * 40); /* nothing held back */
+    }
+    for (size_t i = 0; i < out.n; i++)
+        ASSERT_EQ(out.x[i], 100000 + (int)i);
+    ASSERT_EQ(m.resyncs, 0);
+    wac__mix_free(&m);
+}
+
+/* Two lanes, B starting 10 ms after A, delivering 40 ms chunks at different
+ * moments with jittery times: the output is exactly A(i) + B(i - 10). */
+static void two_lanes_sum_sample_aligned(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    const int64_t t0 = T0;
+    for (uint32_t k = 0; k < 25; k++) {
+        int64_t ja = ((int64_t)(k * 7 % 5) - 2) * MS, jb = ((int64_t)(k * 3 % 5) - 2) * MS;
+        ramp(buf, 40, 1, k * 40);
+        wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS + ja, t0 + (int64_t)(k * 40 + 45) * MS);
+        ramp(buf, 40, 2, k * 40);
+        /* B arrives 20 ms after A each time */
+        wac__mix_write(&m, b, buf, 40, t0 + (int64_t)(k * 40 + 10) * MS + jb, t0 + (int64_t)(k * 40 + 65) * MS);
+    }
+    wac__mix_pull(&m, t0 + 2000 * MS, true);
+    ASSERT_EQ(out.n, 25 * 40 + 10);
+    for (size_t i = 0; i < out.n; i++) {
+        double want = 0;
+        if (i < 1000)
+            want += 100000 + (double)i;
+        if (i >= 10)
+            want += 200000 + (double)(i - 10);
+        if (out.x[i] != (float)want)
+            FAIL("frame %zu: %f, expected %f", i, out.x[i], want);
+    }
+    ASSERT_EQ(m.resyncs, 0);
+    ASSERT_EQ(m.frames_late, 0);
+    /* Emit times follow the frames: frame i is at t0 + i ms, give or take the jitter. */
+    ASSERT_CMP(llabs(out.t[500] - (t0 + 500 * MS)), <=, 3 * MS);
+    wac__mix_free(&m);
+}
+
+/* A live lane holds the mix back; once it stalls it holds nothing. */
+static void slow_lane_holds_until_it_stalls(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    int64_t t0 = T0;
+    ramp(buf, 40, 1, 0);
+    wac__mix_write(&m, a, buf, 40, t0, t0 + 40 * MS);
+    ramp(buf, 40, 2, 0);
+    wac__mix_write(&m, b, buf, 40, t0, t0 + 41 * MS);
+    ASSERT_EQ(out.n, 40);
+    /* A goes on, B is silent: held while B is live (written within 100 ms). */
+    ramp(buf, 40, 1, 40);
+    wac__mix_write(&m, a, buf, 40, t0 + 40 * MS, t0 + 80 * MS);
+    ASSERT_EQ(out.n, 40);
+    ASSERT(wac__mix_pending(&m, t0 + 100 * MS));
+    wac__mix_pull(&m, t0 + 120 * MS, false);
+    ASSERT_EQ(out.n, 40);
+    /* 100 ms after B's last write it is no longer waited for. */
+    wac__mix_pull(&m, t0 + 142 * MS, false);
+    ASSERT_EQ(out.n, 80);
+    ASSERT_EQ(out.x[60], 100060);
+    /* No lane live, nothing queued: the core may fill silence now. */
+    ASSERT(!wac__mix_pending(&m, t0 + 300 * MS));
+    wac__mix_free(&m);
+}
+
+/* Never more than max_hold frames held back, even behind a live lane. */
+static void hold_is_bounded(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[100];
+    int64_t t0 = T0;
+    ramp(buf, 10, 2, 0);
+    wac__mix_write(&m, b, buf, 10, t0, t0 + 10 * MS);
+    for (uint32_t k = 0; k < 4; k++) {
+        ramp(buf, 100, 1, k * 100);
+        wac__mix_write(&m, a, buf, 100, t0 + (int64_t)k * 100 * MS, t0 + 20 * MS); /* all at once */
+    }
+    ASSERT_EQ(out.n, 400 - 150);
+    wac__mix_free(&m);
+}
+
+/* A corked lane comes back a second later: placed by time, no second of
+ * zeros in the output, and the emit time jumps with it. */
+static void stalled_lane_is_placed_by_time(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    int64_t t0 = T0;
+    for (uint32_t k = 0; k < 5; k++) {
+        ramp(buf, 40, 1, k * 40);
+        wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS, t0 + (int64_t)(k + 1) * 40 * MS);
+    }
+    ASSERT_EQ(out.n, 200);
+    int64_t t1 = t0 + 1200 * MS;
+    ramp(buf, 40, 1, 1000);
+    wac__mix_write(&m, a, buf, 40, t1, t1 + 40 * MS);
+    ASSERT_EQ(out.n, 240); /* the pause is the core's to fill, not ours */
+    ASSERT_EQ(out.x[200], 101000);
+    ASSERT_EQ(out.t[200], t1);
+    ASSERT_EQ(m.head, 1240);
+    wac__mix_free(&m);
+}
+
+/* A lane added while another plays holds the head at the moment it was
+ * added, so its first frames land aligned, not delayed. */
+static void new_lane_joins_aligned(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    int64_t t0 = T0;
+    for (uint32_t k = 0; k < 5; k++) {
+        ramp(buf, 40, 1, k * 40);
+        wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS, t0 + (int64_t)(k + 1) * 40 * MS);
+    }
+    /* B's stream is created at t0 + 205 ms; its first frame is from t0 + 212 ms
+     * and reaches us 45 ms later, after A delivered past it. */
+    int b = wac__mix_lane_add(&m, t0 + 205 * MS);
+    ramp(buf, 40, 1, 200);
+    wac__mix_write(&m, a, buf, 40, t0 + 200 * MS, t0 + 240 * MS);
+    ASSERT_EQ(out.n, 205); /* held at B's start */
+    ramp(buf, 40, 2, 0);
+    wac__mix_write(&m, b, buf, 40, t0 + 212 * MS, t0 + 257 * MS);
+    ASSERT_EQ(out.n, 240);
+    ASSERT_EQ(out.x[211], 100211);
+    ASSERT_EQ(out.x[212], 100212 + 200000);
+    ASSERT_EQ(out.x[239], 100239 + 200027);
+    ASSERT_EQ(m.lanes[b].skew, 0);
+    wac__mix_free(&m);
+}
+
+/* A removed lane's queued frames are still mixed; then its slot is freed. */
+static void removed_lane_drains(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    int64_t t0 = T0;
+    ramp(buf, 20, 1, 0);
+    wac__mix_write(&m, a, buf, 20, t0, t0 + 20 * MS);
+    ramp(buf, 40, 2, 0);
+    wac__mix_write(&m, b, buf, 40, t0, t0 + 21 * MS);
+    ASSERT_EQ(out.n, 20);
+    wac__mix_lane_remove(&m, b);
+    wac__mix_collect(&m); /* not drained: kept */
+    ASSERT(m.lanes[b].fifo != NULL);
+    ramp(buf, 40, 1, 20);
+    wac__mix_write(&m, a, buf, 40, t0 + 20 * MS, t0 + 60 * MS);
+    ASSERT_EQ(out.n, 60);
+    ASSERT_EQ(out.x[39], 100039 + 200039);
+    wac__mix_collect(&m);
+    ASSERT(m.lanes[b].fifo == NULL);
+    ASSERT_EQ(wac__mix_lane_add(&m, T0), b); /* the slot is reused */
+    wac__mix_free(&m);
+}
+
+/* Holes (NULL) are silence that keeps the lane's count; a burst larger than
+ * the FIFO loses nothing. */
+static void holes_and_bursts(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    static float big[2000];
+    ramp(big, 2000, 1, 0);
+    int64_t t0 = T0;
+    ramp(big, 10, 2, 0);
+    wac__mix_write(&m, b, big, 10, t0, t0 + MS);
+    wac__mix_write(&m, a, NULL, 30, t0, t0 + 2 * MS);
+    ramp(big, 2000, 1, 30);
+    wac__mix_write(&m, a, big, 2000, t0 + 30 * MS, t0 + 3 * MS); /* 2 s at once, B still live */
+    wac__mix_pull(&m, t0 + 3 * MS, true);
+    ASSERT_EQ(out.n, 2030);
+    ASSERT_EQ(out.x[5], 200005);
+    ASSERT_EQ(out.x[20], 0);
+    ASSERT_EQ(out.x[30], 100030);
+    ASSERT_EQ(out.x[2029], 102029);
+    ASSERT_CMP(m.frames_forced, >, 0);
+    wac__mix_free(&m);
+}
+
+/* A lane whose clock runs away from the mix's is re-placed by time. */
+static void drifting_lane_resyncs(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    int64_t t0 = T0;
+    for (uint32_t k = 0; k < 40; k++) {
+        ramp(buf, 40, 1, k * 40);
+        wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS, t0 + (int64_t)(k + 1) * 40 * MS);
+        /* B delivers 40 frames per 42 ms of A's clock (a slower device) */
+        ramp(buf, 40, 2, k * 40);
+        wac__mix_write(&m, b, buf, 40, t0 + (int64_t)k * 42 * MS, t0 + (int64_t)(k + 1) * 40 * MS + MS);
+    }
+    ASSERT_CMP(m.resyncs, >=, 1);
+    ASSERT_CMP(m.resyncs, <=, 3);
+    wac__mix_free(&m);
+}
+
+/* A live lane that falls more than max_hold behind is left behind; when it
+ * goes on contiguously it is delayed from the head on, never indexed back. */
+static void lagging_lane_is_delayed_not_cut(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float buf[100];
+    int64_t t0 = T0;
+    ramp(buf, 20, 2, 0);
+    wac__mix_write(&m, b, buf, 20, t0, t0 + 20 * MS);
+    for (uint32_t k = 0; k < 3; k++) {
+        ramp(buf, 100, 1, k * 100);
+        wac__mix_write(&m, a, buf, 100, t0 + (int64_t)k * 100 * MS, t0 + 30 * MS);
+    }
+    ASSERT_EQ(out.n, 300 - 150); /* B (live, at 20) held A back by max_hold only */
+    ramp(buf, 20, 2, 20);
+    wac__mix_write(&m, b, buf, 20, t0 + 20 * MS, t0 + 40 * MS); /* contiguous, but behind the head */
+    ASSERT_EQ(m.lanes[b].skew, 130);
+    wac__mix_pull(&m, t0 + 40 * MS, true);
+    ASSERT_EQ(out.n, 300);
+    ASSERT_EQ(out.x[150], 100150 + 200020); /* B's next frame lands at the head */
+    ASSERT_EQ(m.frames_late, 0);
+    wac__mix_free(&m);
+}
+
+static void sums_do_not_clip_in_float_and_saturate_in_s16(void)
+{
+    /* Two stereo lanes at 0.8 and 0.7: 1.5 in float. */
+    struct wac__mix m;
+    mix_open(&m, 2);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0);
+    float x[8] = {0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f};
+    float y[8] = {0.7f, 0.7f, 0.7f, 0.7f, 0.7f, 0.7f, 0.7f, 0.7f};
+    wac__mix_write(&m, a, x, 4, 1000 * MS, 1001 * MS);
+    wac__mix_write(&m, b, y, 4, 1000 * MS, 1001 * MS);
+    ASSERT_EQ(out.n, 4); /* collect() keeps n floats of the n frames: enough here */
+    ASSERT(fabsf(out.x[0] - 1.5f) < 1e-6f);
+    wac__mix_free(&m);
+
+    float in[8] = {1.5f, 1.5f, 0.4f, 0.4f, 1.0f, -1.0f, -3.0f, -3.0f};
+    float mono[4];
+    wac__mix_convert(in, 2, 4, mono, 1, WAC_SAMPLE_F32);
+    ASSERT(fabsf(mono[0] - 1.5f) < 1e-6f); /* no clipping in float */
+    ASSERT(fabsf(mono[1] - 0.4f) < 1e-6f); /* average, not sum */
+    ASSERT(mono[2] == 0.0f);
+    int16_t s[8];
+    wac__mix_convert(in, 2, 4, s, 2, WAC_SAMPLE_S16);
+    ASSERT_EQ(s[0], 32767); /* saturated, not wrapped */
+    ASSERT_EQ(s[2], (int16_t)lrintf(0.4f * 32767.0f));
+    ASSERT_EQ(s[5], -32767);
+    ASSERT_EQ(s[6], -32768);
+    wac__mix_convert(in, 2, 4, s, 1, WAC_SAMPLE_S16);
+    ASSERT_EQ(s[0], 32767);
+    ASSERT_EQ(s[3], -32768);
+    float nan_in[2] = {NAN, NAN};
+    wac__mix_convert(nan_in, 2, 1, s, 1, WAC_SAMPLE_S16);
+    ASSERT_EQ(s[0], 0);
+}
+
+static void bad_configs_rejected(void)
+{
+    struct wac__mix m;
+    struct wac__mix_config c = {.channels = 2, .rate = 48000, .lane_frames = 100, .max_hold_frames = 100,
+                                .resync_frames = 10, .stall_ns = MS, .emit = collect, .user = &out};
+    ASSERT_RC(wac__mix_init(&m, &c), WAC_ERR_INVALID_ARGUMENT); /* FIFO not above the hold */
+    c.lane_frames = 1000;
+    c.channels = 9;
+    ASSERT_RC(wac__mix_init(&m, &c), WAC_ERR_INVALID_ARGUMENT);
+    c.channels = 2;
+    ASSERT_OK(wac__mix_init(&m, &c));
+    for (int i = 0; i < WAC__MIX_MAX_LANES; i++)
+        ASSERT_EQ(wac__mix_lane_add(&m, 0), i);
+    ASSERT_RC(wac__mix_lane_add(&m, 0), WAC_ERR_BUSY);
+    wac__mix_write(&m, -1, NULL, 10, 0, 0); /* ignored */
+    wac__mix_write(&m, WAC__MIX_MAX_LANES, NULL, 10, 0, 0);
+    wac__mix_free(&m);
+}
+
+int main(void)
+{
+    RUN(one_lane_passes_straight_through);
+    RUN(two_lanes_sum_sample_aligned);
+    RUN(slow_lane_holds_until_it_stalls);
+    RUN(hold_is_bounded);
+    RUN(stalled_lane_is_placed_by_time);
+    RUN(new_lane_joins_aligned);
+    RUN(removed_lane_drains);
+    RUN(holes_and_bursts);
+    RUN(drifting_lane_resyncs);
+    RUN(lagging_lane_is_delayed_not_cut);
+    RUN(sums_do_not_clip_in_float_and_saturate_in_s16);
+    RUN(bad_configs_rejected);
+    return tap_done();
+}
