@@ -32,7 +32,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "unit tests under TSan"
 [ -d build-tsan ] || CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
 ninja -C build-tsan
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp \
   meson test -C build-tsan --suite unit --print-errorlogs
 
 step "Windows: cross-build with mingw-w64, unit and WASAPI tests under Wine (private PulseAudio)"

@@ -36,7 +36,7 @@ struct dummy_capture {
     /* Faults (guarded by d->lock). */
     int64_t stall_until, burst_until, skip_until;
     uint32_t overrun_extra;
-    bool exit_requested;
+    uint32_t exits_requested; /* each is one exit, on a tick of its own */
     uint32_t reattach_after_ms;
     bool detached;
     int64_t reattach_at;
@@ -111,8 +111,8 @@ static bool tick_capture(struct dummy *d, struct dummy_capture *dc, int64_t now)
         wac__stream_end(dc->cap, WAC_ERR_SERVER_LOST, "dummy: connection to the server lost (injected)");
         return false;
     }
-    if (dc->exit_requested) {
-        dc->exit_requested = false;
+    if (dc->exits_requested && !dc->detached) {
+        dc->exits_requested--;
         wac__stream_post(dc->cap, WAC_EVENT_STREAM_REMOVED, dc->pid, 1, 0, NULL);
         wac__stream_post(dc->cap, WAC_EVENT_TARGET_DETACHED, dc->pid, 0, 0, "dummy: target exited (injected)");
         wac__capture_streams_changed(dc->cap, -1);
@@ -314,7 +314,7 @@ static int dummy_inject(void *cap_data, wac_dummy_fault fault, uint32_t amount)
         case WAC_DUMMY_OVERRUN: dc->overrun_extra += amount; break;
         case WAC_DUMMY_DISCONNECT: d->server_lost = true; break;
         case WAC_DUMMY_TARGET_EXIT:
-            dc->exit_requested = true;
+            dc->exits_requested++;
             dc->reattach_after_ms = amount;
             break;
         default: rc = wac__capture_error(dc->cap, WAC_ERR_INVALID_ARGUMENT, "unknown dummy fault %d", (int)fault);
