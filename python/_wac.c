@@ -803,6 +803,8 @@ static PyObject *capture_read(PyObject *obj, PyObject *arg)
     }
     if (raise_callback_error(self) || capture_check(self))
         return NULL;
+    if (self->callback)
+        return raise_wac(WAC_ERR_STATE, "this capture delivers audio to its on_audio callback");
     if (self->ended)
         return end_result(self);
     ChunkObject *chunk = chunk_new(self->chunk_frames, (int)self->channels, self->sample);
@@ -831,6 +833,12 @@ static PyObject *capture_read(PyObject *obj, PyObject *arg)
             rc = WAC_ERR_CLOSED;
             break;
         }
+    }
+    /* Move waiting events to events() now: a descriptor stays readable while
+     * one waits, and an event loop must not spin on events nobody pulls. */
+    if ((rc > 0 || rc == WAC_ERR_TIMEOUT) && pull_events(self) < 0) {
+        Py_DECREF(chunk);
+        return NULL;
     }
     if (rc > 0) {
         chunk_set_info(chunk, rc, &info);

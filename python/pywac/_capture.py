@@ -9,7 +9,7 @@ import weakref
 from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple, Optional, Union
 
 from . import _wac
-from ._errors import FormatError, invalid
+from ._errors import Disconnected, FormatError, invalid
 
 __all__ = ["Capture", "Chunk", "Event", "Session", "Stats", "list_sessions", "backends"]
 
@@ -75,7 +75,7 @@ class Stats(NamedTuple):
 # replaced by a fresh one, so a long-running program that opens captures over
 # and over keeps its memory bounded; the old one closes when its last Capture
 # object is gone.
-_RECYCLE_AFTER = 256
+_RECYCLE_AFTER = 64
 
 _lock = threading.Lock()
 _shared: dict[str, _wac.Context] = {}
@@ -95,6 +95,12 @@ def _context(backend: str) -> _wac.Context:
             _shared[backend] = ctx
             _every_context.add(ctx)
         return ctx
+
+
+def _forget(backend: str, ctx: _wac.Context) -> None:
+    with _lock:
+        if _shared.get(backend) is ctx:
+            del _shared[backend]
 
 
 def _shutdown() -> None:
@@ -287,11 +293,20 @@ class Capture:
 
         self._callback = callback
         self._chunk_ms = chunk_ms
-        self._ctx = _context(backend)
-        self._cap = _wac.Capture(
-            self._ctx, kind, target_pid, target_name, tree, exclude,
-            rate=rate, channels=channels, sample=_FORMATS[format], chunk_frames=chunk_frames,
-            ring_ms=ring_ms, fill_silence=fill_silence, callback=trampoline)
+        for attempt in (1, 2):
+            self._ctx = _context(backend)
+            try:
+                self._cap = _wac.Capture(
+                    self._ctx, kind, target_pid, target_name, tree, exclude,
+                    rate=rate, channels=channels, sample=_FORMATS[format], chunk_frames=chunk_frames,
+                    ring_ms=ring_ms, fill_silence=fill_silence, callback=trampoline)
+                break
+            except Disconnected:
+                # The shared connection died (server restarted): forget it and
+                # try once on a new one.
+                _forget(backend, self._ctx)
+                if attempt == 2:
+                    raise
 
     # ---- lifecycle ----
 
