@@ -232,7 +232,7 @@ static PyType_Slot chunk_slots[] = {
 static PyType_Spec chunk_spec = {
     .name = "pywac._wac.Chunk",
     .basicsize = sizeof(ChunkObject),
-    .flags = Py_TPFLAGS_DEFAULT,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, /* only reads and callbacks make them */
     .slots = chunk_slots,
 };
 

@@ -291,8 +291,6 @@ class Capture:
             def trampoline(chunk: Chunk, _user: Callable[[Samples], Any] = callback) -> None:
                 _user(samples(chunk))
 
-        self._callback = callback
-        self._chunk_ms = chunk_ms
         for attempt in (1, 2):
             self._ctx = _context(backend)
             try:
@@ -446,6 +444,7 @@ class Capture:
 
     @property
     def closed(self) -> bool:
+        """True once closed (by :meth:`close`, or with its context at exit)."""
         return self._cap.closed
 
     @property
