@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Iterator, Optional
 
 from ._capture import Capture, _get_numpy, list_sessions
-from ._errors import invalid
+from . import _wac
+from ._errors import Closed, FormatError, invalid
 
 
 class ProcessAudioSource:
@@ -32,6 +33,8 @@ class ProcessAudioSource:
             raise TypeError(f"sample_rate must be an int, not {type(sample_rate).__name__}")
         if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float)):
             raise TypeError(f"chunk_ms must be a number, not {type(chunk_ms).__name__}")
+        if sample_rate <= 0:
+            raise FormatError(_wac.ERR_FORMAT_UNSUPPORTED, f"rate {sample_rate} Hz: the rate must be a positive number of Hz")
         if pid is not None and name is not None:
             raise invalid("conflicting targets: pid and name; give one (or neither, for the whole system)")
         self._pid, self._name, self._tree, self._backend = pid, name, tree, backend
@@ -103,25 +106,32 @@ class ProcessAudioSource:
         capture = self._capture
         if capture is None or capture.closed:
             return None
-        chunk = capture.read(timeout)
+        try:
+            chunk = capture.read(timeout)
+        except Closed:
+            if self._capture is capture:
+                raise
+            return None  # stop() from another thread: not an error for the reader
         return None if chunk is None else self._fit(chunk)
 
     def __iter__(self) -> Iterator[Any]:
         while True:
-            capture = self._capture
-            if capture is None or capture.closed:
-                return
-            chunk = capture.read()
+            chunk = self.read()
             if chunk is None:
                 return
-            yield self._fit(chunk)
+            yield chunk
 
     async def _agen(self) -> AsyncIterator[Any]:
         while True:
             capture = self._capture
             if capture is None or capture.closed:
                 return
-            chunk = await capture.aread()
+            try:
+                chunk = await capture.aread()
+            except Closed:
+                if self._capture is capture:
+                    raise
+                return
             if chunk is None:
                 return
             yield self._fit(chunk)

@@ -642,3 +642,29 @@ print('exiting')
 """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "exiting"
+
+
+# ---- ProcessAudioSource's contract (on the dummy; the PipeWire tests use real players) ----
+
+
+def test_process_audio_source_contract():
+    source = pywac.ProcessAudioSource(sample_rate=16000, chunk_ms=100, backend="dummy")
+    assert source.chunk_size == 1600 and not source.is_active and source.read() is None
+    with source:
+        assert source.is_active
+        x = source.read(timeout=2)
+        assert x.dtype == np.float32 and x.shape == (1600,)
+        # stop() from another thread ends a blocked read with None, not an error
+        threading.Timer(0.1, source.stop).start()
+        got = list(source)
+        assert all(len(c) == 1600 for c in got) and len(got) <= 3
+        assert not source.is_active and source.read() is None
+    source.start()  # a stopped source starts again, on a new capture
+    assert len(source.read(timeout=2)) == 1600
+    source.stop()
+    with pytest.raises(pywac.InvalidArgument, match="conflicting"):
+        pywac.ProcessAudioSource(pid=1, name="x")
+    with pytest.raises(TypeError, match="sample_rate"):
+        pywac.ProcessAudioSource(sample_rate="16000")
+    with pytest.raises(pywac.FormatError, match="rate 0"):
+        pywac.ProcessAudioSource(sample_rate=0, chunk_ms=100, backend="dummy")
