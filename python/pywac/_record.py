@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import wave
-from typing import Optional, Union
+from typing import Union
 
 from ._capture import Capture, Stats
 from ._errors import invalid

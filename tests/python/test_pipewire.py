@@ -4,8 +4,6 @@ pw-session.sh): players are real processes playing sine tones at amplitude
 from __future__ import annotations
 
 import asyncio
-import os
-import pathlib
 import subprocess
 import sys
 import threading
