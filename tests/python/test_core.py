@@ -599,6 +599,11 @@ def run_python(code: str, timeout: float = 20) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
 
 
+def test_numpy_is_imported_lazily():
+    result = run_python("import sys, pywac; print('numpy' in sys.modules, pywac.has_numpy(), 'numpy' in sys.modules)")
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr
+
+
 def test_without_numpy_chunks_are_memoryviews():
     result = run_python("""
 import sys, threading
