@@ -50,6 +50,9 @@ tests/servers/pulse-session.sh run meson test -C build --suite pulse --print-err
 step "integration tests: the PulseAudio backend through pipewire-pulse"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire-pulse --print-errorlogs
 
+step "pywac: pip install into a venv, pytest against a private PipeWire"
+scripts/test-python.sh
+
 step "the demo (README's first command), on its own private server"
 env -u XDG_RUNTIME_DIR scripts/demo.sh
 
