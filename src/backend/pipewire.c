@@ -265,6 +265,7 @@ static void registry_global_remove(void *data, uint32_t id)
             struct pwb_entry *e = pwcap_find_entry(pc, n->serial);
             if (e)
                 pwcap_remove_entry(pc, e, pc->running);
+            pwcap_forget_node(pc, n->serial);
         }
         spa_list_remove(&n->link);
         spa_hook_remove(&n->listener);
