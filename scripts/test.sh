@@ -37,6 +37,9 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 step "integration tests against a private PipeWire + WirePlumber"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire --print-errorlogs
 
+step "pywac: pip install into a venv, pytest against a private PipeWire"
+scripts/test-python.sh
+
 step "the demo (README's first command), on its own private server"
 env -u XDG_RUNTIME_DIR scripts/demo.sh
 

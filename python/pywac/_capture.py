@@ -1,0 +1,474 @@
+"""Capture, list_sessions and the process-wide shared contexts."""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import math
+import threading
+import weakref
+from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple, Optional, Union
+
+from . import _wac
+from ._errors import Disconnected, FormatError, invalid
+
+__all__ = ["Capture", "Chunk", "Event", "Session", "Stats", "list_sessions", "backends"]
+
+Chunk = _wac.Chunk
+
+
+class Session(NamedTuple):
+    """One process that plays audio now."""
+
+    pid: int
+    """Process id (0 if the backend cannot tell)."""
+    name: str
+    """Executable basename, e.g. ``"firefox"``."""
+    app: str
+    """Application name the stream announced."""
+    streams: int
+    """Number of output streams it owns."""
+    playing: bool
+    """True if at least one of its streams runs now."""
+
+
+class Event(NamedTuple):
+    """An event of a capture, in order with the audio."""
+
+    type: str
+    """``"started"``, ``"target-attached"``, ``"overrun"``, ``"ended"``, ... (libwac's event names)."""
+    position: int
+    """Stream position (frames since start) where it happened."""
+    time_ns: int
+    """Monotonic time of that position, in ns."""
+    frames: int
+    """Overrun: frames lost; discontinuity: frames skipped; else 0."""
+    pid: int
+    """Target and stream events: the process; else 0."""
+    stream_id: int
+    """Stream events: the backend's stream id; else 0."""
+    error: int
+    """Server-lost, error, ended: a libwac error code (0 = stopped); else 0."""
+    detail: str
+    """Human-readable detail, may be empty."""
+
+
+class Stats(NamedTuple):
+    """Counters of a capture (each exact)."""
+
+    frames_delivered: int
+    frames_lost: int
+    """Dropped because the reader fell behind; each loss is also an ``overrun`` event."""
+    frames_silence: int
+    frames_skipped: int
+    overruns: int
+    discontinuities: int
+    ring_fill: int
+    ring_capacity: int
+    streams: int
+    events_dropped: int
+
+
+# ---- one context per backend, shared by every capture --------------------------
+
+# A closed capture stays in its libwac context as a small shell until the
+# context closes. A context with no live captures that has opened this many is
+# replaced by a fresh one, so a long-running program that opens captures over
+# and over keeps its memory bounded; the old one closes when its last Capture
+# object is gone.
+_RECYCLE_AFTER = 64
+
+_lock = threading.Lock()
+_shared: dict[str, _wac.Context] = {}
+_every_context: "weakref.WeakSet[_wac.Context]" = weakref.WeakSet()
+
+
+def _context(backend: str) -> _wac.Context:
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a str, not {type(backend).__name__}")
+    with _lock:
+        ctx = _shared.get(backend)
+        if ctx is not None and (ctx.closed or (ctx.live == 0 and ctx.opened >= _RECYCLE_AFTER)):
+            del _shared[backend]
+            ctx = None
+        if ctx is None:
+            ctx = _wac.Context(backend)
+            _shared[backend] = ctx
+            _every_context.add(ctx)
+        return ctx
+
+
+def _forget(backend: str, ctx: _wac.Context) -> None:
+    with _lock:
+        if _shared.get(backend) is ctx:
+            del _shared[backend]
+
+
+def _shutdown() -> None:
+    """At interpreter exit: close every capture and context while Python is
+    whole, then keep libwac's threads out of Python for good."""
+    with _lock:
+        _shared.clear()
+        contexts = list(_every_context)
+    for ctx in contexts:
+        ctx.close()
+    _wac._shutdown()
+
+
+atexit.register(_shutdown)
+
+
+def backends() -> list[str]:
+    """Names of the backends built into this pywac (``"pipewire"``, ..., ``"dummy"``)."""
+    return _wac.backends()
+
+
+def list_sessions(backend: str = "auto") -> list[Session]:
+    """The processes that play audio now, as :class:`Session` objects."""
+    return [Session(*s) for s in _context(backend).list_sessions()]
+
+
+# ---- samples: numpy when it is there, memoryview otherwise ------------------------
+
+_numpy: Any = None
+_numpy_checked = False
+
+
+def _get_numpy() -> Any:
+    global _numpy, _numpy_checked
+    if not _numpy_checked:
+        try:
+            import numpy
+        except ImportError:
+            numpy = None
+        _numpy, _numpy_checked = numpy, True
+    return _numpy
+
+
+def has_numpy() -> bool:
+    """True if chunks come out as numpy arrays (numpy was importable)."""
+    return _get_numpy() is not None
+
+
+Samples = Any  # numpy.ndarray when numpy is present, memoryview otherwise
+
+
+def samples(chunk: Chunk) -> Samples:
+    """The samples of a chunk without copying: a numpy array (float32 or int16;
+    shape ``(frames,)`` for mono, ``(frames, channels)`` otherwise) viewing the
+    chunk's buffer, or a memoryview of it when numpy is not installed."""
+    np = _get_numpy()
+    if np is None:
+        return memoryview(chunk)
+    array = np.frombuffer(chunk, dtype=np.float32 if chunk.format == "f32" else np.int16)
+    if chunk.channels > 1:
+        array = array.reshape(-1, chunk.channels)
+    return array
+
+
+# ---- argument checks --------------------------------------------------------------
+
+
+def _check_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return value
+
+
+def _timeout_ms(timeout: Optional[float]) -> int:
+    if timeout is None:
+        return -1
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    if math.isnan(timeout) or timeout < 0:
+        raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
+    return min(math.ceil(timeout * 1000), 2**31 - 1)
+
+
+_FORMATS = {"f32": _wac.SAMPLE_F32, "float32": _wac.SAMPLE_F32, "s16": _wac.SAMPLE_S16, "int16": _wac.SAMPLE_S16}
+
+
+def _target(pid: Any, name: Any, system: Any) -> tuple[int, int, Optional[str]]:
+    if not isinstance(system, bool):
+        raise TypeError(f"system must be a bool, not {type(system).__name__}")
+    given = [what for what, on in (("pid", pid is not None), ("name", name is not None), ("system=True", system)) if on]
+    if len(given) > 1:
+        raise invalid(f"conflicting targets: {' and '.join(given)}; give exactly one of pid=, name= or system=True")
+    if not given:
+        raise invalid("no target: give pid=, name= or system=True")
+    if pid is not None:
+        _check_int(pid, "pid")
+        if pid <= 0 or pid > 0xFFFFFFFF:
+            raise invalid(f"pid must be a positive process id, got {pid}")
+        return _wac.TARGET_PID, pid, None
+    if name is not None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str (an executable's basename), not {type(name).__name__}")
+        if not name:
+            raise invalid("name must not be empty")
+        return _wac.TARGET_NAME, 0, name
+    return _wac.TARGET_SYSTEM, 0, None
+
+
+class Capture:
+    """The audio one application plays (or everything except it, or the whole
+    system), as a continuous stream of chunks.
+
+    Exactly one target: ``pid`` (with its process tree unless ``tree=False``),
+    ``name`` (an executable's basename; it may start later and restart), or
+    ``system=True``. ``exclude=True`` captures everything except the target.
+
+    The stream is delivered as ``rate`` Hz, ``channels`` channels, ``format``
+    (``"f32"`` or ``"s16"``), in chunks of ``chunk_ms`` ms; the ring buffers
+    ``ring_ms`` ms for a slow reader. With ``fill_silence`` (default), silence
+    is delivered while the target plays nothing, so the timeline is continuous.
+
+    Consume it in one of three ways:
+
+    - ``read(timeout)`` / ``for chunk in capture`` (blocking; the GIL is released
+      while waiting);
+    - ``async for chunk in capture`` (event-driven via ``loop.add_reader`` on
+      :meth:`fileno`);
+    - ``callback=fn``: ``fn(chunk)`` is called on the context's dispatch thread
+      (never the audio thread; it takes the GIL there). If ``fn`` raises, the
+      capture is stopped, further chunks are dropped, and the exception is
+      re-raised - once - by the next call of :meth:`read`, :meth:`stop` or
+      :meth:`close` (including the ``close`` of a ``with`` block).
+
+    Chunks are numpy ``float32``/``int16`` arrays viewing a buffer the module
+    owns (zero copy; they stay valid as long as you keep them), or memoryviews
+    when numpy is not installed. Overruns never raise: see :meth:`events` and
+    :attr:`stats`.
+
+    All captures of one ``backend`` share one connection to the audio server
+    (a process-wide context opened on first use).
+    """
+
+    def __init__(
+        self,
+        pid: Optional[int] = None,
+        name: Optional[str] = None,
+        *,
+        tree: bool = True,
+        exclude: bool = False,
+        system: bool = False,
+        rate: int = 16000,
+        channels: int = 1,
+        format: str = "f32",
+        chunk_ms: Union[int, float] = 100,
+        ring_ms: int = 2000,
+        fill_silence: bool = True,
+        callback: Optional[Callable[[Samples], Any]] = None,
+        backend: str = "auto",
+    ) -> None:
+        kind, target_pid, target_name = _target(pid, name, system)
+        for value, what in ((tree, "tree"), (exclude, "exclude"), (fill_silence, "fill_silence")):
+            if not isinstance(value, bool):
+                raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
+        _check_int(rate, "rate")
+        if rate <= 0 or rate > 0xFFFFFFFF:
+            raise FormatError(_wac.ERR_FORMAT_UNSUPPORTED, f"rate {rate} Hz: the rate must be a positive number of Hz")
+        _check_int(channels, "channels")
+        if channels <= 0 or channels > 0xFFFFFFFF:
+            raise FormatError(_wac.ERR_FORMAT_UNSUPPORTED, f"{channels} channels: at least 1")
+        if not isinstance(format, str):
+            raise TypeError(f"format must be a str ('f32' or 's16'), not {type(format).__name__}")
+        if format not in _FORMATS:
+            raise FormatError(_wac.ERR_FORMAT_UNSUPPORTED, f"format {format!r}: use 'f32' or 's16'")
+        if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float)):
+            raise TypeError(f"chunk_ms must be a number, not {type(chunk_ms).__name__}")
+        if not chunk_ms > 0:
+            raise invalid(f"chunk_ms must be a positive number of ms, got {chunk_ms!r}")
+        # At least one frame; libwac itself says so if the rate is out of range.
+        chunk_frames = min(max(1, round(rate * chunk_ms / 1000)), 0xFFFFFFFF)
+        _check_int(ring_ms, "ring_ms")
+        if ring_ms <= 0 or ring_ms > 0xFFFFFFFF:
+            raise invalid(f"ring_ms must be a positive number of ms, got {ring_ms}")
+        trampoline = None
+        if callback is not None:
+            if not callable(callback):
+                raise TypeError(f"callback must be callable, not {type(callback).__name__}")
+
+            def trampoline(chunk: Chunk, _user: Callable[[Samples], Any] = callback) -> None:
+                _user(samples(chunk))
+
+        self._callback = callback
+        self._chunk_ms = chunk_ms
+        for attempt in (1, 2):
+            self._ctx = _context(backend)
+            try:
+                self._cap = _wac.Capture(
+                    self._ctx, kind, target_pid, target_name, tree, exclude,
+                    rate=rate, channels=channels, sample=_FORMATS[format], chunk_frames=chunk_frames,
+                    ring_ms=ring_ms, fill_silence=fill_silence, callback=trampoline)
+                break
+            except Disconnected:
+                # The shared connection died (server restarted): forget it and
+                # try once on a new one.
+                _forget(backend, self._ctx)
+                if attempt == 2:
+                    raise
+
+    # ---- lifecycle ----
+
+    def start(self) -> None:
+        """Start the stream (a capture runs once: start, stop, close)."""
+        self._cap.start()
+
+    def stop(self) -> None:
+        """Stop the stream. Audio already captured stays readable; then reads
+        return None (iteration ends). Raises a pending callback exception."""
+        self._cap.stop()
+
+    def close(self) -> None:
+        """Close the capture and free its buffers; unread audio is discarded. A
+        reader blocked in another thread gets :class:`pywac.Closed`.
+        Idempotent. Raises a pending callback exception (after closing)."""
+        self._cap.close()
+
+    def __enter__(self) -> "Capture":
+        if self._cap.state == "open":
+            self._cap.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._cap.close()
+
+    async def __aenter__(self) -> "Capture":
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self._cap.close()
+
+    # ---- reading ----
+
+    def read(self, timeout: Optional[float] = None) -> Optional[Samples]:
+        """One chunk of ``chunk_frames`` frames, waiting up to ``timeout``
+        seconds (None: as long as it takes). The GIL is released while
+        waiting; a signal handler that raises (Ctrl-C: KeyboardInterrupt) ends
+        the wait, others let it resume.
+
+        Returns None on timeout, and at the end of a stream that was stopped
+        (then :attr:`ended` is True). The last chunk of a stream may be shorter.
+        When the stream ended because of an error (server lost, ...), raises
+        that error, e.g. :class:`pywac.Disconnected`.
+        """
+        chunk = self._cap.read(_timeout_ms(timeout))
+        return None if chunk is None else samples(chunk)
+
+    def read_chunk(self, timeout: Optional[float] = None) -> Optional[Chunk]:
+        """As :meth:`read`, but the :class:`Chunk` itself: a buffer with its
+        ``position``, ``time_ns`` and ``flags``."""
+        return self._cap.read(_timeout_ms(timeout))
+
+    def fileno(self) -> int:
+        """A descriptor that is readable when a chunk, an event or the end of
+        the stream waits (for select/poll/asyncio). Notifications coalesce:
+        on readiness, read with ``timeout=0`` until it returns None."""
+        return self._cap.fileno()
+
+    def events(self) -> list[Event]:
+        """The events since the last call (started, target attached, stream
+        added, overrun, ..., ended), in order with the audio read so far."""
+        return [Event(*e) for e in self._cap.events()]
+
+    @property
+    def stats(self) -> Stats:
+        """The capture's counters now."""
+        return Stats(*self._cap.stats())
+
+    def __iter__(self) -> Iterator[Samples]:
+        """Chunks until the stream ends (starts the capture if needed)."""
+        if self._cap.state == "open":
+            self._cap.start()
+        while True:
+            chunk = self._cap.read(-1)
+            if chunk is None:
+                return
+            yield samples(chunk)
+
+    def __aiter__(self) -> AsyncIterator[Samples]:
+        if self._cap.state == "open":
+            self._cap.start()
+        return self
+
+    async def __anext__(self) -> Samples:
+        chunk = await self.aread_chunk()
+        if chunk is None:
+            raise StopAsyncIteration
+        return samples(chunk)
+
+    async def aread_chunk(self) -> Optional[Chunk]:
+        """The next chunk, awaited without threads or polling: waits for the
+        descriptor with ``loop.add_reader``. None at the end of a stopped stream."""
+        while True:
+            chunk = self._cap.read(0)
+            if chunk is not None or self._cap.ended:
+                return chunk
+            await _readable(self._cap.fileno())
+
+    async def aread(self) -> Optional[Samples]:
+        """As :meth:`read` without a timeout, for asyncio (use
+        ``asyncio.wait_for`` for one)."""
+        chunk = await self.aread_chunk()
+        return None if chunk is None else samples(chunk)
+
+    # ---- facts ----
+
+    @property
+    def rate(self) -> int:
+        """Delivered rate, Hz."""
+        return self._cap.rate
+
+    @property
+    def channels(self) -> int:
+        """Delivered channels."""
+        return self._cap.channels
+
+    @property
+    def format(self) -> str:
+        """Delivered sample format: ``"f32"`` or ``"s16"``."""
+        return self._cap.format
+
+    @property
+    def chunk_frames(self) -> int:
+        """Frames per chunk."""
+        return self._cap.chunk_frames
+
+    @property
+    def state(self) -> str:
+        """``"open"``, ``"running"``, ``"ended"`` or ``"closed"``."""
+        return self._cap.state
+
+    @property
+    def ended(self) -> bool:
+        """True once a read has met the end of the stream."""
+        return self._cap.ended
+
+    @property
+    def closed(self) -> bool:
+        return self._cap.closed
+
+    @property
+    def backend(self) -> str:
+        """The backend in use, e.g. ``"pipewire"``."""
+        return self._ctx.backend
+
+    def __repr__(self) -> str:
+        return (f"<pywac.Capture {self._cap.state} {self._cap.rate} Hz {self._cap.channels} ch "
+                f"{self._cap.format} chunk {self._cap.chunk_frames}>")
+
+
+async def _readable(fd: int) -> None:
+    """Wait until ``fd`` is readable, on the running loop's selector."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def ready() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    loop.add_reader(fd, ready)
+    try:
+        await future
+    finally:
+        loop.remove_reader(fd)

@@ -1,0 +1,158 @@
+"""ProcessAudioSource: pywac as a drop-in audio source for real-time
+captioning (LiveCap's ``AudioSource`` contract)."""
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator, Optional
+
+from ._capture import Capture, _get_numpy, list_sessions
+from ._errors import invalid
+
+
+class ProcessAudioSource:
+    """16 kHz (``sample_rate``) mono float32 chunks of one application's audio.
+
+    ``pid`` (with its process tree) or ``name`` (an executable's basename,
+    which may start later) selects the application; with neither, the whole
+    system's output is captured. Chunks hold exactly :attr:`chunk_size`
+    samples (``sample_rate * chunk_ms // 1000``) as float32 numpy arrays;
+    numpy is required.
+
+    ``start()`` opens and starts a capture (after ``stop()``, ``start()`` opens
+    a new one); ``read(timeout)`` returns the next chunk or None (timeout, or
+    not active); iteration (sync and async) yields chunks until ``stop()``.
+    The async iterator is event-driven: it waits on the capture's descriptor
+    with ``loop.add_reader`` - no threads, no sleeps.
+    """
+
+    def __init__(self, pid: Optional[int] = None, name: Optional[str] = None, sample_rate: int = 16000,
+                 chunk_ms: int = 100, *, tree: bool = True, backend: str = "auto") -> None:
+        if _get_numpy() is None:
+            raise ImportError("pywac.ProcessAudioSource delivers numpy arrays: install numpy")
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int):
+            raise TypeError(f"sample_rate must be an int, not {type(sample_rate).__name__}")
+        if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float)):
+            raise TypeError(f"chunk_ms must be a number, not {type(chunk_ms).__name__}")
+        if pid is not None and name is not None:
+            raise invalid("conflicting targets: pid and name; give one (or neither, for the whole system)")
+        self._pid, self._name, self._tree, self._backend = pid, name, tree, backend
+        self._sample_rate = sample_rate
+        self._chunk_ms = chunk_ms
+        self._chunk_size = int(sample_rate * chunk_ms / 1000)
+        if self._chunk_size <= 0:
+            raise invalid(f"chunk_ms {chunk_ms!r} at {sample_rate} Hz gives no samples per chunk")
+        self._capture: Optional[Capture] = None
+
+    def _open(self) -> Capture:
+        return Capture(self._pid, self._name, system=self._pid is None and self._name is None,
+                       tree=self._tree, rate=self._sample_rate, channels=1, format="f32",
+                       chunk_ms=self._chunk_size * 1000 / self._sample_rate, backend=self._backend)
+
+    @property
+    def sample_rate(self) -> int:
+        return self._sample_rate
+
+    @property
+    def chunk_ms(self) -> float:
+        return self._chunk_ms
+
+    @property
+    def chunk_size(self) -> int:
+        """Samples per chunk: ``sample_rate * chunk_ms / 1000``."""
+        return self._chunk_size
+
+    @property
+    def is_active(self) -> bool:
+        """True between ``start()`` and ``stop()`` while the stream runs."""
+        cap = self._capture
+        return cap is not None and not cap.closed and not cap.ended
+
+    @property
+    def capture(self) -> Optional[Capture]:
+        """The underlying :class:`pywac.Capture` while started (for stats and events)."""
+        return self._capture
+
+    def start(self) -> None:
+        """Start capturing (does nothing if already active)."""
+        if self.is_active:
+            return
+        self.stop()
+        capture = self._open()
+        try:
+            capture.start()
+        except BaseException:
+            capture.close()
+            raise
+        self._capture = capture
+
+    def stop(self) -> None:
+        """Stop capturing and release the capture; unread audio is dropped."""
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.close()
+
+    def _fit(self, chunk: Any) -> Any:
+        np = _get_numpy()
+        if len(chunk) < self._chunk_size:  # the stream's last chunk: pad to the contract's size
+            chunk = np.concatenate([chunk, np.zeros(self._chunk_size - len(chunk), dtype=np.float32)])
+        return chunk
+
+    def read(self, timeout: Optional[float] = None) -> Optional[Any]:
+        """The next chunk (float32 ndarray of exactly ``chunk_size`` samples),
+        or None on timeout or when not active. ``timeout`` in seconds; None
+        waits as long as it takes (the GIL is released meanwhile)."""
+        capture = self._capture
+        if capture is None or capture.closed:
+            return None
+        chunk = capture.read(timeout)
+        return None if chunk is None else self._fit(chunk)
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            capture = self._capture
+            if capture is None or capture.closed:
+                return
+            chunk = capture.read()
+            if chunk is None:
+                return
+            yield self._fit(chunk)
+
+    async def _agen(self) -> AsyncIterator[Any]:
+        while True:
+            capture = self._capture
+            if capture is None or capture.closed:
+                return
+            chunk = await capture.aread()
+            if chunk is None:
+                return
+            yield self._fit(chunk)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._agen()
+
+    def __enter__(self) -> "ProcessAudioSource":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> "ProcessAudioSource":
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @classmethod
+    def list_devices(cls, backend: str = "auto") -> list[dict[str, Any]]:
+        """The applications that can be captured now: one dict per process
+        playing audio, ``{"id": pid, "pid": pid, "name": executable,
+        "app": application name, "streams": n, "playing": bool}``. Pass
+        ``id`` as ``pid=`` (or ``name`` as ``name=``)."""
+        return [{"id": s.pid, "pid": s.pid, "name": s.name, "app": s.app, "streams": s.streams,
+                 "playing": s.playing} for s in list_sessions(backend)]
+
+    def __repr__(self) -> str:
+        target = f"pid={self._pid}" if self._pid is not None else (
+            f"name={self._name!r}" if self._name is not None else "system")
+        return f"<pywac.ProcessAudioSource {target} {self._sample_rate} Hz chunk {self._chunk_size}>"
