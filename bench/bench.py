@@ -547,6 +547,13 @@ class Bench:
         return row
 
 
+def rows(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
 def write_rows(path, rows):
     keys = []
     for r in rows:
@@ -586,7 +593,7 @@ def main():
     a.startup = a.startup or (3 if smoke else 20)
     a.integrity = a.integrity or (3.0 if smoke else 600.0)
     if smoke:
-        a.profile = min(a.profile, 0.5)
+        a.profile = min(a.profile, 0.8)
     os.makedirs(a.out, exist_ok=True)
     b = Bench(a)
     meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg_start": loadavg(), "smoke": smoke,
@@ -610,6 +617,19 @@ def main():
                 failed.append("%s: %r" % (phase, e))
     finally:
         shutil.rmtree(b.tmp, ignore_errors=True)
+    if smoke:
+        # The smoke run checks that everything still works: a consumer that
+        # failed, or a stall whose reported loss differs from the signal's.
+        for r in rows(os.path.join(a.out, "cpu.csv")):
+            if r["status"] not in ("ok", "pending pywac"):
+                failed.append("cpu: %s with %s sources: %s %s" % (r["kind"], r["sources"], r["status"], r["note"]))
+        for r in rows(os.path.join(a.out, "integrity.csv")):
+            if r["test"].startswith("stall") and "sine" not in r["test"] and not (
+                    r["missing_from_signal"] == r["overrun_event_frames"] == r["lost_reported_stats"] != "0"):
+                failed.append("integrity: %s: reported %s, missing %s" % (r["test"], r["overrun_event_frames"],
+                                                                          r["missing_from_signal"]))
+        for f in failed:
+            log("FAILED: " + f)
     meta.update({"loadavg_end": loadavg(), "duration_s": round(time.monotonic() - t0, 1), "failed_phases": failed,
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z")})
     with open(os.path.join(a.out, "meta.json"), "w") as f:

@@ -37,14 +37,22 @@ if [ -z "$out" ]; then
     if [ $smoke -eq 1 ]; then out=$build/smoke-report; else out=$root/bench/report; fi
 fi
 mkdir -p "$out"
-# pywac: the extension built in this tree (python/), when the module exists.
+# pywac as built in this tree: its Python layer (python/pywac) beside the
+# extension built in $build/python, assembled as a package by symlinks.
 pywac_path=""
-if [ -d "$root/python/pywac" ]; then
-    ext=$(find "$build/python" -maxdepth 2 -name '_wac*.so' -printf '%h\n' 2>/dev/null | head -n 1 || true)
-    pywac_path=$root/python${ext:+:$ext}
+if [ -d "$root/python/pywac" ] && [ -n "$(ls "$build"/python/_wac*.so 2>/dev/null)" ]; then
+    pkg=$build/bench-pywac/pywac
+    rm -rf "$build/bench-pywac"
+    mkdir -p "$pkg"
+    ln -s "$root"/python/pywac/* "$pkg"/
+    ln -s "$build"/python/_wac*.so "$pkg"/
+    pywac_path=$build/bench-pywac
 fi
 start=$(date +%s)
+rc=0
 WAC_PW_TIMEOUT=${WAC_PW_TIMEOUT:-20} tests/servers/pw-session.sh run \
-    /usr/bin/python3 bench/bench.py --out "$out" --build "$build" --pywac-path "$pywac_path" "${args[@]}"
+    /usr/bin/python3 bench/bench.py --out "$out" --build "$build" --pywac-path "$pywac_path" "${args[@]}" || rc=$?
 /usr/bin/python3 bench/report.py "$out"
 echo "bench: report in $out/REPORT.md ($(( $(date +%s) - start )) s)"
+[ $rc -eq 0 ] || echo "bench: FAILED (exit $rc): see the messages above" >&2
+exit $rc

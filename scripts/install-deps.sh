@@ -13,6 +13,8 @@ packages=(
   pipewire pipewire-bin wireplumber pipewire-pulse dbus pulseaudio pulseaudio-utils sox
   # python face
   python3-dev python3-numpy python3-pytest python3-mesonpy python3-venv
+  # benchmarks: the report's plots
+  python3-matplotlib
 )
 missing=()
 for p in "${packages[@]}"; do
