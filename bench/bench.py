@@ -323,7 +323,7 @@ class Bench:
         a = self.args
         n = len(players)
         row = {"kind": kind, "sources": n, "measure_s": a.measure, "status": "ok", "chunks": "", "lost": "",
-               "note": ""}
+               "note": "", "start_all_ms": "", "ready_ms": ""}
         if kind.startswith("pywac-") and not self.pywac_ok:
             row["status"] = "pending pywac"
             writer.writerow(row)
@@ -332,7 +332,7 @@ class Bench:
         if kind != "players-only":
             procs = self.consumers(kind, players, a.warmup + a.measure + 60)
             if kind.startswith(("wac-read", "wac-fd", "wac-callback", "pywac", "oldpoll")):
-                ok = all(p.ready.wait(30) for p in procs)
+                ok = all(p.ready.wait(120) for p in procs)
                 if not ok:
                     row["status"] = "failed: not ready"
                     row["note"] = " | ".join(sum((p.err[-3:] for p in procs), []))[:300]
@@ -348,6 +348,8 @@ class Bench:
         dt = time.monotonic() - t0
         rss = sum(proc_rss_kb(pid) for pid in cpids)
         qmin, qmax = graph_quantum(a.profile)
+        if qmin is None:  # a busy server may answer pw-profiler late: once more, longer
+            qmin, qmax = graph_quantum(3 * a.profile)
         alive = all(p.p.poll() is None for p in procs)
         for p in procs:
             p.stop(signal.SIGINT if kind in ("pw-record", "parec") else signal.SIGTERM)
@@ -377,6 +379,8 @@ class Bench:
             row[name + "_cpu_pct"] = 100.0 * sd["ns"] / (dt * 1e9)
             row[name + "_wakeups_per_s"] = sd["vol"] / dt
         if procs and procs[0].lines:
+            row["start_all_ms"] = procs[0].field("started", "after_ms") or ""
+            row["ready_ms"] = procs[0].field("ready", "after_ms") or ""
             row["chunks"] = procs[0].field("total", "chunks") or ""
             row["lost"] = procs[0].field("total", "lost") or ""
         writer.writerow(row)
@@ -390,7 +394,7 @@ class Bench:
     def phase_cpu(self):
         fields = ["kind", "sources", "measure_s", "status", "cpu_pct", "cpu_pct_per_source", "ticks_pct_per_source",
                   "wakeups_per_s_per_source", "consumer_cpu_pct_per_source", "consumer_wakeups_per_s_per_source", "involuntary_per_s", "rss_kb",
-                  "rss_kb_per_source", "processes", "quantum_min", "quantum_max", "chunks", "lost"]
+                  "rss_kb_per_source", "processes", "quantum_min", "quantum_max", "start_all_ms", "ready_ms", "chunks", "lost"]
         for name in self.server_pids:
             fields += [name + "_cpu_pct", name + "_wakeups_per_s"]
         fields.append("note")
@@ -413,7 +417,7 @@ class Bench:
         counts = sorted({1, max(self.args.counts)})
         samples = open(os.path.join(self.out, "latency_samples.csv"), "w", newline="")
         sw = csv.writer(samples)
-        sw.writerow(["style", "sources", "capture", "latency_ns"])
+        sw.writerow(["style", "sources", "capture", "t_ms", "latency_ns"])
         summary = []
         for n in counts:
             players = self.start_players(n)
@@ -429,9 +433,9 @@ class Bench:
                     with open(path) as lf:
                         r = csv.reader(lf)
                         next(r, None)
-                        for cap, ns in r:
+                        for cap, t_ms, ns in r:
                             vals.append(int(ns))
-                            sw.writerow([style, n, cap, ns])
+                            sw.writerow([style, n, cap, t_ms, ns])
                     os.unlink(path)
                     vals.sort()
                     row = {"style": style, "sources": n, "samples": len(vals),
@@ -466,7 +470,7 @@ class Bench:
                 "pw-record": ["pw-record", "--target", str(serial), "--rate", "16000", "--channels", "1",
                               "--format", "f32", "-"],
                 "parec": ["parec", "--monitor-stream=%d" % serial, "--rate=16000", "--channels=1",
-                          "--format=float32le", "--raw"],
+                          "--format=float32le", "--raw", "--latency-msec=100"],
             }
             for tool, argv in tools.items():
                 for _ in range(min(self.args.startup, 10)):

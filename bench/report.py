@@ -479,9 +479,17 @@ class Report:
             self.w("![latency distribution](latency_cdf.png)")
             self.w()
 
-        if self.startup:
+        if self.startup or self.cpu:
             self.w("## Start-up")
             self.w()
+        if self.cpu and any(r.get("ready_ms") for r in self.cpu):
+            self.w("Time from the consumer's first open to every one of its N sources having delivered a "
+                   "first chunk (ms; 100 ms of that is the first chunk filling up). For libwac, the time "
+                   "to start all captures (`wac_capture_start()` returning for each) is in cpu.csv as "
+                   "`start_all_ms`.")
+            self.w()
+            self.kind_table("ready_ms", "ms until all sources deliver", kinds=WAC_C + PYWAC + ["oldpoll"], digits=0)
+        if self.startup:
             groups = {}
             for r in self.startup:
                 if num(r["ms"]) is not None:

@@ -3,7 +3,7 @@
  *   wac-bench --pids P1,P2,... [--style read|fd|callback] [--rate HZ]
  *             [--channels N] [--chunk-ms MS] [--ring-ms MS] [--duration S]
  *             [--verify none|counter|sine:HZ[,HZ...]] [--stall-at S --stall-for S]
- *             [--backend NAME]
+ *             [--backend NAME]   (--duration counts from when every capture has started)
  *   wac-bench --startup K --pids P [...]   time open -> first frame, K times
  *
  * One context; one capture per pid (default 16 kHz mono float32, 100 ms chunks).
@@ -118,6 +118,7 @@ static struct {
     wac_context *ctx;
     int64_t t0;
     FILE *latency_out;
+    _Atomic int64_t latency_from; /* latency samples count from then on: every capture runs, backlogs drained */
     pthread_mutex_t latency_lock;
     _Atomic int ready_count;
     _Atomic bool quit;
@@ -151,13 +152,16 @@ static void record_latency(struct source *s, uint64_t end, int64_t got_ns)
         else
             break;
     }
+    if (got_ns < atomic_load_explicit(&g.latency_from, memory_order_relaxed))
+        return;
     if (found < 0 || (count > lo && lo > 0 && s->log->e[lo % PUSH_LOG].end >= end)) {
         s->lat_missing++;
         return;
     }
     if (g.latency_out) {
         pthread_mutex_lock(&g.latency_lock);
-        fprintf(g.latency_out, "%d,%lld\n", s->index, (long long)(got_ns - found));
+        fprintf(g.latency_out, "%d,%.3f,%lld\n", s->index, (double)(got_ns - g.t0) / 1e6,
+                (long long)(got_ns - found));
         pthread_mutex_unlock(&g.latency_lock);
     }
 }
@@ -522,7 +526,8 @@ int main(int argc, char **argv)
             return 1;
         }
         pthread_mutex_init(&g.latency_lock, NULL);
-        fprintf(g.latency_out, "capture,latency_ns\n");
+        fprintf(g.latency_out, "capture,t_ms,latency_ns\n");
+        atomic_store(&g.latency_from, INT64_MAX);
         atomic_store(&wac__probe_push, probe);
     }
 #endif
@@ -550,6 +555,11 @@ int main(int argc, char **argv)
             return 1;
     }
     g.t0 = now_ns();
+    /* The fd thread waits on every descriptor from the start (they exist
+     * once a capture is open), so no capture waits for the others to start. */
+    pthread_t fd_tid;
+    if (g.style == STYLE_FD)
+        pthread_create(&fd_tid, NULL, fd_thread, NULL);
     for (int i = 0; i < g.n; i++) {
         g.src[i].start_ns = now_ns();
         int r = wac_capture_start(g.src[i].cap);
@@ -557,15 +567,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "wac-bench: start: %s: %s\n", wac_strerror(r), wac_capture_last_error(g.src[i].cap));
             return 1;
         }
-    }
-    pthread_t fd_tid;
-    if (g.style == STYLE_READ) {
-        for (int i = 0; i < g.n; i++)
+        /* Read style: each capture's reader starts with it. */
+        if (g.style == STYLE_READ)
             pthread_create(&g.src[i].thread, NULL, read_thread, &g.src[i]);
-    } else if (g.style == STYLE_FD) {
-        pthread_create(&fd_tid, NULL, fd_thread, NULL);
     }
-    int64_t end = g.duration > 0 ? g.t0 + (int64_t)(g.duration * 1e9) : INT64_MAX;
+    /* Starting many captures takes a while; what the first ones buffered
+     * meanwhile is drained within a second: latency counts from then on. */
+    int64_t started = now_ns();
+    printf("started captures=%d after_ms=%.1f\n", g.n, (double)(started - g.t0) / 1e6);
+    if (latency_path)
+        atomic_store(&g.latency_from, started + 1000000000);
+    int64_t end = g.duration > 0 ? started + (int64_t)(g.duration * 1e9) : INT64_MAX;
     for (;;) {
         int64_t left = end - now_ns();
         if (left <= 0)
