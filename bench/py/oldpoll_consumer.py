@@ -79,7 +79,6 @@ def main():
     ap.add_argument("--duration", type=float, default=0)
     ap.add_argument("--chunk-ms", type=int, default=100)
     args = ap.parse_args()
-    name_thread("wb-main")
     serials = [int(s) for s in args.serials.split(",") if s]
 
     audio_queue = queue.Queue()
@@ -88,6 +87,9 @@ def main():
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     sources = [OldSource(s, (lambda i: lambda chunk: audio_queue.put((i, chunk)))(i), args.chunk_ms)
                for i, s in enumerate(serials)]
+    # Named only now: threads inherit their creator's name, and the capture
+    # threads (created with the sources) are the engine's, not the consumer's.
+    name_thread("wb-main")
     seen = set()
     chunks = 0
     t0 = time.monotonic()

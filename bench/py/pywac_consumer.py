@@ -36,9 +36,11 @@ def main():
     ap.add_argument("--duration", type=float, default=0)
     ap.add_argument("--chunk-ms", type=int, default=100)
     args = ap.parse_args()
-    name_thread("wb-main")
     pids = [int(p) for p in args.pids.split(",") if p]
     caps = [pywac.Capture(pid=p, rate=16000, channels=1, chunk_ms=args.chunk_ms) for p in pids]
+    # Named only now: threads inherit their creator's name, and PipeWire's
+    # threads (created with the captures) are the engine's, not the consumer's.
+    name_thread("wb-main")
     counts = [0] * len(caps)
     t0 = time.monotonic()
     lock = threading.Lock()
