@@ -53,6 +53,9 @@ tests/servers/pw-session.sh run meson test -C build --suite pipewire-pulse --pri
 step "pywac: pip install into a venv, pytest against a private PipeWire"
 scripts/test-python.sh
 
+step "benchmarks, smoke run (checks they still work, not their speed)"
+bench/run.sh --smoke --no-deps
+
 step "the demo (README's first command), on its own private server"
 env -u XDG_RUNTIME_DIR scripts/demo.sh
 

@@ -124,6 +124,13 @@ int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...) WAC__PR
 int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 
 /* stream.c: producer side and stream end */
+/* A measurement hook for the benchmarks, never set by the library: when
+ * non-NULL, every push calls it on the producer thread, before the consumer is
+ * woken, with the timeline position just past the pushed frames and the
+ * monotonic time at which the backend handed them over. It must be RT-safe.
+ * Set it before the first context opens. */
+typedef void (*wac__probe_push_fn)(wac_capture *cap, uint64_t end_position, int64_t received_ns);
+extern wac__probe_push_fn _Atomic wac__probe_push;
 void wac__stream_reset(wac_capture *cap, int64_t start_ns);
 void wac__stream_signal(wac_capture *cap);
 int64_t wac__stream_time_of(wac_capture *cap, uint64_t position);

@@ -188,10 +188,15 @@ static int64_t expected_ns(const wac_capture *cap)
     return p->base_ns + frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
 }
 
+/* The benchmarks' latency probe (bench/wac-latency.c): NULL in normal use. */
+wac__probe_push_fn _Atomic wac__probe_push;
+
 void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, int64_t time_ns)
 {
     if (!n_frames || atomic_load_explicit(&cap->finished, memory_order_relaxed))
         return;
+    wac__probe_push_fn probe = atomic_load_explicit(&wac__probe_push, memory_order_relaxed);
+    int64_t probe_ns = probe ? wac__now_ns() : 0;
     if (time_ns == 0)
         time_ns = wac__now_ns() - frames_to_ns(n_frames, cap->format.rate);
     int64_t gap_ns = time_ns - expected_ns(cap);
@@ -201,6 +206,8 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
     write_frames(cap, frames, n_frames);
     /* Follow the engine's clock: drift never accumulates into false gaps. */
     clock_publish(cap, first, time_ns);
+    if (probe)
+        probe(cap, cap->prod.position, probe_ns);
     signal_if_ready(cap);
 }
 
