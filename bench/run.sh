@@ -27,7 +27,9 @@ while [ $# -gt 0 ]; do
 done
 [ -n "${NO_DEPS:-}" ] || scripts/install-deps.sh
 build=$root/build-bench
-if [ ! -d "$build" ]; then
+if [ ! -f "$build/meson-private/build.dat" ]; then
+    # Absent, or left half-configured by an interrupted setup.
+    rm -rf "$build"
     meson setup "$build" -Dbench=true
 else
     meson configure "$build" -Dbench=true >/dev/null
