@@ -603,6 +603,95 @@ static void sixty_seconds_lose_nothing(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* One process playing two tones given as FREQ[:AMP] on streams of their own. */
+static pid_t play_tone_specs(int secs, const char *a, const char *b)
+{
+    char s[16];
+    snprintf(s, sizeof s, "%d", secs);
+    char *argv[] = {(char *)WAC_TONE_PLAYER, s, (char *)a, (char *)b, NULL};
+    return spawn_argv(argv);
+}
+
+static void two_streams_mixed_lose_nothing(void)
+{
+    /* One process, two streams: 1000 Hz at 0.2 and 2000 Hz at 0.1, both whole
+     * cycles in every 100 ms block at 16 kHz, so in a continuous capture each
+     * tone has the same phase and amplitude in every block. One frame lost,
+     * doubled, or shifted in either stream's lane of the mix turns that
+     * tone's phase (22.5 or 45 degrees) from there on; a stretch of one
+     * stream missing from the mix (a lane not waited for, a lane placed on
+     * top of itself) changes its amplitude in that block. Each tone is
+     * checked on its own, for 20 s. */
+    wac_context *ctx = open_pw();
+    pid_t app = play_tone_specs(30, "1000:0.2", "2000:0.1");
+    wait_playing(ctx, (uint32_t)app, 2);
+    wac_capture_config c = pid_config((uint32_t)app, false, false);
+    wac_capture *cap = open_capture(ctx, &c);
+    const size_t block = RATE / 10, blocks = 200;
+    float *x = calloc(block * blocks, sizeof *x);
+    ASSERT(x);
+    ASSERT_OK(wac_capture_start(cap));
+    struct rec r;
+    memset(&r, 0, sizeof r);
+    unsigned discontinuous = 0;
+    for (size_t i = 0; i < blocks; i++) {
+        wac_chunk_info info;
+        int got = wac_capture_read(cap, x + i * block, (uint32_t)block, 3000, &info);
+        drain_events(cap, &r);
+        if (got != (int)block)
+            FAIL("block %zu: read gave %d (%s)", i, got, got < 0 ? wac_error_name(got) : "short");
+        ASSERT_EQ(info.position, i * block);
+        discontinuous += (info.flags & WAC_CHUNK_DISCONTINUOUS) != 0;
+    }
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    ASSERT_OK(wac_capture_close(cap));
+    kill_player(app);
+
+    const double freq[2] = {1000, 2000}, level[2] = {0.2, 0.1};
+    double worst_turn[2] = {0, 0}, min_amp[2] = {1, 1}, max_amp[2] = {0, 0}, ref_phase[2], ref_amp[2];
+    size_t worst_block[2] = {0, 0};
+    for (size_t i = 10; i < blocks; i++) /* from 1 s on: both streams are attached by then */
+        for (int k = 0; k < 2; k++) {
+            double ph, amp;
+            tone_phase(x + i * block, block, freq[k], &ph, &amp);
+            if (i == 10) {
+                ref_phase[k] = ph;
+                ref_amp[k] = amp;
+            }
+            double turn = fabs(remainder(ph - ref_phase[k], 2 * M_PI)) * 180 / M_PI;
+            if (turn > worst_turn[k]) {
+                worst_turn[k] = turn;
+                worst_block[k] = i;
+            }
+            min_amp[k] = amp < min_amp[k] ? amp : min_amp[k];
+            max_amp[k] = amp > max_amp[k] ? amp : max_amp[k];
+        }
+    printf("# %llu frames delivered, %llu lost, %llu silence, %llu skipped, %u discontinuous chunks\n",
+           (unsigned long long)st.frames_delivered, (unsigned long long)st.frames_lost,
+           (unsigned long long)st.frames_silence, (unsigned long long)st.frames_skipped, discontinuous);
+    for (int k = 0; k < 2; k++)
+        printf("# %.0f Hz: amplitude %.4f..%.4f, worst phase turn %.3f deg at block %zu\n", freq[k], min_amp[k],
+               max_amp[k], worst_turn[k], worst_block[k]);
+    ASSERT_EQ(st.frames_lost, 0);
+    ASSERT_EQ(st.frames_skipped, 0);
+    ASSERT_EQ(discontinuous, 0);
+    ASSERT(!saw_event(&r, WAC_EVENT_OVERRUN, 0));
+    ASSERT(!saw_event(&r, WAC_EVENT_DISCONTINUITY, 0));
+    ASSERT_EQ(count_events(&r, WAC_EVENT_STREAM_ADDED), 2);
+    ASSERT(!saw_event(&r, WAC_EVENT_STREAM_REMOVED, 0));
+    for (int k = 0; k < 2; k++) {
+        /* Each at its own level (mono average of equal channels: the level). */
+        ASSERT_CMP(ref_amp[k] * 1000, >, level[k] * 920);
+        ASSERT_CMP(ref_amp[k] * 1000, <, level[k] * 1080);
+        ASSERT_CMP(min_amp[k] * 1000, >, ref_amp[k] * 970);
+        ASSERT_CMP(max_amp[k] * 1000, <, ref_amp[k] * 1030);
+        ASSERT_CMP(worst_turn[k] * 1000, <, 5000); /* millidegrees */
+    }
+    free(x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 /* ---- latency ---- */
 
 /* One read of a timed recording: where its frames sit and when they came. */
@@ -975,6 +1064,7 @@ int main(int argc, char **argv)
     RUN_T(several_sources_from_one_context, 60);
     RUN_T(pid_target_exit_ends_the_stream, 60);
     RUN_T(latency_is_not_the_servers_default, 60);
+    RUN_T(two_streams_mixed_lose_nothing, 60);
     RUN_T(sixty_seconds_lose_nothing, 120);
     return tap_done();
 }
