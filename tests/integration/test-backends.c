@@ -692,6 +692,231 @@ static void two_streams_mixed_lose_nothing(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* ---- the PulseAudio backend's less travelled paths ---- */
+
+static void format_mismatch_ends_with_detail(void)
+{
+    /* The server sets up another sample format than the capture expects (the
+     * test hook WAC_PULSE_TEST_FORMAT_MISMATCH makes WAC ask for s16 while
+     * expecting float; a server never changes an unflagged request by
+     * itself). The stream must end with WAC_ERR_FORMAT_UNSUPPORTED, both
+     * formats in the detail, and no audio of the wrong format delivered. */
+    if (strcmp(backend_under_test(), "pulse") != 0) {
+        printf("# the PulseAudio backend's path: nothing to check on %s\n", backend_under_test());
+        return;
+    }
+    setenv("WAC_PULSE_TEST_FORMAT_MISMATCH", "1", 1);
+    wac_context *ctx = open_pw();
+    pid_t a = play_tone(440, 12);
+    wait_playing(ctx, (uint32_t)a, 0);
+    wac_capture_config c = pid_config((uint32_t)a, true, false);
+    struct rec r;
+    int64_t t0 = now_ms();
+    record(ctx, &c, 5.0, &r);
+    int64_t took = now_ms() - t0;
+    kill_player(a);
+    unsetenv("WAC_PULSE_TEST_FORMAT_MISMATCH");
+    printf("# ended after %lld ms with %s, %zu frames\n", (long long)took, wac_error_name(r.end_rc), r.n);
+    ASSERT_RC(r.end_rc, WAC_ERR_ENDED);
+    ASSERT_CMP(took, <, 3000);
+    int error = -1, ended = -1;
+    for (int i = 0; i < r.n_ev; i++) {
+        if (r.ev[i].type == WAC_EVENT_ERROR)
+            error = i;
+        if (r.ev[i].type == WAC_EVENT_ENDED)
+            ended = i;
+    }
+    ASSERT(error >= 0 && ended > error);
+    ASSERT_RC(r.ev[error].error, WAC_ERR_FORMAT_UNSUPPORTED);
+    ASSERT_RC(r.ev[ended].error, WAC_ERR_FORMAT_UNSUPPORTED);
+    ASSERT(strstr(r.ev[error].detail, "s16le") != NULL && strstr(r.ev[error].detail, "float32le") != NULL);
+    ASSERT(!saw_event(&r, WAC_EVENT_STREAM_ADDED, 0)); /* never attached */
+    ASSERT_CMP(peak(&r, 0), ==, 0); /* what came before the end is silence, not misread s16 */
+    free(r.x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* Run a shell command; its exit status. */
+static int shell(const char *cmd)
+{
+    fflush(stdout);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Load a null sink `name` on the server (pactl); returns its module index. */
+static void load_null_sink(const char *name, char *module, size_t size)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "pactl load-module module-null-sink sink_name=%s rate=48000 channels=2", name);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p);
+    if (!fgets(module, (int)size, p))
+        module[0] = 0;
+    ASSERT_EQ(pclose(p), 0);
+    module[strcspn(module, "\n")] = 0;
+    ASSERT(module[0]);
+}
+
+static void unload_module(const char *module)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "pactl unload-module %s", module);
+    ASSERT_EQ(shell(cmd), 0);
+}
+
+/* Wait until the server has at least n application streams. */
+static void wait_streams(wac_context *ctx, uint32_t n)
+{
+    int64_t deadline = now_ms() + 8000;
+    for (;;) {
+        wac_session_list *list = NULL;
+        ASSERT_OK(wac_context_list_sessions(ctx, &list));
+        uint32_t streams = 0;
+        for (size_t i = 0; i < wac_session_list_count(list); i++)
+            streams += wac_session_list_at(list, i)->streams;
+        wac_session_list_free(list);
+        if (streams >= n)
+            return;
+        if (now_ms() > deadline)
+            FAIL("%u of %u streams after 8 s", streams, n);
+        sleep_ms(50);
+    }
+}
+
+static void more_streams_than_the_mix_takes(void)
+{
+    /* 34 streams of one target (a shell and two tone-players, 17 tones each,
+     * 300, 450, ... 5250 Hz at 0.02). A PulseAudio sink itself mixes at most
+     * 32 inputs (the rest are not rendered at all), so the second player
+     * plays on a second null sink. It starts 1 s after the first and stops
+     * after 4 s. The PulseAudio backend mixes at most 32 streams: two are
+     * reported (STREAM_SKIPPED, the limit in the detail) and not captured;
+     * when the second player's streams end, the two are attached in freed
+     * lanes (STREAM_ADDED). Which two are skipped follows the order the
+     * backend walks the sink-inputs (newest first): two of the first
+     * player's. The PipeWire backend has no such limit. Checked in the audio:
+     * which tones are there before and after the second player stops. */
+    enum { TONES = 34, HALF = 17 };
+    wac_context *ctx = open_pw();
+    char module[32];
+    load_null_sink("wac_second_sink", module, sizeof module);
+    char first[512] = "", second[512] = "", cmd[1400];
+    for (int i = 0; i < HALF; i++) {
+        size_t n1 = strlen(first), n2 = strlen(second);
+        snprintf(first + n1, sizeof first - n1, " %d:0.02", 300 + 150 * i);
+        snprintf(second + n2, sizeof second - n2, " %d:0.02", 300 + 150 * (HALF + i));
+    }
+    snprintf(cmd, sizeof cmd, "'%s' 14%s & sleep 1; PULSE_SINK=wac_second_sink '%s' 4%s & wait", WAC_TONE_PLAYER,
+             first, WAC_TONE_PLAYER, second);
+    char *argv[] = {(char *)"/bin/sh", (char *)"-c", cmd, NULL};
+    pid_t app = spawn_argv(argv);
+    wait_streams(ctx, TONES);
+    wac_capture_config c = pid_config((uint32_t)app, true, false);
+    struct rec r;
+    record(ctx, &c, 7.0, &r);
+    kill_player(app);
+    unload_module(module);
+    bool limited = strcmp(backend_under_test(), "pulse") == 0;
+    int before_first = 0, before_second = 0, after_first = 0, after_second = 0;
+    struct rec before = r, after = r;
+    before.n = (size_t)(2.5 * RATE); /* 0.5 ... 2.5 s: all 34 play */
+    after.x = r.x + (size_t)(5.0 * RATE); /* 5 ... 7 s: the second player has stopped */
+    after.n = r.n - (size_t)(5.0 * RATE);
+    for (int i = 0; i < TONES; i++) {
+        double f = 300 + 150 * i, level_before = db(tone_amp(&before, f, 0.5)), level_after = db(tone_amp(&after, f, 0));
+        bool in_first = i < HALF;
+        /* 0.02 is -34 dBFS */
+        (in_first ? &before_first : &before_second)[0] += level_before > -40;
+        (in_first ? &after_first : &after_second)[0] += level_after > -40;
+        if (level_before < -40 || (in_first && level_after < -40))
+            printf("# %.0f Hz: %.1f dBFS before, %.1f after\n", f, level_before, level_after);
+    }
+    int skipped = count_events(&r, WAC_EVENT_STREAM_SKIPPED), added = count_events(&r, WAC_EVENT_STREAM_ADDED);
+    printf("# tones present before: %d + %d, after the second player stopped: %d + %d; %d streams added, %d "
+           "skipped\n",
+           before_first, before_second, after_first, after_second, added, skipped);
+    ASSERT_EQ(after_second, 0);
+    ASSERT_EQ(after_first, HALF); /* every stream of the first player, the skipped ones attached */
+    if (limited) {
+        ASSERT_EQ(before_first + before_second, 32);
+        ASSERT_EQ(before_second, HALF);
+        ASSERT_EQ(skipped, 2);
+        ASSERT_EQ(added, TONES); /* 32, then the two skipped ones in freed lanes */
+        for (int i = 0; i < r.n_ev; i++)
+            if (r.ev[i].type == WAC_EVENT_STREAM_SKIPPED) {
+                ASSERT_RC(r.ev[i].error, WAC_ERR_BUSY);
+                ASSERT(r.ev[i].pid != 0 && r.ev[i].pid != (uint32_t)app); /* a player in the tree */
+                ASSERT(strstr(r.ev[i].detail, "at most 32 streams") != NULL);
+            }
+    } else {
+        ASSERT_EQ(before_first + before_second, TONES);
+        ASSERT_EQ(skipped, 0);
+    }
+    ASSERT(!saw_event(&r, WAC_EVENT_ERROR, 0));
+    free(r.x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+static void moved_stream_keeps_playing(void)
+{
+    /* The player's stream is moved to another sink mid-capture (pactl
+     * move-sink-input, as a user does in pavucontrol). On PulseAudio the
+     * monitor stream of a moved sink-input is killed, and the backend
+     * records it anew on its new sink; through PipeWire the link into the
+     * capture stays. Either way the tone goes on in the capture. The second
+     * sink is a null sink loaded for this test (on PulseAudio at its default
+     * latency, which WAC's new record stream then lowers). */
+    wac_context *ctx = open_pw();
+    char module[32];
+    load_null_sink("wac_move_sink", module, sizeof module);
+    /* tone-player (libpulse): its sink-input carries its pid on every server. */
+    char *player[] = {(char *)WAC_TONE_PLAYER, (char *)"12", (char *)"440:0.4", NULL};
+    pid_t a = spawn_argv(player);
+    wait_playing(ctx, (uint32_t)a, 0);
+    fflush(stdout);
+    pid_t mover = fork();
+    ASSERT(mover >= 0);
+    if (mover == 0) {
+        sleep_ms(2000);
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "for i in $(pactl list sink-inputs | awk '/^Sink Input #/ {id = substr($3, 2)} "
+                 "/application.process.id = \"%d\"/ {print id}'); do pactl move-sink-input $i wac_move_sink || exit 1; "
+                 "n=$((n + 1)); done; [ \"${n:-0}\" -gt 0 ]",
+                 (int)a);
+        _exit(shell(cmd));
+    }
+    wac_capture_config c = pid_config((uint32_t)a, true, false);
+    struct rec r;
+    record(ctx, &c, 6.0, &r);
+    int status = 0;
+    waitpid(mover, &status, 0);
+    kill_player(a);
+    unload_module(module);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The tone per 100 ms block: where is it missing? */
+    const size_t block = RATE / 10;
+    int missing = 0, missing_after_4s = 0;
+    for (size_t b = 5; (b + 1) * block <= r.n; b++) {
+        double ph, amp;
+        tone_phase(r.x + b * block, block, 440, &ph, &amp);
+        if (amp < 0.3) { /* 0.4 when there (440 Hz: 44 cycles per block) */
+            missing++;
+            missing_after_4s += b >= 40;
+        }
+    }
+    printf("# 100 ms blocks without the tone: %d (%d after 4 s) of %zu\n", missing, missing_after_4s,
+           r.n / block - 5);
+    ASSERT_EQ(r.n, 6 * RATE);
+    ASSERT(!saw_event(&r, WAC_EVENT_ERROR, 0));
+    ASSERT_EQ(missing_after_4s, 0); /* back within 2 s of the move, and staying */
+    ASSERT_CMP(missing, <=, 10);    /* at most 1 s gone around the move */
+    free(r.x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 /* ---- latency ---- */
 
 /* One read of a timed recording: where its frames sit and when they came. */
@@ -1065,6 +1290,9 @@ int main(int argc, char **argv)
     RUN_T(pid_target_exit_ends_the_stream, 60);
     RUN_T(latency_is_not_the_servers_default, 60);
     RUN_T(two_streams_mixed_lose_nothing, 60);
+    RUN_T(format_mismatch_ends_with_detail, 60);
+    RUN_T(more_streams_than_the_mix_takes, 60);
+    RUN_T(moved_stream_keeps_playing, 60);
     RUN_T(sixty_seconds_lose_nothing, 120);
     return tap_done();
 }
