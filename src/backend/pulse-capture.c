@@ -27,10 +27,9 @@
  * the limit in the detail) once for it; it is attached, with STREAM_ADDED,
  * as soon as a lane is free again (another stream ended and drained).
  *
- * Continuity. Between deliveries the context's timer releases what the mix
- * held for a stalled stream (every 100 ms while streams deliver: a stall is
- * 250 ms or more) and, once no stream is live, lets the core fill silence
- * (wac__stream_tick) at the stream rate (every 20 ms), see pulse.c.
+ * Continuity. Between deliveries the context's timer (20 ms) releases what
+ * the mix held for a stalled stream and, once no stream is live, lets the
+ * core fill silence (wac__stream_tick) at the stream rate.
  *
  * Threads: everything runs on the loop thread or under its lock. on_read()
  * and the mix's emit callback feed the ring: no allocation, lock or log. */

@@ -26,17 +26,7 @@
 #include "../os/os.h"
 #include "pulse-internal.h"
 
-/* The capture timer. It fills silence (wac__stream_tick) and releases what
- * the mix holds for a stream that stalled. Silence is filled at TIMER_MS so
- * that it flows smoothly; while every capture has a live stream, the streams'
- * own deliveries drive the mix (each write emits what is ready) and the timer
- * only has to notice a stream that stops: that needs the mix's stall time
- * (250 ms or more), so it runs at TIMER_STREAMING_MS. Measured on one capture
- * of one stream (16 kHz mono, 25 ms fragments): the loop thread woke 102
- * times a second with a 20 ms timer throughout, 84-87 with this (the
- * fragments, 40 a second, and libpulse's own timing updates are the rest). */
 #define TIMER_MS 20
-#define TIMER_STREAMING_MS 100
 
 /* ---- small helpers ---- */
 
@@ -128,20 +118,17 @@ static void on_timer(pa_mainloop_api *api, pa_time_event *e, const struct timeva
     struct pab *b = userdata;
     handle_failures(b);
     int64_t now = wac__now_ns();
-    bool any = false, filling_silence = false;
+    bool any = false;
     for (struct pacap *pc = b->captures; pc; pc = pc->next) {
         if (!pc->running)
             continue;
         any = true;
         pacap_tick(pc, now);
-        filling_silence |= pc->running && !wac__mix_pending(&pc->mix, now);
     }
     /* Only while captures run: an idle context costs no wake-ups. */
     b->timer_armed = any;
     if (any)
-        pa_context_rttime_restart(b->pa, e,
-                                  pa_rtclock_now() +
-                                      (filling_silence ? TIMER_MS : TIMER_STREAMING_MS) * PA_USEC_PER_MSEC);
+        pa_context_rttime_restart(b->pa, e, pa_rtclock_now() + TIMER_MS * PA_USEC_PER_MSEC);
 }
 
 void pab_arm_timer(struct pab *b)
