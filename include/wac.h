@@ -258,7 +258,10 @@ typedef enum wac_event_type {
     WAC_EVENT_DISCONTINUITY = 7,   /**< the backend skipped frames (silence fill off, engine glitch) */
     WAC_EVENT_SERVER_LOST = 8,     /**< the audio server went away; the stream ends next */
     WAC_EVENT_ERROR = 9,           /**< an asynchronous error; error and detail set; the stream ends next */
-    WAC_EVENT_ENDED = 10           /**< last event: no audio follows; error says why (0 = stopped) */
+    WAC_EVENT_ENDED = 10,          /**< last event: no audio follows; error says why (0 = stopped) */
+    WAC_EVENT_STREAM_SKIPPED = 11  /**< an output stream of the target is not captured (yet); pid, stream_id,
+                                        error and detail say why. The capture goes on without it; a
+                                        STREAM_ADDED follows if it is attached later */
 } wac_event_type;
 
 /** An event, in order with the audio. */

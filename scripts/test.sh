@@ -50,6 +50,10 @@ tests/servers/pulse-session.sh run meson test -C build --suite pulse --print-err
 step "integration tests: the PulseAudio backend through pipewire-pulse"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire-pulse --print-errorlogs
 
+step "integration tests: the PulseAudio backend under ASan + UBSan (private PulseAudio daemon, ~2.5 min)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  tests/servers/pulse-session.sh run meson test -C build-asan --suite pulse --print-errorlogs
+
 step "pywac: pip install into a venv, pytest against a private PipeWire"
 scripts/test-python.sh
 

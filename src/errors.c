@@ -58,6 +58,7 @@ const char *wac_event_name(wac_event_type type)
     case WAC_EVENT_SERVER_LOST: return "server-lost";
     case WAC_EVENT_ERROR: return "error";
     case WAC_EVENT_ENDED: return "ended";
+    case WAC_EVENT_STREAM_SKIPPED: return "stream-skipped";
     }
     return "unknown";
 }

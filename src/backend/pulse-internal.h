@@ -47,7 +47,8 @@ struct pab_entry {
     struct pacap *pc;
     uint32_t input; /* sink-input index: the events' stream_id */
     uint32_t pid;
-    int lane;
+    int lane;          /* -1: no lane was free (more streams than the mix takes) */
+    bool skip_posted;  /* STREAM_SKIPPED posted for it */
     pa_stream *stream;
     bool announced; /* STREAM_ADDED posted */
     bool dead;      /* the stream failed or was killed (the input moved or ended) */
@@ -64,6 +65,7 @@ struct pacap {
     pa_sample_spec spec;      /* asked of the server: float, format.rate, pa channels */
     uint32_t stride;          /* bytes per frame from the server */
     uint32_t fragment_ms;     /* the record streams' fragsize */
+    bool test_ask_s16;        /* test hook: ask the server for s16 (see pacap_open) */
     struct wac__mix mix;
     uint8_t *converted;       /* one mix emit in the delivered format */
     int64_t next_check_ns;    /* next target check */

@@ -2,9 +2,10 @@
  * its own output stream: "an application with two streams" for the
  * integration tests, e.g. a browser playing two tabs.
  *
- *   tone-player SECONDS FREQ[:AMP] [FREQ[:AMP]...]
+ *   tone-player SECONDS FREQ[:AMP[:SECS]] [FREQ[:AMP[:SECS]]...]
  *
- * Each tone is a 48 kHz stereo float stream (amplitude AMP, default 0.2) of
+ * Each tone is a 48 kHz stereo float stream (amplitude AMP, default 0.2;
+ * SECS, default SECONDS: how long this stream plays before it closes) of
  * its own, written by its own thread through libpulse's simple API, so it
  * plays on PulseAudio and on PipeWire (through pipewire-pulse) alike. The
  * stream's media.name is "wac-tone-FREQ". Exits 0 after SECONDS, 1 when a
@@ -21,13 +22,27 @@
 #define RATE 48000
 #define CHANNELS 2
 #define BLOCK 480 /* 10 ms */
-#define MAX_TONES 16
+#define MAX_TONES 40 /* more than the PulseAudio backend's 32 mixed streams */
 
 struct tone {
     double freq, amp, seconds;
     pthread_t thread;
     int failed;
 };
+
+/* Streams connect one at a time: the server's listening socket has a small
+ * backlog, and 34 simultaneous connections were refused. */
+static pthread_mutex_t connect_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t connect_done = PTHREAD_COND_INITIALIZER;
+static int connected; /* threads past their connection attempt */
+
+static void connect_attempted(void)
+{
+    pthread_mutex_lock(&connect_lock);
+    connected++;
+    pthread_cond_signal(&connect_done);
+    pthread_mutex_unlock(&connect_lock);
+}
 
 static void *play(void *arg)
 {
@@ -40,6 +55,7 @@ static void *play(void *arg)
     snprintf(name, sizeof name, "wac-tone-%.0f", t->freq);
     int error = 0;
     pa_simple *s = pa_simple_new(NULL, "tone-player", PA_STREAM_PLAYBACK, NULL, name, &spec, NULL, &attr, &error);
+    connect_attempted();
     if (!s) {
         fprintf(stderr, "tone-player: %s: %s\n", name, pa_strerror(error));
         t->failed = 1;
@@ -71,7 +87,8 @@ static void *play(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc - 2 > MAX_TONES) {
-        fprintf(stderr, "usage: tone-player SECONDS FREQ[:AMP] [FREQ[:AMP]...] (at most %d tones)\n", MAX_TONES);
+        fprintf(stderr, "usage: tone-player SECONDS FREQ[:AMP[:SECS]] [FREQ[:AMP[:SECS]]...] (at most %d tones)\n",
+                MAX_TONES);
         return 2;
     }
     double seconds = atof(argv[1]);
@@ -82,17 +99,23 @@ int main(int argc, char **argv)
         char *colon = strchr(argv[i + 2], ':');
         tones[i].freq = atof(argv[i + 2]);
         tones[i].amp = colon ? atof(colon + 1) : 0.2;
-        tones[i].seconds = seconds;
-        if (tones[i].freq <= 0 || tones[i].freq >= RATE / 2.0 || seconds <= 0) {
+        char *second_colon = colon ? strchr(colon + 1, ':') : NULL;
+        tones[i].seconds = second_colon ? atof(second_colon + 1) : seconds;
+        if (tones[i].freq <= 0 || tones[i].freq >= RATE / 2.0 || tones[i].seconds <= 0) {
             fprintf(stderr, "tone-player: bad tone '%s' or duration\n", argv[i + 2]);
             return 2;
         }
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (pthread_create(&tones[i].thread, NULL, play, &tones[i]) != 0) {
             fprintf(stderr, "tone-player: cannot start a thread\n");
             return 1;
         }
+        pthread_mutex_lock(&connect_lock);
+        while (connected <= i)
+            pthread_cond_wait(&connect_done, &connect_lock);
+        pthread_mutex_unlock(&connect_lock);
+    }
     int failed = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(tones[i].thread, NULL);
