@@ -39,7 +39,7 @@ PY = "/usr/bin/python3"
 TICK = os.sysconf("SC_CLK_TCK")
 
 WAC_STYLES = ["read", "fd", "callback"]
-KINDS = ["players-only", "wac-read", "wac-fd", "wac-callback", "wac-record", "pywac-async", "pywac-read",
+KINDS = ["players-only", "wac-read", "wac-fd", "wac-callback", "wac-read-pulse", "wac-record", "pywac-async", "pywac-read",
          "pw-record", "parec", "oldpoll"]
 
 
@@ -292,6 +292,11 @@ class Bench:
         if kind.startswith("wac-") and kind[4:] in WAC_STYLES:
             return [Proc([os.path.join(self.bin, "wac-bench"), "--pids", pids, "--style", kind[4:], "--chunk-ms",
                           str(a.chunk_ms), "--duration", str(seconds)] + fmt)]
+        if kind == "wac-read-pulse":
+            # libwac's PulseAudio backend, through pipewire-pulse on the same
+            # graph: the same players, the same chunks, the other protocol.
+            return [Proc([os.path.join(self.bin, "wac-bench"), "--pids", pids, "--style", "read", "--backend",
+                          "pulse", "--chunk-ms", str(a.chunk_ms), "--duration", str(seconds)] + fmt)]
         if kind == "wac-record":
             argv = [self.wac, "record", "-q", "-r", "16000", "-c", "1", "-f", "f32"]
             for i, p in enumerate(players):
