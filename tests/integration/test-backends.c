@@ -18,13 +18,6 @@
  * Without a private session (WAC_PW_SESSION_DIR or WAC_PULSE_SESSION_DIR) the
  * whole suite is skipped, so that it never touches (or kills) a desktop's real
  * audio server. */
-#include <errno.h>
-#include <math.h>
-#include <signal.h>
-#include <sys/types.h>
-
-#include "helpers.h"
-
 #ifndef WAC_PLAY_TONE
 #error "WAC_PLAY_TONE must name tests/servers/play-tone.sh"
 #endif
@@ -35,231 +28,7 @@
 #error "WAC_TONE_PLAYER must name the tone-player executable"
 #endif
 
-#define RATE 16000
-
-/* ---- players ---- */
-
-static pid_t spawn_argv(char *const argv[])
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        FAIL("fork: %s", strerror(errno));
-    if (pid == 0) {
-        setpgid(0, 0); /* its own group: kill_player() reaches a whole tree */
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    return pid;
-}
-
-/* A player of a sine tone at `freq` for `secs` seconds; its pid is the player's. */
-static pid_t play_tone(int freq, int secs)
-{
-    char f[16], s[16];
-    snprintf(f, sizeof f, "%d", freq);
-    snprintf(s, sizeof s, "%d", secs);
-    char *argv[] = {(char *)WAC_PLAY_TONE, f, s, NULL};
-    return spawn_argv(argv);
-}
-
-/* A shell that runs the player as its child (and stays its parent). */
-static pid_t play_tone_in_tree(int freq, int secs)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' %d %d; true", WAC_PLAY_TONE, freq, secs);
-    char *argv[] = {(char *)"/bin/sh", (char *)"-c", cmd, NULL};
-    return spawn_argv(argv);
-}
-
-/* One process playing each of `freqs` on a stream of its own (amplitude 0.2). */
-static pid_t play_tones_in_one_process(int secs, int f1, int f2)
-{
-    char s[16], a[16], b[16];
-    snprintf(s, sizeof s, "%d", secs);
-    snprintf(a, sizeof a, "%d", f1);
-    snprintf(b, sizeof b, "%d", f2);
-    char *argv[] = {(char *)WAC_TONE_PLAYER, s, a, b, NULL};
-    return spawn_argv(argv);
-}
-
-static void kill_player(pid_t pid)
-{
-    kill(-pid, SIGTERM);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-}
-
-/* The backend under test: "pipewire" or "pulse". */
-static const char *backend_under_test(void)
-{
-    const char *name = getenv("WAC_TEST_BACKEND");
-    return name && *name ? name : "pipewire";
-}
-
-/* A plain PulseAudio daemon (pulse-session.sh), not PipeWire. */
-static bool on_pulseaudio_daemon(void)
-{
-    return getenv("WAC_PULSE_SESSION_DIR") != NULL;
-}
-
-/* The executable name the players of play-tone.sh go by. */
-static const char *player_name(void)
-{
-    const char *name = getenv("WAC_PLAYER");
-    return name && *name ? name : "pw-play";
-}
-
-static wac_context *open_pw(void)
-{
-    wac_context *ctx = NULL;
-    char detail[256];
-    int rc = wac_context_open(backend_under_test(), &ctx, detail, sizeof detail);
-    if (rc)
-        FAIL("%s context: %s (%s)", backend_under_test(), wac_strerror(rc), detail);
-    return ctx;
-}
-
-/* Wait until `n` processes play (or, with pid, until that one does with at
- * least `n` streams). */
-static void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
-{
-    int64_t deadline = now_ms() + 8000;
-    for (;;) {
-        wac_session_list *list = NULL;
-        ASSERT_OK(wac_context_list_sessions(ctx, &list));
-        size_t playing = 0;
-        bool found = false;
-        for (size_t i = 0; i < wac_session_list_count(list); i++) {
-            const wac_session *s = wac_session_list_at(list, i);
-            playing += s->playing;
-            found |= s->pid == pid && s->playing && s->streams >= n;
-        }
-        wac_session_list_free(list);
-        if (pid ? found : playing >= n)
-            return;
-        if (now_ms() > deadline)
-            FAIL("players not playing after 8 s (pid %u: %s, %zu of %zu playing)", pid, found ? "yes" : "no",
-                 playing, n);
-        sleep_ms(50);
-    }
-}
-
-/* ---- recording ---- */
-
-struct rec {
-    float *x;
-    size_t n;
-    double rate_ratio; /* frames delivered per second of wall time / rate */
-    wac_event ev[64];
-    int n_ev;
-    int end_rc;
-};
-
-static wac_capture_config pid_config(uint32_t pid, bool tree, bool exclude)
-{
-    wac_capture_config c = speech_config();
-    c.target.kind = WAC_TARGET_PID;
-    c.target.pid = pid;
-    c.target.include_tree = tree;
-    c.target.exclude = exclude;
-    return c;
-}
-
-static void drain_events(wac_capture *cap, struct rec *r)
-{
-    wac_event ev;
-    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
-        printf("#   event %-16s pid %u stream %u error %d %s\n", wac_event_name(ev.type), ev.pid, ev.stream_id,
-               ev.error, ev.detail);
-        if (r->n_ev < 64)
-            r->ev[r->n_ev++] = ev;
-    }
-}
-
-/* Record `secs` seconds (RATE mono f32), or until the stream ends. */
-static void record(wac_context *ctx, const wac_capture_config *c, double secs, struct rec *r)
-{
-    memset(r, 0, sizeof *r);
-    wac_capture *cap = open_capture(ctx, c);
-    size_t want = (size_t)(secs * RATE);
-    r->x = calloc(want, sizeof *r->x);
-    ASSERT(r->x);
-    /* Least squares of wall time against stream position, after the first second. */
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    int points = 0;
-    ASSERT_OK(wac_capture_start(cap));
-    int64_t t0 = now_ms();
-    while (r->n < want) {
-        uint32_t chunk = want - r->n < RATE / 10 ? (uint32_t)(want - r->n) : RATE / 10;
-        int got = wac_capture_read(cap, r->x + r->n, chunk, 3000, NULL);
-        drain_events(cap, r);
-        if (got < 0) {
-            r->end_rc = got;
-            break;
-        }
-        r->n += (size_t)got;
-        double t = (double)(now_ms() - t0) / 1000.0, pos = (double)r->n / RATE;
-        if (pos > 1.0) {
-            sx += pos;
-            sy += t;
-            sxx += pos * pos;
-            sxy += pos * t;
-            points++;
-        }
-    }
-    if (points > 2)
-        r->rate_ratio = (points * sxx - sx * sx) / (points * sxy - sx * sy);
-    drain_events(cap, r);
-    ASSERT_OK(wac_capture_close(cap));
-}
-
-static bool saw_event(const struct rec *r, wac_event_type type, uint32_t pid)
-{
-    for (int i = 0; i < r->n_ev; i++)
-        if (r->ev[i].type == type && (pid == 0 || r->ev[i].pid == pid))
-            return true;
-    return false;
-}
-
-/* ---- analysis ---- */
-
-/* Amplitude of the tone at f (Hann-windowed Goertzel), from `skip_s` on. */
-static double tone_amp(const struct rec *r, double f, double skip_s)
-{
-    size_t start = (size_t)(skip_s * RATE);
-    if (start >= r->n)
-        return 0;
-    size_t n = r->n - start;
-    const float *x = r->x + start;
-    double w = 2 * M_PI * f / RATE, coeff = 2 * cos(w), s1 = 0, s2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double win = 0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)(n - 1));
-        double s = x[i] * win + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    double re = s1 - s2 * cos(w), im = s2 * sin(w);
-    return 4 * sqrt(re * re + im * im) / (double)n;
-}
-
-static double db(double amp)
-{
-    return amp > 1e-12 ? 20 * log10(amp) : -240;
-}
-
-static double peak(const struct rec *r, double skip_s)
-{
-    double p = 0;
-    for (size_t i = (size_t)(skip_s * RATE); i < r->n; i++)
-        p = fabs(r->x[i]) > p ? fabs(r->x[i]) : p;
-    return p;
-}
-
-#define LEVELS(r, a, b)                                                                                  \
-    printf("# %s: %.0f Hz at %.1f dBFS, %.0f Hz at %.1f dBFS, %zu frames, rate ratio %.5f\n", __func__,  \
-           (double)(a), db(tone_amp(r, a, 0.5)), (double)(b), db(tone_amp(r, b, 0.5)), (r)->n, (r)->rate_ratio)
+#include "backend-harness.h"
 
 /* ---- tests ---- */
 
@@ -437,14 +206,6 @@ static void no_aliasing_from_48k(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
-static int count_events(const struct rec *r, wac_event_type type)
-{
-    int n = 0;
-    for (int i = 0; i < r->n_ev; i++)
-        n += r->ev[i].type == type;
-    return n;
-}
-
 static void name_target_attaches_each_time(void)
 {
     /* The capture starts before the application, which then plays twice. */
@@ -523,18 +284,6 @@ static void two_streams_of_one_app_are_mixed(void)
     ASSERT_EQ(count_events(&r, WAC_EVENT_STREAM_ADDED), 2);
     free(r.x);
     ASSERT_OK(wac_context_close(ctx));
-}
-
-/* Phase (radians) and amplitude of the tone f in x[0..n). */
-static void tone_phase(const float *x, size_t n, double f, double *phase, double *amp)
-{
-    double re = 0, im = 0;
-    for (size_t i = 0; i < n; i++) {
-        re += x[i] * cos(2 * M_PI * f * (double)i / RATE);
-        im -= x[i] * sin(2 * M_PI * f * (double)i / RATE);
-    }
-    *phase = atan2(im, re);
-    *amp = 2 * sqrt(re * re + im * im) / (double)n;
 }
 
 static void sixty_seconds_lose_nothing(void)
