@@ -22,6 +22,7 @@
 static int tap__count;
 static int tap__failed;
 static const char *tap__current; /* the test running in-process, if any */
+static const char *tap__running; /* the test running, in-process or forked */
 
 static inline void tap__fail_exit(void)
 {
@@ -31,11 +32,18 @@ static inline void tap__fail_exit(void)
     exit(1);
 }
 
+/* The message goes to stdout (TAP) and to stderr, which is what meson's
+ * --print-errorlogs shows of a failed test in a CI log. */
 #define FAIL(...)                                                   \
     do {                                                            \
         printf("# %s:%d: ", __FILE__, __LINE__);                    \
         printf(__VA_ARGS__);                                        \
         printf("\n");                                               \
+        fflush(stdout);                                             \
+        fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__,          \
+                tap__running ? tap__running : "test");              \
+        fprintf(stderr, __VA_ARGS__);                               \
+        fprintf(stderr, "\n");                                      \
         tap__fail_exit();                                           \
     } while (0)
 
@@ -111,6 +119,7 @@ static inline void tap__run_here(const char *name, void (*fn)(void), unsigned ti
 static inline void tap_run(const char *name, void (*fn)(void), unsigned timeout_s)
 {
     tap__count++;
+    tap__running = name;
     fflush(stdout);
     const char *nofork = getenv("WAC_TEST_NOFORK");
     const char *only = getenv("WAC_TEST_ONLY");

@@ -31,6 +31,11 @@
  * the mix held for a stalled stream and, once no stream is live, lets the
  * core fill silence (wac__stream_tick) at the stream rate.
  *
+ * Diagnostics. With WAC_PULSE_DEBUG=1 in the environment, closing a capture
+ * prints its mix's counters to stderr (late frames, resyncs, stalls, frames
+ * let past a lagging stream, the longest time between two deliveries of a
+ * stream): how a server delivers shows there, when a recording sounds thin.
+ *
  * Threads: everything runs on the loop thread or under its lock. on_read()
  * and the mix's emit callback feed the ring: no allocation, lock or log. */
 #include <stdio.h>
@@ -454,6 +459,12 @@ void pacap_close(void *cap_data)
             break;
         }
     pa_threaded_mainloop_unlock(b->ml);
+    const char *debug = getenv("WAC_PULSE_DEBUG");
+    if (debug && strcmp(debug, "1") == 0)
+        fprintf(stderr, "wac: pulse mix: late %llu resyncs %llu forced %llu stalls %llu unheld %llu max gap %.1f ms\n",
+                (unsigned long long)pc->mix.frames_late, (unsigned long long)pc->mix.resyncs,
+                (unsigned long long)pc->mix.frames_forced, (unsigned long long)pc->mix.stalls,
+                (unsigned long long)pc->mix.frames_unheld, (double)pc->mix.max_write_gap_ns / 1e6);
     wac__target_match_free(&pc->match);
     wac__mix_free(&pc->mix);
     free(pc->converted);

@@ -15,6 +15,8 @@
 
 #define OUT_FRAMES 1024u
 #define NS_PER_S 1000000000LL
+/* The most the time of contiguous output moves toward the clock per emit. */
+#define EMIT_SLEW_NS 2000000LL
 
 /* Frames in a (signed) duration at rate, rounded to nearest. */
 static int64_t ns_to_frames(int64_t ns, uint32_t rate)
@@ -116,6 +118,23 @@ void wac__mix_collect(struct wac__mix *m)
 
 /* ---- emitting ---- */
 
+/* The time of the n frames about to leave at the head (see "Emit times" in
+ * pulse-mix.h): the clock's, after a jump; else right after the previous
+ * frames, moved toward the clock by an eighth of their disagreement, at most
+ * EMIT_SLEW_NS. */
+static int64_t emit_time(struct wac__mix *m, uint32_t n)
+{
+    int64_t t = time_at(m, m->head);
+    if (m->emit_continues) {
+        int64_t step = (t - m->emit_next_ns) / 8;
+        step = step > EMIT_SLEW_NS ? EMIT_SLEW_NS : step < -EMIT_SLEW_NS ? -EMIT_SLEW_NS : step;
+        t = m->emit_next_ns + step;
+    }
+    m->emit_next_ns = t + frames_to_ns(n, m->cfg.rate);
+    m->emit_continues = true;
+    return t;
+}
+
 /* Emit every mix position below `target`: sums of the lanes' frames, zeros
  * for short stretches without data, a jump over long ones. */
 static void emit_until(struct wac__mix *m, uint64_t target)
@@ -141,9 +160,11 @@ static void emit_until(struct wac__mix *m, uint64_t target)
             piece_end = covered < target ? covered : target;
         } else if (next == UINT64_MAX) {
             m->head = target; /* nothing queued at all */
+            m->emit_continues = false;
             return;
         } else if (next - m->head > m->cfg.max_hold_frames) {
             m->head = next < target ? next : target; /* a long pause: the emit time jumps */
+            m->emit_continues = false;
             continue;
         } else {
             piece_end = next < target ? next : target; /* a short hole: zeros */
@@ -177,7 +198,7 @@ static void emit_until(struct wac__mix *m, uint64_t target)
             l->count -= take;
             l->start += take;
         }
-        m->cfg.emit(m->cfg.user, m->out, n, time_at(m, m->head));
+        m->cfg.emit(m->cfg.user, m->out, n, emit_time(m, n));
         m->head += n;
     }
 }
@@ -205,8 +226,12 @@ void wac__mix_pull(struct wac__mix *m, int64_t now_ns, bool flush_all)
     if (!queued)
         return;
     uint64_t target = flush_all || live_end > max_end ? max_end : live_end;
-    if (max_end > m->cfg.max_hold_frames && target < max_end - m->cfg.max_hold_frames)
-        target = max_end - m->cfg.max_hold_frames;
+    if (max_end > m->cfg.max_hold_frames && target < max_end - m->cfg.max_hold_frames) {
+        uint64_t forced = max_end - m->cfg.max_hold_frames;
+        if (forced > m->head)
+            m->frames_unheld += forced - (target > m->head ? target : m->head);
+        target = forced;
+    }
     if (target > m->head)
         emit_until(m, target);
 }
@@ -258,6 +283,9 @@ void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t 
         return;
     const uint32_t ch = m->cfg.channels;
     bool stalled = l->placed && now_ns - l->last_write_ns > m->cfg.stall_ns;
+    if (l->placed && now_ns - l->last_write_ns > m->max_write_gap_ns)
+        m->max_write_gap_ns = now_ns - l->last_write_ns;
+    m->stalls += stalled;
     l->last_write_ns = now_ns;
     if (!m->clock_set) {
         /* The first frames ever define the clock. */

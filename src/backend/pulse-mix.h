@@ -35,6 +35,17 @@
  * max_hold_frames) and skipped when longer: the emit time then jumps, and the
  * core turns the jump into silence (or a discontinuity) by its own rules.
  *
+ * Emit times. The consumer's stream fills a gap with silence where the time
+ * of frames is later than the end of the frames before them (by a period and
+ * a little). The mix's clock is re-based on every write of any lane, and two
+ * lanes' timings disagree by up to resync_frames (a sink-input's latency
+ * estimate under pipewire-pulse wanders by tens of ms), so clock times would
+ * make contiguous output look torn: that inserted silence into a two-stream
+ * mix. Output that continues the previous output is therefore timed right
+ * after it, and moved toward the clock by at most 2 ms per emit, which
+ * follows any real drift (well under 1 ms per second) and no jitter. After a
+ * jump (a long pause skipped, or nothing queued) the clock's time is used.
+ *
  * Real-time rules: wac__mix_write(), wac__mix_pull(), wac__mix_pending() and
  * the emit callback never allocate, lock or log. Lanes are allocated by
  * wac__mix_lane_add() and freed by wac__mix_collect() (control path). Not
@@ -82,12 +93,17 @@ struct wac__mix {
     bool clock_set;
     uint64_t clock_position; /* the clock: this mix position ... */
     int64_t clock_ns;        /* ... was at this monotonic time */
+    bool emit_continues;     /* the next emit follows the previous one */
+    int64_t emit_next_ns;    /* when it does, the time right after it */
     float *out;              /* emit buffer */
     uint32_t out_frames;
     /* counters, for tests and diagnostics */
     uint64_t frames_late; /* dropped: their positions were queued already */
     uint64_t resyncs;
     uint64_t frames_forced; /* frames emitted early because a lane's FIFO was full */
+    uint64_t stalls;        /* writes after a lane had stalled */
+    uint64_t frames_unheld; /* frames emitted past a lagging live lane (max_hold_frames) */
+    int64_t max_write_gap_ns; /* the longest time between two writes of a lane */
 };
 
 /* 0, or WAC_ERR_NO_MEMORY / WAC_ERR_INVALID_ARGUMENT. */

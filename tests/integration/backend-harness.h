@@ -132,6 +132,7 @@ struct rec {
     wac_event ev[64];
     int n_ev;
     int end_rc;
+    wac_capture_stats stats; /* at the end of the recording */
 };
 
 static wac_capture_config pid_config(uint32_t pid, bool tree, bool exclude)
@@ -189,6 +190,7 @@ static void record(wac_context *ctx, const wac_capture_config *c, double secs, s
     if (points > 2)
         r->rate_ratio = (points * sxx - sx * sx) / (points * sxy - sx * sy);
     drain_events(cap, r);
+    ASSERT_OK(wac_capture_get_stats(cap, &r->stats, sizeof r->stats));
     ASSERT_OK(wac_capture_close(cap));
 }
 
@@ -234,9 +236,31 @@ static double peak(const struct rec *r, double skip_s)
     return p;
 }
 
-#define LEVELS(r, a, b)                                                                                  \
-    printf("# %s: %.0f Hz at %.1f dBFS, %.0f Hz at %.1f dBFS, %zu frames, rate ratio %.5f\n", __func__,  \
-           (double)(a), db(tone_amp(r, a, 0.5)), (double)(b), db(tone_amp(r, b, 0.5)), (r)->n, (r)->rate_ratio)
+/* The level of every 100 ms block, in dBFS (RMS): where a recording went
+ * silent or thin shows at a glance when a level check fails. */
+static void print_envelope(const struct rec *r)
+{
+    printf("#   stats: %llu frames delivered, %llu lost, %llu silence, %llu skipped\n",
+           (unsigned long long)r->stats.frames_delivered, (unsigned long long)r->stats.frames_lost,
+           (unsigned long long)r->stats.frames_silence, (unsigned long long)r->stats.frames_skipped);
+    printf("#   envelope (100 ms blocks, dB RMS):");
+    for (size_t at = 0; at + RATE / 10 <= r->n; at += RATE / 10) {
+        double sum = 0;
+        for (size_t i = at; i < at + RATE / 10; i++)
+            sum += (double)r->x[i] * r->x[i];
+        double rms = sqrt(sum / (RATE / 10));
+        printf(" %.0f", rms > 1e-9 ? 20 * log10(rms) : -180.0);
+    }
+    printf("\n");
+}
+
+#define LEVELS(r, a, b)                                                                                   \
+    do {                                                                                                  \
+        printf("# %s: %.0f Hz at %.1f dBFS, %.0f Hz at %.1f dBFS, %zu frames, rate ratio %.5f\n", __func__, \
+               (double)(a), db(tone_amp(r, a, 0.5)), (double)(b), db(tone_amp(r, b, 0.5)), (r)->n,         \
+               (r)->rate_ratio);                                                                          \
+        print_envelope(r);                                                                                \
+    } while (0)
 
 static int count_events(const struct rec *r, wac_event_type type)
 {

@@ -589,10 +589,12 @@ static void more_streams_than_the_mix_takes(void)
     if (limited && !on_pulseaudio_daemon()) {
         /* KNOWN ISSUE, not checked: through pipewire-pulse, with 32 monitor
          * streams, the capture holds the tones at -45...-110 dBFS instead of
-         * -34 (the mix counted no late frames and no resyncs: the monitor
-         * streams deliver mostly silence), and the skipped streams were not
-         * attached within the test. Only the limit's report is checked here;
-         * the audio is checked on the PulseAudio daemon and on PipeWire. */
+         * -34, and the skipped streams were not attached within the test.
+         * Measured with WAC_PULSE_DEBUG=1: pipewire-pulse stops delivering
+         * to the monitor streams for up to 1.2 s at a time (24 stalls in
+         * 7 s; no late frames, no resyncs), so the mix has nothing to sum.
+         * Only the limit's report is checked here; the audio is checked on
+         * the PulseAudio daemon and on PipeWire. */
         printf("# KNOWN ISSUE: audio of 32 monitor streams through pipewire-pulse is not checked\n");
         ASSERT_EQ(skipped, 2);
         for (int i = 0; i < r.n_ev; i++)
