@@ -193,6 +193,26 @@ static void emit_times_ignore_lane_disagreement(void)
     wac__mix_free(&m);
 }
 
+/* The backend's timer sleeps until a lane would stop being live: that time is
+ * the earliest last write plus stall_ns, and there is none once no lane is
+ * live. */
+static void next_change_is_the_earliest_stall(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    ASSERT_EQ(wac__mix_next_change(&m, T0), INT64_MAX);
+    int a = wac__mix_lane_add(&m, T0), b = wac__mix_lane_add(&m, T0 + 30 * MS);
+    ASSERT_EQ(wac__mix_next_change(&m, T0 + 30 * MS), T0 + 100 * MS + 1); /* a, added first, stalls first */
+    float buf[40];
+    ramp(buf, 40, 1, 0);
+    wac__mix_write(&m, a, buf, 40, T0, T0 + 50 * MS);
+    ASSERT_EQ(wac__mix_next_change(&m, T0 + 50 * MS), T0 + 130 * MS + 1); /* now b */
+    ASSERT_EQ(wac__mix_next_change(&m, T0 + 140 * MS), T0 + 150 * MS + 1); /* b stalled: a */
+    ASSERT_EQ(wac__mix_next_change(&m, T0 + 160 * MS), INT64_MAX);
+    wac__mix_lane_remove(&m, b);
+    wac__mix_free(&m);
+}
+
 /* A corked lane comes back a second later: placed by time, no second of
  * zeros in the output, and the emit time jumps with it. */
 static void stalled_lane_is_placed_by_time(void)
@@ -408,6 +428,7 @@ int main(void)
     RUN(holes_and_bursts);
     RUN(drifting_lane_resyncs);
     RUN(emit_times_ignore_lane_disagreement);
+    RUN(next_change_is_the_earliest_stall);
     RUN(lagging_lane_is_delayed_not_cut);
     RUN(sums_do_not_clip_in_float_and_saturate_in_s16);
     RUN(bad_configs_rejected);

@@ -29,6 +29,7 @@
 
 #include "../os/os.h"
 #include "pipewire-internal.h"
+#include "session-group.h"
 
 #define TIMER_MS 500
 
@@ -485,14 +486,6 @@ static void pw_disconnect(void *data)
 
 /* ---- sessions ---- */
 
-struct session {
-    uint32_t pid;
-    uint32_t streams;
-    bool playing;
-    char app_name[PWB_NAME_SIZE];
-    char binary[PWB_NAME_SIZE];
-};
-
 static int pw_list_sessions(void *data, struct wac__session_list_builder *list)
 {
     struct pwb *b = data;
@@ -501,48 +494,26 @@ static int pw_list_sessions(void *data, struct wac__session_list_builder *list)
         pw_thread_loop_unlock(b->loop);
         return WAC_ERR_SERVER_LOST;
     }
-    size_t count = 0, n_nodes = 0;
+    size_t n_nodes = 0;
     struct pwb_node *n;
     spa_list_for_each(n, &b->nodes, link) n_nodes++;
-    struct session *s = calloc(n_nodes ? n_nodes : 1, sizeof *s);
-    if (!s) {
+    struct wac__session_group group;
+    if (wac__session_group_init(&group, n_nodes)) {
         pw_thread_loop_unlock(b->loop);
         return WAC_ERR_NO_MEMORY;
     }
     spa_list_for_each(n, &b->nodes, link)
     {
-        uint32_t pid = 0;
-        pwb_node_owner(b, n, &pid);
         if (b->self_client_id && n->client_id == b->self_client_id)
             continue;
-        size_t i;
-        for (i = 0; i < count; i++)
-            if (s[i].pid == pid)
-                break;
-        if (i == count) {
-            count++;
-            s[i].pid = pid;
-            struct pwb_client *c = find_client(b, n->client_id);
-            snprintf(s[i].app_name, sizeof s[i].app_name, "%s", n->app_name[0] ? n->app_name : c ? c->app_name : "");
-            if (c)
-                snprintf(s[i].binary, sizeof s[i].binary, "%s", c->binary);
-        }
-        s[i].streams++;
-        s[i].playing |= n->state == PW_NODE_STATE_RUNNING;
+        uint32_t pid = 0;
+        pwb_node_owner(b, n, &pid);
+        struct pwb_client *c = find_client(b, n->client_id);
+        wac__session_group_add(&group, pid, n->app_name[0] ? n->app_name : c ? c->app_name : "",
+                               c ? c->binary : "", n->state == PW_NODE_STATE_RUNNING);
     }
     pw_thread_loop_unlock(b->loop);
-    int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
-        char exe[256];
-        if (s[i].pid)
-            wac__proc_exe_name(s[i].pid, exe, sizeof exe);
-        else
-            exe[0] = 0;
-        rc = wac__session_list_add(list, s[i].pid, exe[0] ? exe : s[i].binary, s[i].app_name, s[i].streams,
-                                   s[i].playing);
-    }
-    free(s);
-    return rc;
+    return wac__session_group_finish(&group, list);
 }
 
 const struct wac__backend wac__backend_pipewire = {

@@ -27,9 +27,10 @@
  * the limit in the detail) once for it; it is attached, with STREAM_ADDED,
  * as soon as a lane is free again (another stream ended and drained).
  *
- * Continuity. Between deliveries the context's timer (20 ms) releases what
- * the mix held for a stalled stream and, once no stream is live, lets the
- * core fill silence (wac__stream_tick) at the stream rate.
+ * Continuity. The context's timer releases what the mix held for a stream
+ * that stalled (it wakes when one would, not at a fixed rate) and, once no
+ * stream is live, lets the core fill silence (wac__stream_tick) at the
+ * stream rate, waking a period and 10 ms apart.
  *
  * Diagnostics. With WAC_PULSE_DEBUG=1 in the environment, closing a capture
  * prints its mix's counters to stderr (late frames, resyncs, stalls, frames
@@ -219,8 +220,10 @@ static void remove_entry(struct pacap *pc, struct pab_entry *e, bool report)
         }
     close_stream(e);
     /* What it delivered is still mixed; the lane drains, then goes. */
-    if (e->lane >= 0)
+    if (e->lane >= 0) {
         wac__mix_lane_remove(&pc->mix, e->lane);
+        pab_tick_soon(pc->b); /* what it held back goes now, not at the next check */
+    }
     if (e->announced) {
         wac__capture_streams_changed(pc->cap, -1);
         if (report)
@@ -253,6 +256,7 @@ static bool attach_lane(struct pacap *pc, struct pab_entry *e)
         return false; /* no lane free, or no memory: the next pass tries again */
     e->lane = lane;
     open_stream(pc, e);
+    pab_tick_soon(pc->b); /* the timer may sleep past the new lane's stall */
     return true;
 }
 
@@ -315,20 +319,27 @@ void pacap_end(struct pacap *pc, int error, const char *detail)
     wac__stream_end(pc->cap, error, detail);
 }
 
-void pacap_tick(struct pacap *pc, int64_t now_ns)
+int64_t pacap_tick(struct pacap *pc, int64_t now_ns)
 {
     wac__mix_pull(&pc->mix, now_ns, false);
     wac__mix_collect(&pc->mix);
-    if (!wac__mix_pending(&pc->mix, now_ns))
+    bool pending = wac__mix_pending(&pc->mix, now_ns);
+    if (!pending)
         wac__stream_tick(pc->cap, now_ns);
-    if (now_ns < pc->next_check_ns)
-        return;
-    pc->next_check_ns = now_ns + CHECK_INTERVAL_NS;
-    char why[160];
-    if (wac__target_match_check(&pc->match, pc->cap, has_stream_of, pc, why, sizeof why))
-        pacap_end(pc, WAC_ERR_TARGET_EXITED, why); /* nothing of the target is left */
-    else
+    if (now_ns >= pc->next_check_ns) {
+        pc->next_check_ns = now_ns + CHECK_INTERVAL_NS;
+        char why[160];
+        if (wac__target_match_check(&pc->match, pc->cap, has_stream_of, pc, why, sizeof why)) {
+            pacap_end(pc, WAC_ERR_TARGET_EXITED, why); /* nothing of the target is left */
+            return INT64_MAX;
+        }
         pacap_reconcile(pc); /* tree members found since, and streams to recreate */
+    }
+    /* Silence is filled once the stream is a period and a little behind:
+     * ticking more often than that would only wake up to do nothing. */
+    int64_t next = pending ? wac__mix_next_change(&pc->mix, now_ns)
+                           : now_ns + ((int64_t)pc->fragment_ms + 10) * 1000000;
+    return next < pc->next_check_ns ? next : pc->next_check_ns;
 }
 
 /* ---- the backend's capture functions ---- */
@@ -434,7 +445,7 @@ int pacap_start(void *cap_data)
     wac__target_match_started(&pc->match, pc->cap, streams);
     pc->next_check_ns = wac__now_ns() + CHECK_INTERVAL_NS;
     pacap_reconcile(pc);
-    pab_arm_timer(b);
+    pab_tick_soon(b);
     pa_threaded_mainloop_unlock(b->ml);
     return 0;
 }

@@ -84,7 +84,6 @@ struct pab {
     pa_context *pa;
     pa_context_state_t state;
     pa_time_event *timer;
-    bool timer_armed;
     pa_defer_event *deferred;
     bool wait_timed_out;
     struct pab_client *clients;
@@ -97,8 +96,9 @@ struct pab {
 /* ---- pulse.c ---- */
 /* Run the deferred work (attaching, failures) soon on the loop thread. */
 void pab_schedule(struct pab *b);
-/* Make sure the capture timer runs (a capture started). */
-void pab_arm_timer(struct pab *b);
+/* Run the captures' timer work within a few ms (a capture started, a stream
+ * came or went); the timer then sleeps until the work asks for it. */
+void pab_tick_soon(struct pab *b);
 struct pab_input *pab_find_input(struct pab *b, uint32_t index);
 /* The process that owns a sink-input. False while its client is not known yet. */
 bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid);
@@ -108,8 +108,9 @@ bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid);
 void pacap_reconcile(struct pacap *pc);
 /* A sink-input is gone: detach it (STREAM_REMOVED when reported). */
 void pacap_input_removed(struct pacap *pc, uint32_t input);
-/* Timer work: release held mix frames, fill silence, check the target. */
-void pacap_tick(struct pacap *pc, int64_t now_ns);
+/* Timer work: release held mix frames, fill silence, check the target.
+ * Returns when it needs to run next (monotonic ns; INT64_MAX: not at all). */
+int64_t pacap_tick(struct pacap *pc, int64_t now_ns);
 /* End the stream by itself (server lost, failure): emits what the mix holds. */
 void pacap_end(struct pacap *pc, int error, const char *detail);
 

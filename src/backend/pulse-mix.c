@@ -244,6 +244,17 @@ bool wac__mix_pending(const struct wac__mix *m, int64_t now_ns)
     return false;
 }
 
+int64_t wac__mix_next_change(const struct wac__mix *m, int64_t now_ns)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < WAC__MIX_MAX_LANES; i++) {
+        const struct wac__mix_lane *l = &m->lanes[i];
+        if (lane_live(m, l, now_ns) && l->last_write_ns + m->cfg.stall_ns + 1 < next)
+            next = l->last_write_ns + m->cfg.stall_ns + 1;
+    }
+    return next;
+}
+
 /* ---- writing ---- */
 
 /* Append n frames (NULL: zeros) to a lane, emitting early if its FIFO is full. */

@@ -133,6 +133,11 @@ void wac__mix_pull(struct wac__mix *m, int64_t now_ns, bool flush_all);
  * stopped and the core's silence fill may take over. */
 bool wac__mix_pending(const struct wac__mix *m, int64_t now_ns);
 
+/* The earliest time after now_ns at which a live lane stops being live (then
+ * the mix may release what that lane held back, or stop being pending), or
+ * INT64_MAX when no lane is live. */
+int64_t wac__mix_next_change(const struct wac__mix *m, int64_t now_ns);
+
 /* Convert mixed frames (in_channels floats each) to the delivered format:
  * the same channels, or 1 channel as the average of the inputs; f32 as it
  * is, s16 scaled by 32767 and saturated (NaN becomes 0). */

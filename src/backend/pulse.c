@@ -25,8 +25,11 @@
 
 #include "../os/os.h"
 #include "pulse-internal.h"
+#include "session-group.h"
 
-#define TIMER_MS 20
+/* The timer's bounds: it never spins, and never sleeps past a target check. */
+#define TIMER_MIN_NS 5000000LL
+#define TIMER_MAX_NS 500000000LL
 
 /* ---- small helpers ---- */
 
@@ -113,30 +116,36 @@ static void on_deferred(pa_mainloop_api *api, pa_defer_event *e, void *userdata)
         pacap_reconcile(pc);
 }
 
+/* The timer wakes when some capture has work due, not at a fixed rate: while
+ * streams deliver, data drives the mix and the timer only watches for a
+ * stream that stalls (a quarter of a second) and for the target checks
+ * (twice a second); while nothing plays it paces the silence fill. */
+static void arm_timer_in(struct pab *b, int64_t delay_ns)
+{
+    delay_ns = delay_ns < TIMER_MIN_NS ? TIMER_MIN_NS : delay_ns > TIMER_MAX_NS ? TIMER_MAX_NS : delay_ns;
+    pa_context_rttime_restart(b->pa, b->timer, pa_rtclock_now() + (pa_usec_t)(delay_ns / 1000));
+}
+
 static void on_timer(pa_mainloop_api *api, pa_time_event *e, const struct timeval *tv, void *userdata)
 {
     struct pab *b = userdata;
     handle_failures(b);
-    int64_t now = wac__now_ns();
-    bool any = false;
+    int64_t now = wac__now_ns(), next = INT64_MAX;
     for (struct pacap *pc = b->captures; pc; pc = pc->next) {
         if (!pc->running)
             continue;
-        any = true;
-        pacap_tick(pc, now);
+        int64_t due = pacap_tick(pc, now);
+        next = due < next ? due : next;
     }
     /* Only while captures run: an idle context costs no wake-ups. */
-    b->timer_armed = any;
-    if (any)
-        pa_context_rttime_restart(b->pa, e, pa_rtclock_now() + TIMER_MS * PA_USEC_PER_MSEC);
+    if (next != INT64_MAX)
+        arm_timer_in(b, next - now);
 }
 
-void pab_arm_timer(struct pab *b)
+void pab_tick_soon(struct pab *b)
 {
-    if (b->timer && !b->timer_armed) {
-        b->timer_armed = true;
-        pa_context_rttime_restart(b->pa, b->timer, pa_rtclock_now() + TIMER_MS * PA_USEC_PER_MSEC);
-    }
+    if (b->timer)
+        arm_timer_in(b, TIMER_MIN_NS);
 }
 
 /* ---- the server's objects ---- */
@@ -423,14 +432,6 @@ static void pa_disconnect_backend(void *data)
 
 /* ---- sessions ---- */
 
-struct session {
-    uint32_t pid;
-    uint32_t streams;
-    bool playing;
-    char app_name[PAB_NAME_SIZE];
-    char binary[PAB_NAME_SIZE];
-};
-
 static int pa_list_sessions(void *data, struct wac__session_list_builder *list)
 {
     struct pab *b = data;
@@ -439,45 +440,23 @@ static int pa_list_sessions(void *data, struct wac__session_list_builder *list)
         pa_threaded_mainloop_unlock(b->ml);
         return WAC_ERR_SERVER_LOST;
     }
-    size_t count = 0, n_inputs = 0;
+    size_t n_inputs = 0;
     for (struct pab_input *in = b->inputs; in; in = in->next)
         n_inputs++;
-    struct session *s = calloc(n_inputs ? n_inputs : 1, sizeof *s);
-    if (!s) {
+    struct wac__session_group group;
+    if (wac__session_group_init(&group, n_inputs)) {
         pa_threaded_mainloop_unlock(b->ml);
         return WAC_ERR_NO_MEMORY;
     }
     for (struct pab_input *in = b->inputs; in; in = in->next) {
         uint32_t pid = 0;
         pab_input_owner(b, in, &pid);
-        size_t i;
-        for (i = 0; i < count; i++)
-            if (s[i].pid == pid)
-                break;
-        if (i == count) {
-            count++;
-            s[i].pid = pid;
-            const struct pab_client *c = in->client != PA_INVALID_INDEX ? find_client(b, in->client) : NULL;
-            snprintf(s[i].app_name, sizeof s[i].app_name, "%s",
-                     in->app_name[0] ? in->app_name : c ? c->app_name : "");
-            snprintf(s[i].binary, sizeof s[i].binary, "%s", in->binary[0] ? in->binary : c ? c->binary : "");
-        }
-        s[i].streams++;
-        s[i].playing |= !in->corked;
+        const struct pab_client *c = in->client != PA_INVALID_INDEX ? find_client(b, in->client) : NULL;
+        wac__session_group_add(&group, pid, in->app_name[0] ? in->app_name : c ? c->app_name : "",
+                               in->binary[0] ? in->binary : c ? c->binary : "", !in->corked);
     }
     pa_threaded_mainloop_unlock(b->ml);
-    int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
-        char exe[256];
-        if (s[i].pid)
-            wac__proc_exe_name(s[i].pid, exe, sizeof exe);
-        else
-            exe[0] = 0;
-        rc = wac__session_list_add(list, s[i].pid, exe[0] ? exe : s[i].binary, s[i].app_name, s[i].streams,
-                                   s[i].playing);
-    }
-    free(s);
-    return rc;
+    return wac__session_group_finish(&group, list);
 }
 
 const struct wac__backend wac__backend_pulse = {

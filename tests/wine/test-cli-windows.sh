@@ -39,7 +39,8 @@ print('tag=%d channels=%d rate=%d bits=%d frames=%d' % (fmt + (frames,)))
 PY
 }
 
-check "--version" wac --version
+wac --version >"$tmp/version"
+check "--version" grep -q "^wac [0-9]" "$tmp/version"
 wac list --backend dummy >"$tmp/list"
 check "list (dummy)" grep -q wac-dummy-player "$tmp/list"
 
