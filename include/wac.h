@@ -298,7 +298,11 @@ typedef struct wac_capture_config {
     uint32_t ring_ms;   /**< ring capacity (default 2000); rounded up to a power of two of frames; max 60000 */
     uint32_t chunk_frames; /**< callback chunk and fd readiness threshold; 0 = 100 ms of frames (default) */
     bool fill_silence;  /**< deliver silence while the target plays nothing (default true) */
-    uint32_t latency_ms; /**< ask the engine for this latency; 0 = don't ask (default: the graph keeps its quantum) */
+    /** Ask the engine for this latency. 0 (default) = don't ask: on PipeWire the graph keeps
+     *  its quantum; on PulseAudio, whose default for a monitor would be seconds-long lumps,
+     *  each stream asks for 25 ms fragments (behind pipewire-pulse that halves a PipeWire
+     *  graph's default quantum of 2048 frames). WASAPI always uses the engine's period. */
+    uint32_t latency_ms;
     wac_audio_cb on_audio; /**< callback style; NULL for read/fd style */
     wac_event_cb on_event; /**< events for the callback style; needs on_audio */
     void *userdata;        /**< passed to the callbacks */

@@ -149,34 +149,9 @@ void pwcap_remove_entry(struct pwcap *pc, struct pwb_entry *e, bool report)
     free(e);
 }
 
-static bool rejected(const struct pwcap *pc, uint64_t serial)
-{
-    for (size_t i = 0; i < pc->n_rejected; i++)
-        if (pc->rejected[i] == serial)
-            return true;
-    return false;
-}
-
-static void reject(struct pwcap *pc, uint64_t serial)
-{
-    if (pc->n_rejected == pc->cap_rejected) {
-        size_t capacity = pc->cap_rejected ? pc->cap_rejected * 2 : 64;
-        uint64_t *grown = realloc(pc->rejected, capacity * sizeof *grown);
-        if (!grown)
-            return; /* judged again next time: slower, not wrong */
-        pc->rejected = grown;
-        pc->cap_rejected = capacity;
-    }
-    pc->rejected[pc->n_rejected++] = serial;
-}
-
 void pwcap_forget_node(struct pwcap *pc, uint64_t serial)
 {
-    for (size_t i = 0; i < pc->n_rejected; i++)
-        if (pc->rejected[i] == serial) {
-            pc->rejected[i] = pc->rejected[--pc->n_rejected];
-            return;
-        }
+    wac__target_match_forget(&pc->match, serial);
 }
 
 void pwcap_reconcile(struct pwcap *pc)
@@ -187,13 +162,13 @@ void pwcap_reconcile(struct pwcap *pc)
     struct pwb_node *n;
     spa_list_for_each(n, &b->nodes, link)
     {
-        if (pwcap_find_entry(pc, n->serial) || rejected(pc, n->serial))
+        if (pwcap_find_entry(pc, n->serial) || wac__target_match_rejected(&pc->match, n->serial))
             continue;
         uint32_t pid;
         if (!pwb_node_owner(b, n, &pid))
             continue; /* its client's properties are not known yet */
         if (!pwb_node_wanted(b, pc, n, pid)) {
-            reject(pc, n->serial);
+            wac__target_match_reject(&pc->match, n->serial);
             continue;
         }
         struct pwb_entry *e = calloc(1, sizeof *e);
@@ -523,7 +498,6 @@ void pwcap_close(void *cap_data)
     spa_list_remove(&pc->link);
     pw_thread_loop_unlock(pc->b->loop);
     wac__target_match_free(&pc->match);
-    free(pc->rejected);
     free(pc->scratch);
     free(pc);
 }

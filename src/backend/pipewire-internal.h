@@ -95,8 +95,6 @@ struct pwcap {
      * the verdict stands until the node goes: without this every reconcile
      * re-read /proc for every foreign node (captures x nodes x ancestors; 64
      * captures took 22 s to start and 1.4% of a core each, bench/FINDINGS.md). */
-    uint64_t *rejected;
-    size_t n_rejected, cap_rejected;
 
     int fail_error; /* decided on the loop thread, acted on in deferred work */
     char fail_detail[160];

@@ -16,10 +16,11 @@
  *
  * Latency. A record stream's default fragment is the source's whole latency:
  * 2 s on a null sink, so audio would arrive in 2-second lumps. Each stream
- * asks for fragsize = latency_ms (default 25 ms) with ADJUST_LATENCY, which
- * also makes the sink render in blocks that small. Timing updates are
- * automatic and interpolated: the time of each block of frames is
- * "now - pa_stream_get_latency()", which places a stream in the mix.
+ * asks for fragsize = latency_ms (default 25 ms, see DEFAULT_FRAGMENT_MS)
+ * with ADJUST_LATENCY, which also makes the sink render in blocks that
+ * small. Timing updates are automatic and interpolated: the time of each
+ * block of frames is "now - pa_stream_get_latency()", bounded by its arrival
+ * (see feed()), which places a stream in the mix.
  *
  * More streams than the mix takes. The mix has WAC__MIX_MAX_LANES (32)
  * lanes. A further stream of the target is not captured: the capture goes on
@@ -46,6 +47,12 @@
 #include "../os/os.h"
 #include "pulse-internal.h"
 
+/* The fragment without latency_ms. 50 ms was tried (a delivery costs the
+ * same whatever its size, so it halved the backend's CPU, and it left
+ * PipeWire's quantum at 2048 behind pipewire-pulse, where 25 ms halves it):
+ * pipewire-pulse then delivered monitor streams in bursts up to 341 ms
+ * apart, past the mix's 250 ms stall detection, which filled silence into
+ * continuous audio. Kept at 25 ms until stalls are judged per stream. */
 #define DEFAULT_FRAGMENT_MS 25
 #define MAX_ATTEMPTS 3
 #define CHECK_INTERVAL_NS 500000000LL
@@ -66,10 +73,15 @@ static void feed(struct pacap *pc, struct pab_entry *e, pa_stream *s, const void
     pa_usec_t latency;
     int negative = 0;
     int64_t first_ns;
+    int64_t arrived_ns = now - (int64_t)pa_bytes_to_usec(bytes, &pc->spec) * 1000;
     if (pa_stream_get_latency(s, &latency, &negative) == 0)
         first_ns = now - (negative ? -1 : 1) * (int64_t)latency * 1000;
     else /* no timing info yet: assume the frames just arrived */
-        first_ns = now - (int64_t)pa_bytes_to_usec(bytes, &pc->spec) * 1000;
+        first_ns = arrived_ns;
+    /* No frame was played after it arrived. pipewire-pulse under-reports a
+     * monitor's record latency (stamps came out 20-85 ms in the future). */
+    if (first_ns > arrived_ns)
+        first_ns = arrived_ns;
     /* Record data comes in whole frames; a torn one would be dropped here. */
     uint32_t frames = (uint32_t)(bytes / pc->stride);
     wac__mix_write(&pc->mix, e->lane, data, frames, first_ns, now);
@@ -237,6 +249,7 @@ void pacap_input_removed(struct pacap *pc, uint32_t input)
     struct pab_entry *e = find_entry(pc, input);
     if (e)
         remove_entry(pc, e, pc->running);
+    wac__target_match_forget(&pc->match, input);
 }
 
 /* Give an entry a lane of the mix and its record stream. False when no lane
@@ -267,8 +280,13 @@ void pacap_reconcile(struct pacap *pc)
         return;
     for (struct pab_input *in = b->inputs; in; in = in->next) {
         uint32_t pid;
-        if (find_entry(pc, in->index) || !pab_input_owner(b, in, &pid) || !wac__target_match_wants(&pc->match, pid))
+        if (find_entry(pc, in->index) || wac__target_match_rejected(&pc->match, in->index) ||
+            !pab_input_owner(b, in, &pid))
             continue;
+        if (!wac__target_match_wants(&pc->match, pid)) {
+            wac__target_match_reject(&pc->match, in->index);
+            continue;
+        }
         struct pab_entry *e = calloc(1, sizeof *e);
         if (!e)
             continue;

@@ -29,7 +29,40 @@ void wac__target_match_free(struct wac__target_match *m)
         wac__proctree_free(&m->tree);
     free(m->announced);
     m->announced = NULL;
+    free(m->rejected);
+    m->rejected = NULL;
+    m->n_rejected = m->cap_rejected = 0;
     m->has_tree = false;
+}
+
+bool wac__target_match_rejected(const struct wac__target_match *m, uint64_t key)
+{
+    for (size_t i = 0; i < m->n_rejected; i++)
+        if (m->rejected[i] == key)
+            return true;
+    return false;
+}
+
+void wac__target_match_reject(struct wac__target_match *m, uint64_t key)
+{
+    if (m->n_rejected == m->cap_rejected) {
+        size_t capacity = m->cap_rejected ? m->cap_rejected * 2 : 64;
+        uint64_t *grown = realloc(m->rejected, capacity * sizeof *grown);
+        if (!grown)
+            return;
+        m->rejected = grown;
+        m->cap_rejected = capacity;
+    }
+    m->rejected[m->n_rejected++] = key;
+}
+
+void wac__target_match_forget(struct wac__target_match *m, uint64_t key)
+{
+    for (size_t i = 0; i < m->n_rejected; i++)
+        if (m->rejected[i] == key) {
+            m->rejected[i] = m->rejected[--m->n_rejected];
+            return;
+        }
 }
 
 static bool name_matches(const struct wac__target_match *m, uint32_t pid)

@@ -39,6 +39,8 @@ struct wac__target_match {
     uint32_t *announced; /* NAME targets: pids with a TARGET_ATTACHED posted */
     size_t n_announced, cap_announced;
     bool gone; /* a PID target whose processes have all exited */
+    uint64_t *rejected; /* keys of streams judged not wanted (see below) */
+    size_t n_rejected, cap_rejected;
 };
 
 /* 0, or WAC_ERR_NO_MEMORY. Copies the target (and its name). */
@@ -48,6 +50,18 @@ void wac__target_match_free(struct wac__target_match *m);
 /* Should a stream owned by pid be captured? pid 0 (unknown owner) matches no
  * target, so it is captured only by SYSTEM and exclude captures. */
 bool wac__target_match_wants(struct wac__target_match *m, uint32_t pid);
+
+/* Streams judged not wanted, by the backend's key for them (a node serial, a
+ * sink-input index), so that periodic passes over the server's streams do
+ * not judge them again: a judgement walks /proc for each ancestor of the
+ * owner, and with N captures of N players that was N^2 walks every pass
+ * (it cost more than the audio). A stream's owner never joins a target it
+ * was not part of when judged (a parent chain only loses links), so a
+ * rejection holds until the stream goes; forget it then. */
+bool wac__target_match_rejected(const struct wac__target_match *m, uint64_t key);
+/* Remember a rejection (without memory: it is judged again; slower, not wrong). */
+void wac__target_match_reject(struct wac__target_match *m, uint64_t key);
+void wac__target_match_forget(struct wac__target_match *m, uint64_t key);
 
 /* At start (a PID target, not exclude): say whether the target plays yet. */
 void wac__target_match_started(struct wac__target_match *m, wac_capture *cap, uint32_t n_streams);

@@ -228,6 +228,21 @@ static double db(double amp)
     return amp > 1e-12 ? 20 * log10(amp) : -240;
 }
 
+/* How many 100 ms blocks hold the tone at f above min_db. Unlike one
+ * amplitude over a recording, this does not depend on the phases of tone
+ * bursts separated by silence (two bursts can cancel in one transform). */
+static int tone_blocks(const struct rec *r, double f, double min_db)
+{
+    int n = 0;
+    for (size_t at = 0; at + RATE / 10 <= r->n; at += RATE / 10) {
+        struct rec block = *r;
+        block.x = r->x + at;
+        block.n = RATE / 10;
+        n += db(tone_amp(&block, f, 0)) > min_db;
+    }
+    return n;
+}
+
 static double peak(const struct rec *r, double skip_s)
 {
     double p = 0;

@@ -235,7 +235,12 @@ static void name_target_attaches_each_time(void)
     ASSERT_CMP(count_events(&r, WAC_EVENT_STREAM_ADDED), ==, 2);
     ASSERT_CMP(count_events(&r, WAC_EVENT_STREAM_REMOVED), >=, 1);
     ASSERT_CMP(count_events(&r, WAC_EVENT_TARGET_DETACHED), >=, 1);
-    ASSERT_CMP(db(tone_amp(&r, 440, 0.5)), >, -20);
+    /* Two plays of 2 s each: 40 blocks of 100 ms, less the partial ones at
+     * the edges and what the attach of each play may cost. */
+    int blocks = tone_blocks(&r, 440, -12); /* played at -8 dBFS */
+    printf("# 440 Hz in %d blocks of 100 ms\n", blocks);
+    ASSERT_CMP(blocks, >=, 34);
+    ASSERT_CMP(blocks, <=, 41);
     struct rec gap = r;
     gap.x = r.x + (size_t)(2.9 * RATE);
     gap.n = (size_t)(0.4 * RATE);
@@ -863,6 +868,10 @@ static void latency_is_not_the_servers_default(void)
         ASSERT_CMP(control_p95, >, 500); /* lumps are seen when they happen */
     ASSERT_CMP(median, <, 100);
     ASSERT_CMP(p95, <, 200);
+    /* No frame is stamped later than it reached WAC: through pipewire-pulse
+     * the record latency it reports put stamps 20-85 ms in the future (a
+     * negative age) until the PulseAudio backend bounded them by arrival. */
+    ASSERT_CMP(median * 1000, >=, 0);
     ASSERT(at >= 0);
     const struct timed_read *r = NULL;
     for (size_t i = 0; i < t.n_reads && !r; i++)
@@ -877,11 +886,16 @@ static void latency_is_not_the_servers_default(void)
     free(t.reads);
     ASSERT_OK(wac_context_close(ctx));
     /* On the PulseAudio daemon WAC's time of the switch was measured 15-20 ms
-     * after the player's. Under PipeWire the player's reference itself is
-     * off: the native backend received the switch 32 ms before the play time
-     * pipewire-pulse gave the player (a monitor cannot hear a frame before it
-     * is rendered), and WAC's stamps came out 50-75 ms earlier than that
-     * reference (both PipeWire backends); so the bound is looser there. */
+     * after the player's, and 2 ms before it since stamps are bounded by
+     * arrival. Under PipeWire the player's reference itself is
+     * off: the native backend received the switch 35-40 ms before the play
+     * time pipewire-pulse gave the player (a monitor cannot hear a frame
+     * before it is rendered), and its stamps came out 60 ms earlier than that
+     * reference; so the bound is looser there. The PulseAudio backend through
+     * pipewire-pulse takes its stamps from the record latency pipewire-pulse
+     * reports (bounded by arrival): -27...-30 ms in 3 runs, -67 ms in a
+     * fourth, where pipewire-pulse reported 40 ms more for the whole capture
+     * (with 50 ms fragments that excess was 75 ms: -114 ms). */
     ASSERT_CMP(fabs(stamp_error_ms), <, on_pulseaudio_daemon() ? 50 : 100);
     ASSERT_CMP(delivered_ms, <, 200);
 }
