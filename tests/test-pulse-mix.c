@@ -337,6 +337,34 @@ static void drifting_lane_resyncs(void)
     wac__mix_free(&m);
 }
 
+/* One estimate off by more than resync_frames is jitter: the lane stays
+ * sample-contiguous (no zeros, no drops). An offset that persists for
+ * WAC__MIX_RESYNC_WRITES writes is a real gap: the lane is placed by time. */
+static void one_wild_estimate_is_not_a_resync(void)
+{
+    struct wac__mix m;
+    mix_open(&m, 1);
+    int a = wac__mix_lane_add(&m, T0);
+    float buf[40];
+    const int64_t t0 = T0;
+    for (uint32_t k = 0; k < 20; k++) {
+        int64_t wild = k == 10 ? 60 * MS : 0; /* resync_frames is 40 */
+        ramp(buf, 40, 1, k * 40);
+        wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS + wild, t0 + (int64_t)(k + 1) * 40 * MS);
+    }
+    ASSERT_EQ(m.resyncs, 0);
+    ASSERT_EQ(out.n, 800);
+    for (size_t i = 0; i < out.n; i++)
+        ASSERT_EQ(out.x[i], 100000 + (int)i);
+    /* From here on the lane's frames really come 60 ms later. */
+    for (uint32_t k = 20; k < 30; k++) {
+        ramp(buf, 40, 1, k * 40);
+        wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS + 60 * MS, t0 + (int64_t)(k + 1) * 40 * MS + 60 * MS);
+    }
+    ASSERT_EQ(m.resyncs, 1);
+    wac__mix_free(&m);
+}
+
 /* A live lane that falls more than max_hold behind is left behind; when it
  * goes on contiguously it is delayed from the head on, never indexed back. */
 static void lagging_lane_is_delayed_not_cut(void)
@@ -427,6 +455,7 @@ int main(void)
     RUN(removed_lane_drains);
     RUN(holes_and_bursts);
     RUN(drifting_lane_resyncs);
+    RUN(one_wild_estimate_is_not_a_resync);
     RUN(emit_times_ignore_lane_disagreement);
     RUN(next_change_is_the_earliest_stall);
     RUN(lagging_lane_is_delayed_not_cut);

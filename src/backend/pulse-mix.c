@@ -305,18 +305,26 @@ void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t 
         m->clock_ns = time_ns;
     }
     uint64_t by_time = position_at(m, time_ns);
-    bool contiguous = l->placed && !stalled;
+    bool contiguous = l->placed && !stalled, agrees = true;
     if (contiguous) {
         int64_t disagreement = (int64_t)lane_end(l) - (int64_t)(by_time + (uint64_t)l->skew);
-        if (disagreement > (int64_t)m->cfg.resync_frames || -disagreement > (int64_t)m->cfg.resync_frames) {
+        agrees = disagreement <= (int64_t)m->cfg.resync_frames && -disagreement <= (int64_t)m->cfg.resync_frames;
+        l->disagreements = agrees ? 0 : l->disagreements + 1;
+        if (l->disagreements >= WAC__MIX_RESYNC_WRITES) {
             contiguous = false;
+            l->disagreements = 0;
             m->resyncs++;
         }
+    } else {
+        l->disagreements = 0;
     }
     if (contiguous) {
-        /* Sample-contiguous; the clock follows the audio. */
-        m->clock_position = lane_end(l) - (uint64_t)l->skew;
-        m->clock_ns = time_ns;
+        /* Sample-contiguous; the clock follows the audio (not an estimate
+         * that disagrees: it may be jitter). */
+        if (agrees) {
+            m->clock_position = lane_end(l) - (uint64_t)l->skew;
+            m->clock_ns = time_ns;
+        }
         if (l->count == 0 && l->start < m->head) {
             /* The mix went on without it (it lagged more than max_hold):
              * delayed from here, never cut. */

@@ -20,9 +20,13 @@
  *    from the server's timing info, so this is as exact as that (a few ms).
  *  - Every later write is placed right after the lane's previous frames:
  *    sample-contiguous, whatever the jitter of deliveries. Only when the
- *    clock disagrees by more than resync_frames (a lane on another device
- *    whose clock drifts, a gap the server did not report) is the lane placed
- *    by time again, and the disagreement counted in resyncs.
+ *    clock disagrees by more than resync_frames for WAC__MIX_RESYNC_WRITES
+ *    writes in a row (a lane on another device whose clock drifts, a gap the
+ *    server did not report) is the lane placed by time again, and the
+ *    disagreement counted in resyncs. One estimate off by that much is
+ *    jitter (pipewire-pulse: a lane re-placed on one such estimate got
+ *    62 ms of zeros inside continuous audio), and it does not move the
+ *    clock either.
  *  - Frames for positions already emitted, or already queued in the lane,
  *    are dropped and counted (frames_late): the mix never goes back.
  *
@@ -59,6 +63,7 @@
 #include "wac.h"
 
 #define WAC__MIX_MAX_LANES 32
+#define WAC__MIX_RESYNC_WRITES 3
 
 /* Called with frames of the mix, interleaved floats: n frames whose first is
  * at monotonic time time_ns. Real-time context. */
@@ -84,6 +89,7 @@ struct wac__mix_lane {
     int64_t last_write_ns; /* or the time it was added, before its first write */
     int64_t added_ns;
     int64_t skew; /* frames it sits later than its clock position (see pulse-mix.c) */
+    uint32_t disagreements; /* consecutive writes off the clock by more than resync_frames */
 };
 
 struct wac__mix {
