@@ -406,17 +406,23 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
     /* A stream is live while deliveries keep coming: pipewire-pulse was seen
      * delivering one stream in bursts of 3 to 5 fragments up to 150 ms apart
      * while another flowed steadily, so 250 ms (or 4 fragments and slack).
-     * No stream holds the mix back longer than that; a stream is re-placed
-     * when its clock is off by 2 fragments, well beyond the jitter of the
-     * server's timing (about one render block, ~1 ms measured). */
-    uint32_t rate = c->format.rate, stall_ms = 4 * pc->fragment_ms + 50;
+     * No stream holds the mix back longer than that. A stream is re-placed
+     * when its clock stays off by 2 fragments and 10 ms, or 150 ms if more:
+     * the PulseAudio daemon's timing jitters by about a render block (~1 ms),
+     * but pipewire-pulse's latency reports for a monitor stream shift by
+     * 40-75 ms for seconds at a time while the audio stays contiguous, and
+     * re-placing on that put up to 62 ms of zeros into a stream. Streams on
+     * two devices whose clocks drift apart are realigned at 150 ms. */
+    uint32_t rate = c->format.rate, stall_ms = 4 * pc->fragment_ms + 50, resync_ms = 2 * pc->fragment_ms + 10;
     if (stall_ms < 250)
         stall_ms = 250;
+    if (resync_ms < 150)
+        resync_ms = 150;
     struct wac__mix_config mc = {
         .channels = pc->spec.channels,
         .rate = rate,
         .max_hold_frames = (uint32_t)((uint64_t)rate * stall_ms / 1000),
-        .resync_frames = (uint32_t)((uint64_t)rate * (2 * pc->fragment_ms + 10) / 1000),
+        .resync_frames = (uint32_t)((uint64_t)rate * resync_ms / 1000),
         .stall_ns = (int64_t)stall_ms * 1000000,
         .emit = on_mix_emit,
         .user = pc,
