@@ -37,7 +37,8 @@ if [ -S "${XDG_RUNTIME_DIR:-/nonexistent}/pipewire-0" ] || [ -S "${XDG_RUNTIME_D
   echo "== using the audio server already running for this user"
 else
   echo "== no audio server running: starting a private PipeWire + WirePlumber"
-  eval "$(tests/servers/pw-session.sh start)"
+  session_env=$(tests/servers/pw-session.sh start) || exit 1
+  eval "$session_env"
   session_started=1
 fi
 

@@ -119,6 +119,22 @@ context.objects = [
 ]
 CONF
 
+    # WirePlumber for a headless test server: no hardware monitors. Its
+    # bluetooth monitor loads the logind plugin, which fails where there is no
+    # systemd-logind (containers, chroots, CI images) and takes WirePlumber
+    # down with it; ALSA would open a desktop's sound cards beside the user's
+    # own server. Only the policy (links, default sink) is needed.
+    mkdir -p "$XDG_CONFIG_HOME/wireplumber/main.lua.d" "$XDG_CONFIG_HOME/wireplumber/bluetooth.lua.d"
+    cat >"$XDG_CONFIG_HOME/wireplumber/main.lua.d/80-wac-headless.lua" <<'LUA'
+alsa_monitor.enabled = false
+v4l2_monitor.enabled = false
+libcamera_monitor.enabled = false
+LUA
+    cat >"$XDG_CONFIG_HOME/wireplumber/bluetooth.lua.d/80-wac-headless.lua" <<'LUA'
+bluez_monitor.enabled = false
+bluez_monitor.properties["with-logind"] = false
+LUA
+
     spawn dbus dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nofork --nopidfile
     wait_for "the session bus ($XDG_RUNTIME_DIR/bus)" test -S "$XDG_RUNTIME_DIR/bus" || fail_start "dbus-daemon did not start"
 
