@@ -25,5 +25,13 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "install-deps: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  log=$(mktemp)
+  if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    rm -f "$log"
+    echo "install-deps: error: apt-get install failed" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi

@@ -229,15 +229,26 @@ def test_overrun_is_an_event_not_an_exception():
 
 
 def test_keyboard_interrupt_during_read():
-    with pywac.Capture(chunk_ms=5000, ring_ms=10000, **DUMMY) as cap:
-        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-        t = time.monotonic()
-        timer.start()
-        with pytest.raises(KeyboardInterrupt):
-            cap.read()
-        assert time.monotonic() - t < 2
-        timer.join()
-        assert cap.read(0) is None  # still usable
+    # Python installs its Ctrl-C handler only when SIGINT is not ignored at
+    # start-up, and a suite started in the background by a non-interactive
+    # shell inherits SIGINT ignored: install the handler a terminal user has,
+    # so the outcome does not depend on how pytest was started.
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pywac.Capture(chunk_ms=5000, ring_ms=10000, **DUMMY) as cap:
+            timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+            t = time.monotonic()
+            timer.start()
+            with pytest.raises(KeyboardInterrupt):
+                cap.read()
+            waited = time.monotonic() - t
+            timer.join()
+            # Interrupted inside read: not before it (the signal is sent at
+            # 0.3 s), and long before the 5 s chunk would have been complete.
+            assert 0.25 < waited < 2
+            assert cap.read(0) is None  # still usable
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def test_signal_handler_that_returns_lets_read_resume():
