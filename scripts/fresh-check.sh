@@ -149,6 +149,9 @@ fi
 log "running in the fresh root: $*"
 start=$SECONDS
 rc=0
-chroot "$root" "${env_clean[@]}" bash -c 'cd /root/wac && exec "$@"' bash "$@" || rc=$?
+# In the background and waited for, so that a TERM or INT sent to this script
+# alone runs the cleanup at once rather than after the command ends.
+chroot "$root" "${env_clean[@]}" bash -c 'cd /root/wac && exec "$@"' bash "$@" </dev/null &
+wait $! || rc=$?
 log "exit $rc after $((SECONDS - start)) s"
 exit "$rc"

@@ -14,6 +14,15 @@ venv=build-python/venv
 rm -rf build-python
 /usr/bin/python3 -m venv --system-site-packages "$venv"
 "$venv/bin/pip" install -q --no-build-isolation --no-index .
+# The wheel must carry the extension module alone: a shared library beside it
+# would need patchelf at build time and could shadow an installed libwac.
+stray=$("$venv/bin/pip" show -f pywac | sed -n '/^Files:/,$p' | tail -n +2 |
+  grep -vE '^ *(pywac/|pywac-[^/]*\.dist-info/)' || true)
+if [ -n "$stray" ]; then
+  echo "test-python: error: the pywac wheel installed files outside its package:" >&2
+  echo "$stray" >&2
+  exit 1
+fi
 run=("../../$venv/bin/python" -m pytest -ra -p no:cacheprovider)
 if [ $asan -eq 1 ]; then
   meson setup build-python/asan -Db_sanitize=address,undefined -Db_lundef=false \
