@@ -480,7 +480,7 @@ typedef enum wac_dummy_fault {
     WAC_DUMMY_BURST = 2,       /**< hold data back for `amount` ms, then deliver it all at once */
     WAC_DUMMY_OVERRUN = 3,     /**< deliver `amount` extra frames at once, beyond the clock */
     WAC_DUMMY_DISCONNECT = 4,  /**< the fake server dies: every capture of the context ends */
-    WAC_DUMMY_TARGET_EXIT = 5, /**< the target exits; a NAME target comes back after `amount` ms */
+    WAC_DUMMY_TARGET_EXIT = 5, /**< the player exits: a PID target's stream ends; otherwise it plays again after `amount` ms */
     WAC_DUMMY_SKIP = 6         /**< the engine skips `amount` ms: timestamps jump ahead, no data */
 } wac_dummy_fault;
 

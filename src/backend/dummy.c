@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../attach/attach.h"
 #include "../os/os.h"
 #include "backend.h"
 
@@ -22,7 +23,7 @@ struct dummy_capture {
     wac_capture *cap;
     struct dummy_capture *next; /* in d->running */
     bool running;
-    wac_target_kind kind;
+    struct wac__attach attach; /* one stream, key 1, owned by pid */
     uint32_t pid;
     wac_format format;
     uint32_t frame_bytes;
@@ -108,30 +109,30 @@ static bool tick_capture(struct dummy *d, struct dummy_capture *dc, int64_t now)
     uint64_t due = (uint64_t)((now - dc->start_ns) / 1000) * dc->format.rate / 1000000;
     if (d->server_lost) {
         unlink_running(d, dc);
-        wac__stream_end(dc->cap, WAC_ERR_SERVER_LOST, "dummy: connection to the server lost (injected)");
+        wac__attach_end(&dc->attach, WAC_ERR_SERVER_LOST, "dummy: connection to the server lost (injected)");
         return false;
     }
     if (dc->exits_requested && !dc->detached) {
+        /* The player's stream goes, then its process. A PID target never
+         * comes back; anything else plays again after reattach_after_ms. */
         dc->exits_requested--;
-        wac__stream_post(dc->cap, WAC_EVENT_STREAM_REMOVED, dc->pid, 1, 0, NULL);
-        wac__stream_post(dc->cap, WAC_EVENT_TARGET_DETACHED, dc->pid, 0, 0, "dummy: target exited (injected)");
-        wac__capture_streams_changed(dc->cap, -1);
-        if (dc->kind != WAC_TARGET_NAME) {
-            /* A process id never comes back. */
+        wac__attach_gone(&dc->attach, 1);
+        if (wac__attach_exited(&dc->attach, dc->pid, NULL)) {
             char why[64];
-            snprintf(why, sizeof why, "dummy: target pid %u exited", dc->pid);
+            snprintf(why, sizeof why, "pid %u exited (injected)", dc->pid);
             unlink_running(d, dc);
-            wac__stream_end(dc->cap, WAC_ERR_TARGET_EXITED, why);
+            wac__attach_end(&dc->attach, WAC_ERR_TARGET_EXITED, why);
             return false;
         }
         dc->detached = true;
         dc->reattach_at = now + (int64_t)dc->reattach_after_ms * 1000000;
     }
     if (dc->detached && now >= dc->reattach_at) {
-        dc->detached = false;
-        wac__stream_post(dc->cap, WAC_EVENT_TARGET_ATTACHED, dc->pid, 0, 0, NULL);
-        wac__stream_post(dc->cap, WAC_EVENT_STREAM_ADDED, dc->pid, 1, 0, NULL);
-        wac__capture_streams_changed(dc->cap, 1);
+        struct wac__attach_entry *e = wac__attach_add(&dc->attach, 1, dc->pid);
+        if (e) {
+            dc->detached = false;
+            wac__attach_live(&dc->attach, e, NULL);
+        }
     }
     if (dc->detached || now < dc->stall_until) {
         dc->clock_frames = due; /* the source's time passes with nothing to deliver */
@@ -224,13 +225,19 @@ static int dummy_capture_open(void *data, wac_capture *cap, void **cap_data)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     dc->d = d;
     dc->cap = cap;
-    dc->kind = c->target.kind;
-    dc->pid = c->target.kind == WAC_TARGET_PID ? c->target.pid : 0;
+    wac__attach_init(&dc->attach, cap, NULL);
+    /* The fake player: the target pid itself; for a NAME target, this process
+     * (as the session listing says); no one in particular otherwise. */
+    if (c->target.kind == WAC_TARGET_PID && !c->target.exclude)
+        dc->pid = c->target.pid;
+    else if (c->target.kind == WAC_TARGET_NAME && !c->target.exclude)
+        dc->pid = wac__process_self();
     dc->format = c->format;
     dc->frame_bytes = wac__capture_frame_bytes(cap);
     dc->scratch_frames = 4096;
     dc->scratch = malloc((size_t)dc->scratch_frames * dc->frame_bytes);
     if (!dc->scratch) {
+        wac__attach_free(&dc->attach);
         free(dc);
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     }
@@ -255,10 +262,14 @@ static int dummy_capture_start(void *cap_data)
     }
     if (rc == 0) {
         dc->start_ns = wac__now_ns();
-        if (dc->kind != WAC_TARGET_SYSTEM)
-            wac__stream_post(dc->cap, WAC_EVENT_TARGET_ATTACHED, dc->pid, 0, 0, NULL);
-        wac__stream_post(dc->cap, WAC_EVENT_STREAM_ADDED, dc->pid, 1, 0, NULL);
-        wac__capture_streams_changed(dc->cap, 1);
+        dc->detached = false;
+        wac__attach_start(&dc->attach);
+        struct wac__attach_entry *e = wac__attach_add(&dc->attach, 1, dc->pid);
+        wac__attach_started(&dc->attach);
+        if (e)
+            wac__attach_live(&dc->attach, e, NULL);
+        else
+            dc->detached = true; /* no memory: plays again at the next tick */
         dc->next = d->running;
         d->running = dc;
         dc->running = true;
@@ -273,6 +284,7 @@ static void dummy_capture_stop(void *cap_data)
     wac__mutex_lock(&dc->d->lock);
     if (dc->running)
         unlink_running(dc->d, dc);
+    wac__attach_stop(&dc->attach);
     wac__mutex_unlock(&dc->d->lock);
 }
 
@@ -280,6 +292,7 @@ static void dummy_capture_close(void *cap_data)
 {
     struct dummy_capture *dc = cap_data;
     dummy_capture_stop(dc);
+    wac__attach_free(&dc->attach);
     free(dc->scratch);
     free(dc);
 }
