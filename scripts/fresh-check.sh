@@ -21,7 +21,10 @@
 # Every exit path (success, failure, Ctrl-C, TERM) kills what still runs inside
 # the root, unmounts everything mounted in it, and removes it.
 set -euo pipefail
-
+# The whole script is one block, read before it runs: bash reads a script as
+# it goes, and a checkout edited during a long run would otherwise change the
+# lines still to come.
+{
 log() { printf 'fresh-check: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -155,3 +158,4 @@ chroot "$root" "${env_clean[@]}" bash -c 'cd /root/wac && exec "$@"' bash "$@" <
 wait $! || rc=$?
 log "exit $rc after $((SECONDS - start)) s"
 exit "$rc"
+}
