@@ -49,7 +49,7 @@
 
 /* ---- links ---- */
 
-void pwcap_unlink_entry(struct pwb_entry *e)
+static void unlink_entry(struct pwb_entry *e)
 {
     for (uint32_t i = 0; i < e->n_links; i++)
         if (e->links[i])
@@ -58,11 +58,21 @@ void pwcap_unlink_entry(struct pwb_entry *e)
     e->linked = false;
 }
 
-struct pwb_entry *pwcap_find_entry(struct pwcap *pc, uint64_t serial)
+/* The attach layer lets an entry go (gone, stop, end): its links go with it. */
+static void release_entry(void *user, struct wac__attach_entry *ae)
 {
-    struct pwb_entry *e;
-    spa_list_for_each(e, &pc->entries, link) if (e->serial == serial) return e;
-    return NULL;
+    (void)user;
+    unlink_entry(ae->data);
+}
+
+void pwcap_port_removed(struct pwcap *pc, uint32_t node_id)
+{
+    size_t i = 0;
+    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));) {
+        struct pwb_entry *e = ae->data;
+        if (node_id == pc->node_id || node_id == e->node_id)
+            unlink_entry(e);
+    }
 }
 
 static struct pw_proxy *make_link(struct pwb *b, uint32_t out_node, uint32_t out_port, uint32_t in_node,
@@ -84,9 +94,10 @@ static struct pw_proxy *make_link(struct pwb *b, uint32_t out_node, uint32_t out
 /* Link a target node into the capture once both sides have all their ports:
  * the capture's input ports appear one at a time, and linking early once
  * produced an FR->FL link. */
-static void try_link(struct pwcap *pc, struct pwb_entry *e)
+static void try_link(struct pwcap *pc, struct wac__attach_entry *ae)
 {
     struct pwb *b = pc->b;
+    struct pwb_entry *e = ae->data;
     if (!pc->node_id || e->linked)
         return;
     struct pwb_node *n = pwb_find_node(b, e->node_id);
@@ -127,60 +138,48 @@ static void try_link(struct pwcap *pc, struct pwb_entry *e)
             e->links[e->n_links++] = l;
     }
     e->linked = true;
-    if (!e->announced) {
-        e->announced = true;
-        wac__target_match_stream_attached(&pc->match, pc->cap, e->pid);
-        wac__capture_streams_changed(pc->cap, 1);
+    if (!ae->live) {
         char why[PWB_NAME_SIZE + 32];
         snprintf(why, sizeof why, "%s: %u link(s)", n->app_name, e->n_links);
-        wac__stream_post(pc->cap, WAC_EVENT_STREAM_ADDED, e->pid, (uint32_t)e->serial, 0, why);
+        wac__attach_live(&pc->attach, ae, why);
     }
 }
 
-void pwcap_remove_entry(struct pwcap *pc, struct pwb_entry *e, bool report)
-{
-    pwcap_unlink_entry(e);
-    spa_list_remove(&e->link);
-    if (e->announced) {
-        wac__capture_streams_changed(pc->cap, -1);
-        if (report)
-            wac__stream_post(pc->cap, WAC_EVENT_STREAM_REMOVED, e->pid, (uint32_t)e->serial, 0, NULL);
-    }
-    free(e);
-}
-
-void pwcap_forget_node(struct pwcap *pc, uint64_t serial)
-{
-    wac__target_match_forget(&pc->match, serial);
-}
-
-void pwcap_reconcile(struct pwcap *pc)
+/* Attach the graph's nodes that the target wants and that are not known yet. */
+static void offer_nodes(struct pwcap *pc)
 {
     struct pwb *b = pc->b;
-    if (!pc->running || b->lost)
-        return;
     struct pwb_node *n;
     spa_list_for_each(n, &b->nodes, link)
     {
-        if (pwcap_find_entry(pc, n->serial) || wac__target_match_rejected(&pc->match, n->serial))
+        if (wac__attach_known(&pc->attach, n->serial))
             continue;
         uint32_t pid;
         if (!pwb_node_owner(b, n, &pid))
             continue; /* its client's properties are not known yet */
         if (!pwb_node_wanted(b, pc, n, pid)) {
-            wac__target_match_reject(&pc->match, n->serial);
+            wac__attach_reject(&pc->attach, n->serial);
             continue;
         }
-        struct pwb_entry *e = calloc(1, sizeof *e);
-        if (!e)
-            continue;
-        e->serial = n->serial;
-        e->node_id = n->id;
-        e->pid = pid;
-        spa_list_append(&pc->entries, &e->link);
+        struct wac__attach_entry *ae = wac__attach_add(&pc->attach, n->serial, pid);
+        if (ae)
+            ((struct pwb_entry *)ae->data)->node_id = n->id;
     }
-    struct pwb_entry *e;
-    spa_list_for_each(e, &pc->entries, link) try_link(pc, e);
+}
+
+static void link_entries(struct pwcap *pc)
+{
+    size_t i = 0;
+    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));)
+        try_link(pc, ae);
+}
+
+void pwcap_reconcile(struct pwcap *pc)
+{
+    if (!pc->running || pc->b->lost)
+        return;
+    offer_nodes(pc);
+    link_entries(pc);
 }
 
 /* ---- capture stream teardown ---- */
@@ -189,8 +188,7 @@ void pwcap_stop_locked(struct pwcap *pc)
 {
     pc->running = false;
     atomic_store(&pc->active, false);
-    struct pwb_entry *e, *t;
-    spa_list_for_each_safe(e, t, &pc->entries, link) pwcap_remove_entry(pc, e, false);
+    wac__attach_stop(&pc->attach);
     if (pc->stream) {
         /* Disconnecting removes the node from the data loop synchronously. */
         pw_stream_disconnect(pc->stream);
@@ -201,22 +199,19 @@ void pwcap_stop_locked(struct pwcap *pc)
     pc->node_id = 0;
 }
 
-static bool has_stream_of(void *user, uint32_t pid)
-{
-    struct pwcap *pc = user;
-    struct pwb_entry *e;
-    spa_list_for_each(e, &pc->entries, link) if (e->pid == pid) return true;
-    return false;
-}
-
 void pwcap_check_target(struct pwcap *pc)
 {
     char why[160];
-    if (!pc->running || !wac__target_match_check(&pc->match, pc->cap, has_stream_of, pc, why, sizeof why))
+    if (!pc->running)
         return;
-    /* Nothing of the target is left to capture: finish the stream. */
-    pwcap_stop_locked(pc);
-    wac__stream_end(pc->cap, WAC_ERR_TARGET_EXITED, why);
+    if (!wac__target_match_alive(&pc->match, why, sizeof why) &&
+        wac__attach_exited(&pc->attach, wac__capture_config(pc->cap)->target.pid, why)) {
+        /* Nothing of the target is left to capture: finish the stream. */
+        pwcap_stop_locked(pc);
+        wac__attach_end(&pc->attach, WAC_ERR_TARGET_EXITED, why);
+        return;
+    }
+    wac__attach_check_names(&pc->attach, wac__proc_alive);
 }
 
 /* ---- the capture stream ---- */
@@ -284,12 +279,10 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
             pwb_schedule(b);
         }
     }
-    if (state == PW_STREAM_STATE_ERROR && pc->running && !pc->fail_error) {
-        pc->fail_error = b->lost ? WAC_ERR_SERVER_LOST : WAC_ERR_BACKEND;
-        snprintf(pc->fail_detail, sizeof pc->fail_detail, "PipeWire capture stream failed: %s",
-                 error ? error : "unknown error");
+    if (state == PW_STREAM_STATE_ERROR && pc->running &&
+        wac__attach_fail_later(&pc->attach, b->lost ? WAC_ERR_SERVER_LOST : WAC_ERR_BACKEND,
+                               "PipeWire capture stream failed: %s", error ? error : "unknown error"))
         pwb_schedule(b);
-    }
     pw_thread_loop_signal(b->loop, false);
 }
 
@@ -307,13 +300,12 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
         pc->direct && pc->format.sample == WAC_SAMPLE_S16 ? SPA_AUDIO_FORMAT_S16 : SPA_AUDIO_FORMAT_F32;
     if (ok && info.format == want_fmt && info.rate == pc->format.rate && info.channels == pc->pw_channels)
         return;
-    if (pc->running && !pc->fail_error) {
-        pc->fail_error = WAC_ERR_FORMAT_UNSUPPORTED;
-        snprintf(pc->fail_detail, sizeof pc->fail_detail,
-                 "PipeWire negotiated %u Hz, %u channels, format %u instead of %u Hz, %u channels, format %u",
-                 info.rate, info.channels, info.format, pc->format.rate, pc->pw_channels, want_fmt);
+    if (pc->running &&
+        wac__attach_fail_later(
+            &pc->attach, WAC_ERR_FORMAT_UNSUPPORTED,
+            "PipeWire negotiated %u Hz, %u channels, format %u instead of %u Hz, %u channels, format %u",
+            info.rate, info.channels, info.format, pc->format.rate, pc->pw_channels, want_fmt))
         pwb_schedule(pc->b);
-    }
 }
 
 /* WirePlumber restores a stream's volume by application.name: a volume a user
@@ -387,7 +379,8 @@ int pwcap_open(void *data, wac_capture *cap, void **cap_data)
     pc->direct = c->format.channels > 1;
     pc->pw_channels = pc->direct ? c->format.channels : 2;
     pc->pw_stride = pc->pw_channels * (pc->direct && c->format.sample == WAC_SAMPLE_S16 ? 2u : 4u);
-    spa_list_init(&pc->entries);
+    struct wac__attach_config attach = {.data_size = sizeof(struct pwb_entry), .release = release_entry};
+    wac__attach_init(&pc->attach, cap, &attach);
     if (!pc->direct) {
         pc->scratch = malloc((size_t)SCRATCH_FRAMES * wac__capture_frame_bytes(cap));
         if (!pc->scratch) {
@@ -438,6 +431,7 @@ static int start_locked(struct pwcap *pc)
     params[0] = spa_format_audio_raw_build(&builder, SPA_PARAM_EnumFormat, &info);
 
     pc->running = true;
+    wac__attach_start(&pc->attach);
     atomic_store(&pc->active, true);
     sigset_t all, old;
     sigfillset(&all);
@@ -458,18 +452,15 @@ static int start_locked(struct pwcap *pc)
     }
     if (b->lost)
         return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
-    if (pc->state == PW_STREAM_STATE_ERROR)
-        return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "%s", pc->fail_detail);
-
-    uint32_t streams = 0;
-    struct pwb_node *n;
-    spa_list_for_each(n, &b->nodes, link)
-    {
-        uint32_t pid;
-        streams += pwb_node_owner(b, n, &pid) && pwb_node_wanted(b, pc, n, pid);
+    if (pc->state == PW_STREAM_STATE_ERROR) {
+        const char *why = wac__attach_failure(&pc->attach, NULL);
+        return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "%s", why ? why : "PipeWire capture stream failed");
     }
-    wac__target_match_started(&pc->match, pc->cap, streams);
-    pwcap_reconcile(pc);
+    /* The target's streams as the graph has them now, then the target's
+     * attach event saying how many, then the links. */
+    offer_nodes(pc);
+    wac__attach_started(&pc->attach);
+    link_entries(pc);
     return 0;
 }
 
@@ -496,6 +487,7 @@ void pwcap_close(void *cap_data)
     pw_thread_loop_lock(pc->b->loop);
     pwcap_stop_locked(pc);
     spa_list_remove(&pc->link);
+    wac__attach_free(&pc->attach);
     pw_thread_loop_unlock(pc->b->loop);
     wac__target_match_free(&pc->match);
     free(pc->scratch);

@@ -14,6 +14,7 @@
 
 #include <pipewire/pipewire.h>
 
+#include "../attach/attach.h"
 #include "backend.h"
 #include "target-match.h"
 
@@ -58,14 +59,11 @@ struct pwb_port {
     char channel[16];
 };
 
-/* One target stream attached to a capture. */
+/* A target node attached to a capture: the block of its attach entry, whose
+ * key is the node's object.serial (the events' stream_id). */
 struct pwb_entry {
-    struct spa_list link;
-    uint64_t serial; /* the node's object.serial: the event's stream_id */
     uint32_t node_id;
-    uint32_t pid;
     bool linked;
-    bool announced; /* STREAM_ADDED posted */
     uint32_t n_links;
     struct pw_proxy *links[PWB_MAX_CHANNELS];
 };
@@ -74,7 +72,8 @@ struct pwcap {
     struct spa_list link; /* in pwb->captures */
     struct pwb *b;
     wac_capture *cap;
-    struct wac__target_match match;
+    struct wac__target_match match; /* which pids the target covers */
+    struct wac__attach attach;      /* the nodes attached, their events, a deferred failure */
 
     wac_format format;    /* delivered */
     uint32_t pw_channels; /* asked of PipeWire */
@@ -89,15 +88,6 @@ struct pwcap {
     bool running;        /* between start and stop (under the loop lock) */
     _Atomic bool active; /* process() may push */
 
-    struct spa_list entries;
-    /* Serials of nodes judged not to belong to the target. A process never
-     * joins a tree it was outside of, and a node's owner does not change, so
-     * the verdict stands until the node goes: without this every reconcile
-     * re-read /proc for every foreign node (captures x nodes x ancestors; 64
-     * captures took 22 s to start and 1.4% of a core each, bench/FINDINGS.md). */
-
-    int fail_error; /* decided on the loop thread, acted on in deferred work */
-    char fail_detail[160];
 };
 
 struct pwb {
@@ -135,11 +125,8 @@ void pwcap_reconcile(struct pwcap *pc);
 void pwcap_stop_locked(struct pwcap *pc);
 /* The periodic target check; may end the capture (target exited). */
 void pwcap_check_target(struct pwcap *pc);
-struct pwb_entry *pwcap_find_entry(struct pwcap *pc, uint64_t serial);
-void pwcap_unlink_entry(struct pwb_entry *e);
-void pwcap_remove_entry(struct pwcap *pc, struct pwb_entry *e, bool report);
-/* A node went away: forget any verdict on its serial. */
-void pwcap_forget_node(struct pwcap *pc, uint64_t serial);
+/* A port of node_id went away: links that used it are made again. */
+void pwcap_port_removed(struct pwcap *pc, uint32_t node_id);
 
 int pwcap_open(void *data, wac_capture *cap, void **cap_data);
 int pwcap_start(void *cap_data);

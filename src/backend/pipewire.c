@@ -116,11 +116,10 @@ static void handle_failures(struct pwb *b)
     }
     spa_list_for_each(pc, &b->captures, link)
     {
-        if (!pc->running || !pc->fail_error)
+        int error;
+        char detail[160];
+        if (!pc->running || !wac__attach_take_failure(&pc->attach, &error, detail, sizeof detail))
             continue;
-        int error = pc->fail_error;
-        char detail[sizeof pc->fail_detail];
-        memcpy(detail, pc->fail_detail, sizeof detail);
         pwcap_stop_locked(pc);
         wac__stream_end(pc->cap, error, detail);
     }
@@ -261,13 +260,7 @@ static void registry_global_remove(void *data, uint32_t id)
     }
     struct pwb_node *n = pwb_find_node(b, id);
     if (n) {
-        spa_list_for_each(pc, &b->captures, link)
-        {
-            struct pwb_entry *e = pwcap_find_entry(pc, n->serial);
-            if (e)
-                pwcap_remove_entry(pc, e, pc->running);
-            pwcap_forget_node(pc, n->serial);
-        }
+        spa_list_for_each(pc, &b->captures, link) wac__attach_gone(&pc->attach, n->serial);
         spa_list_remove(&n->link);
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
@@ -281,12 +274,7 @@ static void registry_global_remove(void *data, uint32_t id)
         if (p->id != id)
             continue;
         /* A port went away (reconfigured or its node is going): relink. */
-        spa_list_for_each(pc, &b->captures, link)
-        {
-            struct pwb_entry *e;
-            spa_list_for_each(e, &pc->entries, link) if (p->node_id == pc->node_id || p->node_id == e->node_id)
-                pwcap_unlink_entry(e);
-        }
+        spa_list_for_each(pc, &b->captures, link) pwcap_port_removed(pc, p->node_id);
         spa_list_remove(&p->link);
         free(p);
         pwb_schedule(b);

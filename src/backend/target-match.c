@@ -139,6 +139,22 @@ void wac__target_match_stream_attached(struct wac__target_match *m, wac_capture 
     wac__stream_post(cap, WAC_EVENT_TARGET_ATTACHED, pid, 0, 0, why);
 }
 
+bool wac__target_match_alive(struct wac__target_match *m, char *why, size_t why_size)
+{
+    if (m->target.kind != WAC_TARGET_PID || m->target.exclude)
+        return true;
+    bool alive;
+    if (m->has_tree) {
+        wac__proctree_refresh(&m->tree);
+        alive = wac__proctree_any_alive(&m->tree);
+    } else {
+        alive = wac__proc_alive(m->target.pid);
+    }
+    if (!alive)
+        snprintf(why, why_size, "pid %u%s exited", m->target.pid, m->has_tree ? " and its process tree" : "");
+    return alive;
+}
+
 bool wac__target_match_check(struct wac__target_match *m, wac_capture *cap,
                              bool (*has_stream)(void *user, uint32_t pid), void *user, char *why,
                              size_t why_size)

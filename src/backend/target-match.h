@@ -63,6 +63,10 @@ bool wac__target_match_rejected(const struct wac__target_match *m, uint64_t key)
 void wac__target_match_reject(struct wac__target_match *m, uint64_t key);
 void wac__target_match_forget(struct wac__target_match *m, uint64_t key);
 
+/* Is a PID target (not exclude) still running, its tree included? When not,
+ * why says so ("pid N[ and its process tree] exited"). Other targets: true. */
+bool wac__target_match_alive(struct wac__target_match *m, char *why, size_t why_size);
+
 /* At start (a PID target, not exclude): say whether the target plays yet. */
 void wac__target_match_started(struct wac__target_match *m, wac_capture *cap, uint32_t n_streams);
 
