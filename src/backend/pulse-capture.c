@@ -104,24 +104,25 @@ static void on_read(pa_stream *s, size_t nbytes, void *userdata)
 
 /* ---- record streams ---- */
 
+static uint32_t input_of(const struct pab_entry *e)
+{
+    return (uint32_t)e->ae->key;
+}
+
 static void announce(struct pacap *pc, struct pab_entry *e)
 {
-    e->announced = true;
-    wac__target_match_stream_attached(&pc->match, pc->cap, e->pid);
-    wac__capture_streams_changed(pc->cap, 1);
-    const struct pab_input *in = pab_find_input(pc->b, e->input);
+    if (e->ae->live)
+        return;
+    const struct pab_input *in = pab_find_input(pc->b, input_of(e));
     char why[PAB_NAME_SIZE + 48];
-    snprintf(why, sizeof why, "%s: sink-input %u", in && in->app_name[0] ? in->app_name : "?", e->input);
-    wac__stream_post(pc->cap, WAC_EVENT_STREAM_ADDED, e->pid, e->input, 0, why);
+    snprintf(why, sizeof why, "%s: sink-input %u", in && in->app_name[0] ? in->app_name : "?", input_of(e));
+    wac__attach_live(&pc->attach, e->ae, why);
 }
 
 static void fail(struct pacap *pc, int error, const char *detail)
 {
-    if (pc->running && !pc->fail_error) {
-        pc->fail_error = error;
-        snprintf(pc->fail_detail, sizeof pc->fail_detail, "%s", detail);
+    if (wac__attach_fail_later(&pc->attach, error, "%s", detail))
         pab_schedule(pc->b);
-    }
 }
 
 static void on_stream_state(pa_stream *s, void *userdata)
@@ -153,7 +154,7 @@ static void on_stream_state(pa_stream *s, void *userdata)
         o = pa_context_set_source_output_mute(b->pa, pa_stream_get_index(s), 0, NULL, NULL);
         if (o)
             pa_operation_unref(o);
-        if (!e->announced && pc->running)
+        if (pc->running)
             announce(pc, e);
         break;
     }
@@ -205,7 +206,7 @@ static void open_stream(struct pacap *pc, struct pab_entry *e)
     attr.fragsize = (uint32_t)pa_usec_to_bytes((pa_usec_t)pc->fragment_ms * PA_USEC_PER_MSEC, &pc->spec);
     pa_stream_flags_t flags = PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE |
                               PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_DONT_MOVE;
-    if (pa_stream_set_monitor_stream(s, e->input) < 0 || pa_stream_connect_record(s, NULL, &attr, flags) < 0) {
+    if (pa_stream_set_monitor_stream(s, input_of(e)) < 0 || pa_stream_connect_record(s, NULL, &attr, flags) < 0) {
         pa_stream_set_state_callback(s, NULL, NULL);
         pa_stream_set_read_callback(s, NULL, NULL);
         pa_stream_unref(s);
@@ -215,41 +216,22 @@ static void open_stream(struct pacap *pc, struct pab_entry *e)
     e->dead = false;
 }
 
-static struct pab_entry *find_entry(struct pacap *pc, uint32_t input)
+/* The attach layer lets an entry go (gone, stop, end): its stream closes. */
+static void release_entry(void *user, struct wac__attach_entry *ae)
 {
-    for (struct pab_entry *e = pc->entries; e; e = e->next)
-        if (e->input == input)
-            return e;
-    return NULL;
-}
-
-static void remove_entry(struct pacap *pc, struct pab_entry *e, bool report)
-{
-    for (struct pab_entry **p = &pc->entries; *p; p = &(*p)->next)
-        if (*p == e) {
-            *p = e->next;
-            break;
-        }
+    struct pacap *pc = user;
+    struct pab_entry *e = ae->data;
     close_stream(e);
     /* What it delivered is still mixed; the lane drains, then goes. */
     if (e->lane >= 0) {
         wac__mix_lane_remove(&pc->mix, e->lane);
         pab_tick_soon(pc->b); /* what it held back goes now, not at the next check */
     }
-    if (e->announced) {
-        wac__capture_streams_changed(pc->cap, -1);
-        if (report)
-            wac__stream_post(pc->cap, WAC_EVENT_STREAM_REMOVED, e->pid, e->input, 0, NULL);
-    }
-    free(e);
 }
 
 void pacap_input_removed(struct pacap *pc, uint32_t input)
 {
-    struct pab_entry *e = find_entry(pc, input);
-    if (e)
-        remove_entry(pc, e, pc->running);
-    wac__target_match_forget(&pc->match, input);
+    wac__attach_gone(&pc->attach, input);
 }
 
 /* Give an entry a lane of the mix and its record stream. False when no lane
@@ -257,13 +239,12 @@ void pacap_input_removed(struct pacap *pc, uint32_t input)
 static bool attach_lane(struct pacap *pc, struct pab_entry *e)
 {
     int lane = wac__mix_lane_add(&pc->mix, wac__now_ns());
-    if (lane == WAC_ERR_BUSY && !e->skip_posted) {
-        e->skip_posted = true;
-        const struct pab_input *in = pab_find_input(pc->b, e->input);
+    if (lane == WAC_ERR_BUSY && !e->ae->skip_posted) {
+        const struct pab_input *in = pab_find_input(pc->b, input_of(e));
         char why[PAB_NAME_SIZE + 96];
         snprintf(why, sizeof why, "%s: sink-input %u not captured: the capture mixes at most %d streams",
-                 in && in->app_name[0] ? in->app_name : "?", e->input, WAC__MIX_MAX_LANES);
-        wac__stream_post(pc->cap, WAC_EVENT_STREAM_SKIPPED, e->pid, e->input, WAC_ERR_BUSY, why);
+                 in && in->app_name[0] ? in->app_name : "?", input_of(e), WAC__MIX_MAX_LANES);
+        wac__attach_skipped(&pc->attach, e->ae, WAC_ERR_BUSY, why);
     }
     if (lane < 0)
         return false; /* no lane free, or no memory: the next pass tries again */
@@ -278,32 +259,33 @@ void pacap_reconcile(struct pacap *pc)
     struct pab *b = pc->b;
     if (!pc->running || b->lost)
         return;
+    /* New sink-inputs, newest first (the order b->inputs has): when more
+     * come than the mix takes, the oldest are the ones skipped. */
     for (struct pab_input *in = b->inputs; in; in = in->next) {
         uint32_t pid;
-        if (find_entry(pc, in->index) || wac__target_match_rejected(&pc->match, in->index) ||
-            !pab_input_owner(b, in, &pid))
+        if (wac__attach_known(&pc->attach, in->index) || !pab_input_owner(b, in, &pid))
             continue;
         if (!wac__target_match_wants(&pc->match, pid)) {
-            wac__target_match_reject(&pc->match, in->index);
+            wac__attach_reject(&pc->attach, in->index);
             continue;
         }
-        struct pab_entry *e = calloc(1, sizeof *e);
-        if (!e)
+        struct wac__attach_entry *ae = wac__attach_add(&pc->attach, in->index, pid);
+        if (!ae)
             continue;
+        struct pab_entry *e = ae->data;
         e->pc = pc;
-        e->input = in->index;
-        e->pid = pid;
+        e->ae = ae;
         e->lane = -1;
-        e->next = pc->entries;
-        pc->entries = e;
         attach_lane(pc, e);
     }
-    for (struct pab_entry *e = pc->entries; e; e = e->next) {
+    size_t i = 0;
+    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));) {
+        struct pab_entry *e = ae->data;
         if (e->lane < 0) {
             attach_lane(pc, e); /* a lane may have been freed since */
             continue;
         }
-        if (!e->dead || e->attempts >= MAX_ATTEMPTS || !pab_find_input(b, e->input))
+        if (!e->dead || e->attempts >= MAX_ATTEMPTS || !pab_find_input(b, input_of(e)))
             continue;
         /* Same lane: the new stream is placed by time after its stall. */
         close_stream(e);
@@ -313,20 +295,10 @@ void pacap_reconcile(struct pacap *pc)
 
 /* ---- timers, the end ---- */
 
-static bool has_stream_of(void *user, uint32_t pid)
-{
-    struct pacap *pc = user;
-    for (struct pab_entry *e = pc->entries; e; e = e->next)
-        if (e->pid == pid)
-            return true;
-    return false;
-}
-
 static void stop_locked(struct pacap *pc)
 {
     pc->running = false;
-    while (pc->entries)
-        remove_entry(pc, pc->entries, false);
+    wac__attach_stop(&pc->attach);
 }
 
 void pacap_end(struct pacap *pc, int error, const char *detail)
@@ -347,10 +319,12 @@ int64_t pacap_tick(struct pacap *pc, int64_t now_ns)
     if (now_ns >= pc->next_check_ns) {
         pc->next_check_ns = now_ns + CHECK_INTERVAL_NS;
         char why[160];
-        if (wac__target_match_check(&pc->match, pc->cap, has_stream_of, pc, why, sizeof why)) {
+        if (!wac__target_match_alive(&pc->match, why, sizeof why) &&
+            wac__attach_exited(&pc->attach, wac__capture_config(pc->cap)->target.pid, why)) {
             pacap_end(pc, WAC_ERR_TARGET_EXITED, why); /* nothing of the target is left */
             return INT64_MAX;
         }
+        wac__attach_check_names(&pc->attach, wac__proc_alive);
         pacap_reconcile(pc); /* tree members found since, and streams to recreate */
     }
     /* Silence is filled once the stream is a period and a little behind:
@@ -428,6 +402,8 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
         .user = pc,
     };
     mc.lane_frames = round_up_pow2(mc.max_hold_frames + (uint32_t)((uint64_t)rate * 4 * pc->fragment_ms / 1000));
+    struct wac__attach_config attach = {.data_size = sizeof(struct pab_entry), .release = release_entry, .user = pc};
+    wac__attach_init(&pc->attach, cap, &attach);
     int rc = wac__target_match_init(&pc->match, &c->target);
     if (rc == 0)
         rc = wac__mix_init(&pc->mix, &mc);
@@ -461,14 +437,12 @@ int pacap_start(void *cap_data)
         return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
     }
     pc->running = true;
-    uint32_t streams = 0;
-    for (struct pab_input *in = b->inputs; in; in = in->next) {
-        uint32_t pid;
-        streams += pab_input_owner(b, in, &pid) && wac__target_match_wants(&pc->match, pid);
-    }
-    wac__target_match_started(&pc->match, pc->cap, streams);
+    wac__attach_start(&pc->attach);
     pc->next_check_ns = wac__now_ns() + CHECK_INTERVAL_NS;
+    /* The target's streams as the server has them now, then the target's
+     * attach event saying how many (their STREAM_ADDED follow when ready). */
     pacap_reconcile(pc);
+    wac__attach_started(&pc->attach);
     pab_tick_soon(b);
     pa_threaded_mainloop_unlock(b->ml);
     return 0;
@@ -488,6 +462,7 @@ void pacap_close(void *cap_data)
     struct pab *b = pc->b;
     pa_threaded_mainloop_lock(b->ml);
     stop_locked(pc);
+    wac__attach_free(&pc->attach);
     for (struct pacap **p = &b->captures; *p; p = &(*p)->next)
         if (*p == pc) {
             *p = pc->next;

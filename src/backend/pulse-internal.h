@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "pulse-mix.h"
+#include "../attach/attach.h"
 #include "target-match.h"
 
 #define PAB_NAME_SIZE 128
@@ -40,17 +41,14 @@ struct pab_input {
     char binary[PAB_NAME_SIZE];
 };
 
-/* One target sink-input attached to a capture: its monitor record stream and
- * its lane in the capture's mix. */
+/* A target sink-input attached to a capture: the block of its attach entry
+ * (whose key is the sink-input index, the events' stream_id): its monitor
+ * record stream and its lane in the capture's mix. */
 struct pab_entry {
-    struct pab_entry *next;
     struct pacap *pc;
-    uint32_t input; /* sink-input index: the events' stream_id */
-    uint32_t pid;
+    struct wac__attach_entry *ae; /* the entry this block belongs to */
     int lane;          /* -1: no lane was free (more streams than the mix takes) */
-    bool skip_posted;  /* STREAM_SKIPPED posted for it */
     pa_stream *stream;
-    bool announced; /* STREAM_ADDED posted */
     bool dead;      /* the stream failed or was killed (the input moved or ended) */
     uint32_t attempts; /* streams created without one becoming ready */
 };
@@ -59,7 +57,8 @@ struct pacap {
     struct pacap *next; /* in pab->captures */
     struct pab *b;
     wac_capture *cap;
-    struct wac__target_match match;
+    struct wac__target_match match; /* which pids the target covers */
+    struct wac__attach attach;      /* the sink-inputs attached, their events, a deferred failure */
 
     wac_format format;        /* delivered */
     pa_sample_spec spec;      /* asked of the server: float, format.rate, pa channels */
@@ -71,10 +70,6 @@ struct pacap {
     int64_t next_check_ns;    /* next target check */
 
     bool running; /* between start and stop */
-    struct pab_entry *entries;
-
-    int fail_error; /* decided in a callback, acted on in deferred work */
-    char fail_detail[160];
 };
 
 struct pab {

@@ -99,11 +99,10 @@ static void handle_failures(struct pab *b)
                 pacap_end(pc, WAC_ERR_SERVER_LOST, b->lost_detail);
     }
     for (struct pacap *pc = b->captures; pc; pc = pc->next) {
-        if (!pc->running || !pc->fail_error)
-            continue;
-        char detail[sizeof pc->fail_detail];
-        memcpy(detail, pc->fail_detail, sizeof detail);
-        pacap_end(pc, pc->fail_error, detail);
+        int error;
+        char detail[160];
+        if (pc->running && wac__attach_take_failure(&pc->attach, &error, detail, sizeof detail))
+            pacap_end(pc, error, detail);
     }
 }
 
