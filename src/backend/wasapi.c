@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../attach/attach.h"
 #include "../os/os.h"
 #include "wasapi-convert.h"
 
@@ -72,6 +73,9 @@ struct wcap {
     int cmd, cmd_result;
     char detail[DETAIL_SIZE];
     bool running, ended;
+    /* The target's one stream (key 1: Windows isolates the process tree
+     * itself) and its events; used on the control thread only. */
+    struct wac__attach attach;
     HANDLE process; /* the attached target, SYNCHRONIZE; NULL when detached */
     DWORD pid;      /* the attached target's pid (NAME: 0 while detached) */
     struct wac__session_watch *watch;
@@ -534,9 +538,9 @@ static int try_attach_name(struct wcap *wc)
             return error_for(hr);
         }
         rt_command(wc, RT_ATTACH);
-        wac__stream_post(wc->cap, WAC_EVENT_TARGET_ATTACHED, pid, 0, 0, NULL);
-        wac__stream_post(wc->cap, WAC_EVENT_STREAM_ADDED, pid, 1, 0, NULL);
-        wac__capture_streams_changed(wc->cap, 1);
+        struct wac__attach_entry *e = wac__attach_add(&wc->attach, 1, pid);
+        if (e)
+            wac__attach_live(&wc->attach, e, NULL);
     }
     return 0;
 }
@@ -548,7 +552,7 @@ static void end_stream(struct wcap *wc, int error, const char *detail)
     release_client(wc);
     wc->running = false;
     wc->ended = true;
-    wac__stream_end(wc->cap, error, detail);
+    wac__attach_end(&wc->attach, error, detail);
 }
 
 static void on_target_exit(struct wcap *wc)
@@ -560,18 +564,15 @@ static void on_target_exit(struct wcap *wc)
     if (wc->target.kind == WAC_TARGET_PID) {
         /* A process id never comes back. */
         rt_stop(wc);
-        wac__stream_post(wc->cap, WAC_EVENT_STREAM_REMOVED, pid, 1, 0, NULL);
-        wac__stream_post(wc->cap, WAC_EVENT_TARGET_DETACHED, pid, 0, 0, why);
-        wac__capture_streams_changed(wc->cap, -1);
+        wac__attach_exited(&wc->attach, pid, why);
         end_stream(wc, WAC_ERR_TARGET_EXITED, why);
         return;
     }
     rt_command(wc, RT_DETACH);
     release_client(wc);
     wc->pid = 0;
-    wac__stream_post(wc->cap, WAC_EVENT_STREAM_REMOVED, pid, 1, 0, NULL);
-    wac__stream_post(wc->cap, WAC_EVENT_TARGET_DETACHED, pid, 0, 0, why);
-    wac__capture_streams_changed(wc->cap, -1);
+    wac__attach_gone(&wc->attach, 1);
+    wac__attach_exited(&wc->attach, pid, why);
     /* Another instance may be running already; else the next session tells. */
     int rc = try_attach_name(wc);
     if (rc)
@@ -605,12 +606,11 @@ static int do_start(struct wcap *wc)
         return rc;
     }
     wc->running = true;
-    if (wc->target.kind != WAC_TARGET_SYSTEM && wc->client)
-        wac__stream_post(wc->cap, WAC_EVENT_TARGET_ATTACHED, wc->pid, 0, 0, NULL);
-    if (wc->client) {
-        wac__stream_post(wc->cap, WAC_EVENT_STREAM_ADDED, wc->pid, 1, 0, NULL);
-        wac__capture_streams_changed(wc->cap, 1);
-    }
+    wac__attach_start(&wc->attach);
+    struct wac__attach_entry *e = wc->client ? wac__attach_add(&wc->attach, 1, wc->pid) : NULL;
+    wac__attach_started(&wc->attach);
+    if (e)
+        wac__attach_live(&wc->attach, e, NULL);
     return 0;
 }
 
@@ -622,6 +622,7 @@ static void do_stop(struct wcap *wc)
     if (wc->client)
         IAudioClient_Stop(wc->client);
     wc->running = false;
+    wac__attach_stop(&wc->attach);
 }
 
 /* Set up what open needs: the first client (PID, SYSTEM, or a running NAME). */
@@ -731,6 +732,7 @@ static void wasapi_disconnect(void *data)
 
 static void free_wcap(struct wcap *wc)
 {
+    wac__attach_free(&wc->attach);
     HANDLE *handles[] = {&wc->ctl_cmd, &wc->ctl_done, &wc->data_event, &wc->rt_cmd,
                          &wc->rt_ack,  &wc->rt_failed, &wc->session_event};
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
@@ -768,6 +770,7 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     wc->cap = cap;
     wc->w = w;
     wc->target = *t;
+    wac__attach_init(&wc->attach, cap, NULL);
     wc->format = *wac__capture_format(cap);
     wc->frame_bytes = wac__capture_frame_bytes(cap);
     const char *dev = getenv("WAC_WASAPI_SYSTEM_DEVICE");
