@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "timebase.h"
 
 /* ---- the clock ------------------------------------------------------------- */
 
@@ -26,16 +27,6 @@ static void clock_publish(wac_capture *cap, uint64_t position, int64_t ns)
     atomic_store_explicit(&cap->clock_seq, seq + 2, memory_order_release);
 }
 
-static int64_t frames_to_ns(int64_t frames, uint32_t rate)
-{
-    return frames * 1000000000 / (int64_t)rate;
-}
-
-static int64_t ns_to_frames(int64_t ns, uint32_t rate)
-{
-    return ns / 1000000 * (int64_t)rate / 1000 + (ns % 1000000) * (int64_t)rate / 1000000000;
-}
-
 int64_t wac__stream_time_of(wac_capture *cap, uint64_t position)
 {
     uint32_t s1, s2;
@@ -48,7 +39,7 @@ int64_t wac__stream_time_of(wac_capture *cap, uint64_t position)
         atomic_thread_fence(memory_order_acquire);
         s2 = atomic_load_explicit(&cap->clock_seq, memory_order_relaxed);
     } while ((s1 & 1) || s1 != s2);
-    return base_ns + frames_to_ns((int64_t)(position - base_position), cap->format.rate);
+    return base_ns + wac__frames_to_ns((int64_t)(position - base_position), cap->format.rate);
 }
 
 void wac__stream_reset(wac_capture *cap, int64_t start_ns)
@@ -157,7 +148,7 @@ static void skip_frames(wac_capture *cap, uint64_t frames)
  * ring as silence, so it is skipped and reported instead. */
 static void cover_gap(wac_capture *cap, int64_t gap_ns)
 {
-    uint64_t frames = (uint64_t)ns_to_frames(gap_ns, cap->format.rate);
+    uint64_t frames = (uint64_t)wac__ns_to_frames(gap_ns, cap->format.rate);
     if (!frames)
         return;
     if (cap->config.fill_silence && frames <= cap->ring.capacity) {
@@ -185,7 +176,7 @@ static int64_t tick_gap_threshold(wac_capture *cap)
 static int64_t expected_ns(const wac_capture *cap)
 {
     const struct wac__producer *p = &cap->prod;
-    return p->base_ns + frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
+    return p->base_ns + wac__frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
 }
 
 /* The benchmarks' latency probe (bench/wac-latency.c): NULL in normal use. */
@@ -198,7 +189,7 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
     wac__probe_push_fn probe = atomic_load_explicit(&wac__probe_push, memory_order_relaxed);
     int64_t probe_ns = probe ? wac__now_ns() : 0;
     if (time_ns == 0)
-        time_ns = wac__now_ns() - frames_to_ns(n_frames, cap->format.rate);
+        time_ns = wac__now_ns() - wac__frames_to_ns(n_frames, cap->format.rate);
     int64_t gap_ns = time_ns - expected_ns(cap);
     if (gap_ns > push_gap_threshold(cap))
         cover_gap(cap, gap_ns);

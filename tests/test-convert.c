@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/wasapi-convert.h"
+#include "attach/convert.h"
 #include "tap.h"
 #include "wac.h"
 
@@ -200,6 +200,52 @@ static void silence_and_reset(void)
     ASSERT_RC(wac__convert_init(&c, 0, 2, &f, 480), WAC_ERR_INVALID_ARGUMENT);
 }
 
+/* One rule whatever the path: the frame converter (PipeWire's and the mix's
+ * delivered format) and the resampling converter without a rate change give
+ * the same samples, NaN becomes 0 in float and in s16, s16 rounds to nearest
+ * and saturates, and channels average. */
+static void one_rule_for_every_path(void)
+{
+    const float nan = NAN;
+    float in[6 * 4] = {
+        0.5f, 0.25f, 0.0f, 0.0f, 1.0f, -1.0f, /* 5.1: FL FR FC LFE RL RR */
+        nan,  0.5f,  0.0f, 0.0f, 0.0f, 0.0f,  /* a NaN in FL */
+        2.0f, 2.0f,  2.0f, 2.0f, 2.0f, 2.0f,  /* above full scale */
+        -0.00002f, 0.00002f, 0.1f, 0.1f, 0.1f, 0.1f,
+    };
+    float mono[4], stereo[8];
+    wac__convert_frames(in, 6, 4, mono, 1, WAC_SAMPLE_F32);
+    ASSERT(fabsf(mono[0] - 0.75f / 6) < 1e-6f);
+    ASSERT(fabsf(mono[1] - 0.5f / 6) < 1e-6f); /* the NaN counted as 0 */
+    ASSERT(fabsf(mono[2] - 2.0f) < 1e-6f);    /* float is not clipped */
+    wac__convert_frames(in, 6, 4, stereo, 2, WAC_SAMPLE_F32);
+    /* Left averages FL, FC, RL (channels 0, 2, 4); right FR, LFE, RR. */
+    ASSERT(fabsf(stereo[0] - 0.5f) < 1e-6f);
+    ASSERT(fabsf(stereo[1] - (0.25f - 1.0f) / 3) < 1e-6f);
+    ASSERT(stereo[2] == 0.0f);
+    int16_t s16[8];
+    wac__convert_frames(in, 6, 4, s16, 2, WAC_SAMPLE_S16);
+    ASSERT_EQ(s16[0], 16384); /* 0.5 * 32767 = 16383.5, to nearest even */
+    ASSERT_EQ(s16[4], 32767); /* saturated */
+    float nan_only[2] = {nan, nan};
+    float f_out[2];
+    wac__convert_frames(nan_only, 2, 1, f_out, 2, WAC_SAMPLE_F32);
+    ASSERT(f_out[0] == 0.0f && f_out[1] == 0.0f);
+    wac__convert_samples(nan_only, 2, WAC_SAMPLE_S16, s16);
+    ASSERT(s16[0] == 0 && s16[1] == 0);
+
+    /* The resampling converter at the same rate: the same samples. */
+    wac_format fmt = {48000, 2, WAC_SAMPLE_S16};
+    struct wac__convert c;
+    ASSERT_OK(wac__convert_init(&c, 48000, 6, &fmt, 16));
+    int16_t via[8];
+    ASSERT_EQ(wac__convert_process(&c, in, 4, via, NULL), 4);
+    wac__convert_frames(in, 6, 4, s16, 2, WAC_SAMPLE_S16);
+    for (int i = 0; i < 8; i++)
+        ASSERT_EQ(via[i], s16[i]);
+    wac__convert_free(&c);
+}
+
 int main(void)
 {
     RUN(downsample_stereo_to_speech);
@@ -208,5 +254,6 @@ int main(void)
     RUN(chunking_changes_nothing);
     RUN(upsample_and_s16);
     RUN(silence_and_reset);
+    RUN(one_rule_for_every_path);
     return tap_done();
 }

@@ -4,7 +4,8 @@
  * delivered format averages and saturates as documented. */
 #include <math.h>
 
-#include "backend/pulse-mix.h"
+#include "attach/convert.h"
+#include "attach/mix.h"
 #include "tap.h"
 
 #define RATE 1000 /* one frame per millisecond keeps the arithmetic readable */
@@ -407,21 +408,21 @@ static void sums_do_not_clip_in_float_and_saturate_in_s16(void)
 
     float in[8] = {1.5f, 1.5f, 0.4f, 0.4f, 1.0f, -1.0f, -3.0f, -3.0f};
     float mono[4];
-    wac__mix_convert(in, 2, 4, mono, 1, WAC_SAMPLE_F32);
+    wac__convert_frames(in, 2, 4, mono, 1, WAC_SAMPLE_F32);
     ASSERT(fabsf(mono[0] - 1.5f) < 1e-6f); /* no clipping in float */
     ASSERT(fabsf(mono[1] - 0.4f) < 1e-6f); /* average, not sum */
     ASSERT(mono[2] == 0.0f);
     int16_t s[8];
-    wac__mix_convert(in, 2, 4, s, 2, WAC_SAMPLE_S16);
+    wac__convert_frames(in, 2, 4, s, 2, WAC_SAMPLE_S16);
     ASSERT_EQ(s[0], 32767); /* saturated, not wrapped */
     ASSERT_EQ(s[2], (int16_t)lrintf(0.4f * 32767.0f));
     ASSERT_EQ(s[5], -32767);
     ASSERT_EQ(s[6], -32768);
-    wac__mix_convert(in, 2, 4, s, 1, WAC_SAMPLE_S16);
+    wac__convert_frames(in, 2, 4, s, 1, WAC_SAMPLE_S16);
     ASSERT_EQ(s[0], 32767);
     ASSERT_EQ(s[3], -32768);
     float nan_in[2] = {NAN, NAN};
-    wac__mix_convert(nan_in, 2, 1, s, 1, WAC_SAMPLE_S16);
+    wac__convert_frames(nan_in, 2, 1, s, 1, WAC_SAMPLE_S16);
     ASSERT_EQ(s[0], 0);
 }
 

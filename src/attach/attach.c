@@ -1,5 +1,5 @@
 /* attach.c — see attach.h for the rules. */
-#include "attach.h"
+#include "attach/attach.h"
 
 #include <stdarg.h>
 #include <stdio.h>

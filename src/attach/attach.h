@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../backend/backend.h"
+#include "backend/backend.h"
 
 struct wac__attach_entry {
     uint64_t key;

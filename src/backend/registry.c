@@ -1,5 +1,5 @@
 /* registry.c — the backends built into this libwac, in "auto" order. */
-#include "backend.h"
+#include "backend/backend.h"
 #include "wac-config.h"
 
 #if WAC_HAVE_PIPEWIRE

@@ -1,7 +1,7 @@
 /* pipewire.c — the PipeWire backend (libpipewire-0.3, tested with 0.3.65):
  * the connection, the registry of clients, nodes and ports, timers and
  * failures, and the session listing. A capture itself (its stream, the links
- * into it, the process callback) is in pipewire-capture.c.
+ * into it, the process callback) is in capture.c.
  *
  * Who owns a stream. Node client.id -> the client, bound to read its full
  * properties. pipewire.sec.pid comes from the kernel's peer credentials and is
@@ -27,9 +27,9 @@
 
 #include <spa/utils/result.h>
 
-#include "../os/os.h"
-#include "pipewire-internal.h"
-#include "session-group.h"
+#include "os/os.h"
+#include "backend/pipewire/internal.h"
+#include "attach/session-group.h"
 
 #define TIMER_MS 500
 

@@ -1,11 +1,11 @@
 /* target-match.c — see target-match.h for the rules. */
-#include "target-match.h"
+#include "attach/target-match.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 int wac__target_match_init(struct wac__target_match *m, const wac_target *target)
 {

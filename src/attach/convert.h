@@ -1,24 +1,43 @@
-/* wasapi-convert.h — WAC's own format converter, for when the Windows audio
- * engine refuses the format a caller asked for: float frames at the engine's
- * rate and channel count in, the caller's format out.
+/* convert.h — WAC's one format conversion, for every backend: the rule for
+ * channels and for sample types, and, for when the Windows audio engine
+ * refuses the format a caller asked for, a converter with a resampler: float
+ * frames at the engine's rate and channel count in, the caller's format out.
  *
- * Steps, in this order: channels (fewer: the average of the source channels,
- * the same rule as the PipeWire backend; more: mono is copied to every
- * channel, otherwise extra channels are silent), rate (a windowed-sinc
- * polyphase resampler, see wasapi-convert.c), sample type (float, or 16-bit
- * with rounding and clipping).
+ * The rules (wac.h promises them, whichever engine delivered the audio):
+ * - channels, fewer: output channel j is the average of source channels j,
+ *   j + oc, j + 2 oc, ... (mono: of all of them); averaging never clips.
+ *   More: mono is copied to every channel, otherwise extra channels are
+ *   silent;
+ * - sample type: float stays float (not clipped: the consumer decides); 16-bit
+ *   is round-to-nearest of v * 32767, saturated to [-32768, 32767];
+ * - a NaN becomes 0 (it would poison every later sum and resampler tap).
+ * The converter's steps, in this order: channels, rate (a windowed-sinc
+ * polyphase resampler, see convert.c), sample type.
  *
- * Everything is allocated by wac__convert_init(); wac__convert_process() never
- * allocates, locks or blocks (it runs on the capture's real-time thread).
- * Plain C11, no platform code: unit-tested on every platform
- * (tests/test-convert.c). */
-#ifndef WAC_WASAPI_CONVERT_H
-#define WAC_WASAPI_CONVERT_H
+ * Everything is allocated by wac__convert_init(); nothing else here
+ * allocates, locks or blocks (it runs on capture threads). Plain C11, no
+ * platform code: unit-tested on every platform (tests/test-convert.c). */
+#ifndef WAC_CONVERT_H
+#define WAC_CONVERT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wac.h"
+
+#define WAC__MAX_CHANNELS 8
+
+/* Interleaved float frames to another channel count (the channel rule). in
+ * NULL: silence. in and out must not overlap. */
+void wac__convert_channels(const float *in, uint32_t in_channels, float *out, uint32_t out_channels,
+                           uint32_t frames);
+/* Float samples to the sample type (the sample rule; NaN -> 0). */
+void wac__convert_samples(const float *in, size_t samples, wac_sample_type type, void *out);
+/* Both, frame by frame: in_channels float frames to out_channels (1 ... 8)
+ * frames of type. */
+void wac__convert_frames(const float *in, uint32_t in_channels, uint32_t frames, void *out,
+                         uint32_t out_channels, wac_sample_type type);
 
 struct wac__convert {
     uint32_t in_rate, in_channels;

@@ -1,15 +1,15 @@
-/* wasapi-sessions.c — who plays audio on Windows (IAudioSessionManager2 /
+/* sessions.c (WASAPI) — who plays audio on Windows (IAudioSessionManager2 /
  * IAudioSessionEnumerator on every active render endpoint), finding a
  * process by executable name (Toolhelp snapshot), session-created
  * notifications for name targets, and text helpers for the backend. */
-#include "wasapi.h"
+#include "backend/wasapi/wasapi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tlhelp32.h>
 
-#include "../os/os.h"
+#include "os/os.h"
 
 void wac__wasapi_utf8(const wchar_t *w, char *buf, size_t size)
 {

@@ -1,7 +1,7 @@
-/* pulse-capture.c — one capture on PulseAudio: a record stream per target
+/* capture.c (PulseAudio) — one capture on PulseAudio: a record stream per target
  * sink-input, attached to it with pa_stream_set_monitor_stream() (the server
  * then records that sink-input alone, through its sink's monitor source),
- * and the mix of those streams into the capture's one stream (pulse-mix.c:
+ * and the mix of those streams into the capture's one stream (src/attach/mix.c:
  * the sum, sample-aligned).
  *
  * Format. Every record stream asks the server's resampler for float samples
@@ -44,8 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../os/os.h"
-#include "pulse-internal.h"
+#include "os/os.h"
+#include "attach/convert.h"
+#include "backend/pulse/internal.h"
 
 /* The fragment without latency_ms. 50 ms was tried (a delivery costs the
  * same whatever its size, so it halved the backend's CPU, and it left
@@ -62,7 +63,7 @@
 static void on_mix_emit(void *user, const float *frames, uint32_t n, int64_t time_ns)
 {
     struct pacap *pc = user;
-    wac__mix_convert(frames, pc->spec.channels, n, pc->converted, pc->format.channels, pc->format.sample);
+    wac__convert_frames(frames, pc->spec.channels, n, pc->converted, pc->format.channels, pc->format.sample);
     wac__stream_push(pc->cap, pc->converted, n, time_ns);
 }
 

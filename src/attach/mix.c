@@ -1,4 +1,4 @@
-/* pulse-mix.c — see pulse-mix.h for the mix rule and the alignment rules.
+/* mix.c — see mix.h for the mix rule and the alignment rules.
  *
  * One more rule lives here: a lane that is placed by time behind the head
  * (it joined, or came back from a stall, after the mix had already emitted
@@ -7,42 +7,27 @@
  * nothing of it is lost. A lane just added holds the head back to the moment
  * it was added, for up to stall_ns, so that its first frames normally arrive
  * in time and need no skew at all. */
-#include "pulse-mix.h"
+#include "attach/mix.h"
+#include "timebase.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define OUT_FRAMES 1024u
-#define NS_PER_S 1000000000LL
 /* The most the time of contiguous output moves toward the clock per emit. */
 #define EMIT_SLEW_NS 2000000LL
-
-/* Frames in a (signed) duration at rate, rounded to nearest. */
-static int64_t ns_to_frames(int64_t ns, uint32_t rate)
-{
-    int64_t a = ns < 0 ? -ns : ns;
-    int64_t f = a / NS_PER_S * (int64_t)rate + ((a % NS_PER_S) * (int64_t)rate + NS_PER_S / 2) / NS_PER_S;
-    return ns < 0 ? -f : f;
-}
-
-static int64_t frames_to_ns(int64_t frames, uint32_t rate)
-{
-    int64_t a = frames < 0 ? -frames : frames;
-    int64_t ns = a / rate * NS_PER_S + (a % rate) * NS_PER_S / rate;
-    return frames < 0 ? -ns : ns;
-}
 
 /* The mix position the clock gives for a monotonic time (never negative). */
 static uint64_t position_at(const struct wac__mix *m, int64_t time_ns)
 {
-    int64_t p = (int64_t)m->clock_position + ns_to_frames(time_ns - m->clock_ns, m->cfg.rate);
+    int64_t p = (int64_t)m->clock_position + wac__ns_to_frames(time_ns - m->clock_ns, m->cfg.rate);
     return p < 0 ? 0 : (uint64_t)p;
 }
 
 static int64_t time_at(const struct wac__mix *m, uint64_t position)
 {
-    return m->clock_ns + frames_to_ns((int64_t)(position - m->clock_position), m->cfg.rate);
+    return m->clock_ns + wac__frames_to_ns((int64_t)(position - m->clock_position), m->cfg.rate);
 }
 
 static uint64_t lane_end(const struct wac__mix_lane *l)
@@ -119,7 +104,7 @@ void wac__mix_collect(struct wac__mix *m)
 /* ---- emitting ---- */
 
 /* The time of the n frames about to leave at the head (see "Emit times" in
- * pulse-mix.h): the clock's, after a jump; else right after the previous
+ * mix.h): the clock's, after a jump; else right after the previous
  * frames, moved toward the clock by an eighth of their disagreement, at most
  * EMIT_SLEW_NS. */
 static int64_t emit_time(struct wac__mix *m, uint32_t n)
@@ -130,7 +115,7 @@ static int64_t emit_time(struct wac__mix *m, uint32_t n)
         step = step > EMIT_SLEW_NS ? EMIT_SLEW_NS : step < -EMIT_SLEW_NS ? -EMIT_SLEW_NS : step;
         t = m->emit_next_ns + step;
     }
-    m->emit_next_ns = t + frames_to_ns(n, m->cfg.rate);
+    m->emit_next_ns = t + wac__frames_to_ns(n, m->cfg.rate);
     m->emit_continues = true;
     return t;
 }
@@ -364,42 +349,4 @@ void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t 
         append(m, l, frames, n);
     }
     wac__mix_pull(m, now_ns, false);
-}
-
-/* ---- the delivered format ---- */
-
-static int16_t to_s16(float v)
-{
-    if (!(v == v))
-        return 0; /* NaN */
-    float s = v * 32767.0f;
-    if (s >= 32767.0f)
-        return 32767;
-    if (s <= -32768.0f)
-        return -32768;
-    return (int16_t)lrintf(s);
-}
-
-void wac__mix_convert(const float *in, uint32_t in_channels, uint32_t frames, void *out, uint32_t out_channels,
-                      wac_sample_type type)
-{
-    float *out_f = out;
-    int16_t *out_s = out;
-    bool average = out_channels == 1 && in_channels > 1;
-    uint32_t n = average ? frames : frames * in_channels;
-    for (uint32_t i = 0; i < n; i++) {
-        float v;
-        if (average) {
-            v = 0.0f;
-            for (uint32_t c = 0; c < in_channels; c++)
-                v += in[(size_t)i * in_channels + c];
-            v /= (float)in_channels;
-        } else {
-            v = in[i];
-        }
-        if (type == WAC_SAMPLE_S16)
-            out_s[i] = to_s16(v);
-        else
-            out_f[i] = v;
-    }
 }

@@ -1,6 +1,6 @@
-/* pipewire-internal.h — what the two halves of the PipeWire backend share:
+/* internal.h (PipeWire) — what the two halves of the PipeWire backend share:
  * pipewire.c (the connection, the registry of clients/nodes/ports, timers,
- * failures, the session listing) and pipewire-capture.c (a capture: its
+ * failures, the session listing) and capture.c (a capture: its
  * pw_stream, the links into it, the process callback).
  *
  * Threads: everything runs on the pw_thread_loop thread or under its lock,
@@ -14,9 +14,9 @@
 
 #include <pipewire/pipewire.h>
 
-#include "../attach/attach.h"
-#include "backend.h"
-#include "target-match.h"
+#include "attach/attach.h"
+#include "backend/backend.h"
+#include "attach/target-match.h"
 
 #define PWB_MAX_CHANNELS 8
 #define PWB_WAIT_S 5
@@ -118,7 +118,7 @@ bool pwb_node_owner(struct pwb *b, const struct pwb_node *n, uint32_t *pid);
 /* Is the node an application stream the capture wants? */
 bool pwb_node_wanted(struct pwb *b, struct pwcap *pc, const struct pwb_node *n, uint32_t pid);
 
-/* ---- pipewire-capture.c ---- */
+/* ---- capture.c ---- */
 /* Bring a running capture's links in line with the graph. */
 void pwcap_reconcile(struct pwcap *pc);
 /* Stop producing for good: no process() call for this capture after this. */

@@ -1,4 +1,4 @@
-/* wasapi-convert.c — see wasapi-convert.h.
+/* convert.c — see convert.h.
  *
  * The resampler: a windowed-sinc low-pass evaluated at the exact time of each
  * output frame. Output frame n lies at input time n * in_rate / out_rate, kept
@@ -15,7 +15,7 @@
  * every platform so it is unit-tested on Linux and Windows alike, and Wine
  * (where CI runs the Windows build) has no such DSP without GStreamer. The
  * fallback is rare: the engine converts (AUTOCONVERTPCM) whenever it can. */
-#include "wasapi-convert.h"
+#include "attach/convert.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -127,32 +127,72 @@ uint32_t wac__convert_max_out(const struct wac__convert *c)
     return c->max_out;
 }
 
-/* Channel step: n frames from `in` (NULL: silence) to `dst` in the output's channels. */
-static void mix_channels(const struct wac__convert *c, const float *in, uint32_t n, float *dst)
+static float sample_rule(float v)
 {
-    uint32_t ic = c->in_channels, oc = c->out.channels;
+    return v == v ? v : 0.0f; /* NaN -> 0 */
+}
+
+static int16_t s16_rule(float v)
+{
+    float s = sample_rule(v) * 32767.0f;
+    return s >= 32767.0f ? 32767 : s <= -32768.0f ? -32768 : (int16_t)lrintf(s);
+}
+
+static void channels_of_frame(const float *in, uint32_t ic, float *out, uint32_t oc)
+{
+    if (oc < ic) {
+        /* Output channel j averages source channels j, j + oc, j + 2 oc, ...
+         * (for mono: all of them). Averaging never clips. */
+        for (uint32_t j = 0; j < oc; j++) {
+            float sum = 0;
+            uint32_t count = 0;
+            for (uint32_t k = j; k < ic; k += oc, count++)
+                sum += sample_rule(in[k]);
+            out[j] = sum / (float)count;
+        }
+    } else {
+        for (uint32_t j = 0; j < oc; j++)
+            out[j] = sample_rule(j < ic ? in[j] : (ic == 1 ? in[0] : 0.0f));
+    }
+}
+
+void wac__convert_channels(const float *in, uint32_t in_channels, float *out, uint32_t out_channels,
+                           uint32_t frames)
+{
     if (!in) {
-        memset(dst, 0, (size_t)n * oc * sizeof(float));
+        memset(out, 0, (size_t)frames * out_channels * sizeof(float));
         return;
     }
-    if (ic == oc) {
-        memcpy(dst, in, (size_t)n * oc * sizeof(float));
-        return;
+    for (uint32_t i = 0; i < frames; i++, in += in_channels, out += out_channels)
+        channels_of_frame(in, in_channels, out, out_channels);
+}
+
+void wac__convert_samples(const float *in, size_t samples, wac_sample_type type, void *out)
+{
+    if (type == WAC_SAMPLE_S16) {
+        int16_t *o = out;
+        for (size_t i = 0; i < samples; i++)
+            o[i] = s16_rule(in[i]);
+    } else {
+        float *o = out;
+        for (size_t i = 0; i < samples; i++)
+            o[i] = sample_rule(in[i]);
     }
-    for (uint32_t i = 0; i < n; i++, in += ic, dst += oc) {
-        if (oc < ic) {
-            /* Output channel j averages source channels j, j + oc, j + 2 oc, ...
-             * (for mono: all of them). Averaging never clips. */
-            for (uint32_t j = 0; j < oc; j++) {
-                float sum = 0;
-                uint32_t count = 0;
-                for (uint32_t k = j; k < ic; k += oc, count++)
-                    sum += in[k];
-                dst[j] = sum / (float)count;
-            }
-        } else {
-            for (uint32_t j = 0; j < oc; j++)
-                dst[j] = j < ic ? in[j] : (ic == 1 ? in[0] : 0.0f);
+}
+
+void wac__convert_frames(const float *in, uint32_t in_channels, uint32_t frames, void *out,
+                         uint32_t out_channels, wac_sample_type type)
+{
+    float frame[WAC__MAX_CHANNELS];
+    float *out_f = out;
+    int16_t *out_s = out;
+    for (uint32_t i = 0; i < frames; i++, in += in_channels) {
+        channels_of_frame(in, in_channels, frame, out_channels);
+        for (uint32_t j = 0; j < out_channels; j++) {
+            if (type == WAC_SAMPLE_S16)
+                *out_s++ = s16_rule(frame[j]);
+            else
+                *out_f++ = frame[j];
         }
     }
 }
@@ -212,26 +252,17 @@ uint32_t wac__convert_process(struct wac__convert *c, const float *in, uint32_t 
     double offset = 0;
     if (c->resample) {
         uint32_t block_start = c->hist_count;
-        mix_channels(c, in, n_in, c->mixed + (size_t)block_start * ch);
+        wac__convert_channels(in, c->in_channels, c->mixed + (size_t)block_start * ch, ch, n_in);
         c->hist_count += n_in;
         n = resample(c, block_start, &offset);
         src = c->resampled;
     } else {
-        mix_channels(c, in, n_in, c->mixed);
+        wac__convert_channels(in, c->in_channels, c->mixed, ch, n_in);
         n = n_in;
         src = c->mixed;
     }
     if (first_offset)
         *first_offset = offset;
-    size_t samples = (size_t)n * ch;
-    if (c->out.sample == WAC_SAMPLE_F32) {
-        memcpy(out, src, samples * sizeof(float));
-    } else {
-        int16_t *o = out;
-        for (size_t i = 0; i < samples; i++) {
-            float v = src[i] * 32767.0f;
-            o[i] = v >= 32767.0f ? 32767 : v <= -32768.0f ? -32768 : (int16_t)lrintf(v);
-        }
-    }
+    wac__convert_samples(src, (size_t)n * ch, c->out.sample, out);
     return n;
 }

@@ -1,10 +1,10 @@
 /* session-group.c — see session-group.h. */
-#include "session-group.h"
+#include "attach/session-group.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../os/proctree.h"
+#include "os/proctree.h"
 
 int wac__session_group_init(struct wac__session_group *g, size_t streams)
 {

@@ -1,7 +1,7 @@
-/* pulse-internal.h — what the halves of the PulseAudio backend share:
+/* internal.h (PulseAudio) — what the halves of the PulseAudio backend share:
  * pulse.c (the connection, the sink-inputs and clients the server announces,
- * timers, failures, the session listing) and pulse-capture.c (a capture: one
- * monitor record stream per target sink-input, mixed by pulse-mix.c).
+ * timers, failures, the session listing) and capture.c (a capture: one
+ * monitor record stream per target sink-input, mixed by src/attach/mix.c).
  *
  * Threads: everything runs on the pa_threaded_mainloop's thread or under its
  * lock. The read callbacks, which feed the ring, run there too: they follow
@@ -14,10 +14,10 @@
 
 #include <pulse/pulseaudio.h>
 
-#include "backend.h"
-#include "pulse-mix.h"
-#include "../attach/attach.h"
-#include "target-match.h"
+#include "backend/backend.h"
+#include "attach/mix.h"
+#include "attach/attach.h"
+#include "attach/target-match.h"
 
 #define PAB_NAME_SIZE 128
 #define PAB_WAIT_S 5
@@ -98,7 +98,7 @@ struct pab_input *pab_find_input(struct pab *b, uint32_t index);
 /* The process that owns a sink-input. False while its client is not known yet. */
 bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid);
 
-/* ---- pulse-capture.c ---- */
+/* ---- capture.c ---- */
 /* Attach the target's new sink-inputs, recreate killed streams. */
 void pacap_reconcile(struct pacap *pc);
 /* A sink-input is gone: detach it (STREAM_REMOVED when reported). */

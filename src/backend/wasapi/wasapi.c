@@ -22,7 +22,7 @@
  *
  * Format: the engine is asked for the caller's format with
  * AUTOCONVERTPCM | SRC_DEFAULT_QUALITY; if it refuses, the capture runs at
- * 48 kHz float stereo and WAC converts (wasapi-convert.c).
+ * 48 kHz float stereo and WAC converts (src/attach/convert.c).
  *
  * Test and diagnostic knobs (environment, read when a capture opens):
  *   WAC_WASAPI_SYSTEM_DEVICE=capture  a SYSTEM capture records the default
@@ -30,7 +30,7 @@
  *       source) instead of loopback on the default render endpoint: this is
  *       how the Wine tests drive the whole IAudioClient event loop;
  *   WAC_WASAPI_CONVERT=1  skip the engine's conversion and use WAC's. */
-#include "wasapi.h"
+#include "backend/wasapi/wasapi.h"
 
 #include <avrt.h>
 #include <stdatomic.h>
@@ -38,9 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../attach/attach.h"
-#include "../os/os.h"
-#include "wasapi-convert.h"
+#include "attach/attach.h"
+#include "os/os.h"
+#include "attach/convert.h"
 
 #define ACTIVATION_TIMEOUT_MS 5000
 #define BUFFER_HNS 2000000 /* 200 ms of engine buffer: capacity, not latency */

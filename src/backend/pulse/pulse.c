@@ -3,7 +3,7 @@
  * sink-inputs (application playback streams) and clients, kept current through
  * the subscription API, timers and failures, and the session listing. A
  * capture itself (its monitor record streams and their mix) is in
- * pulse-capture.c.
+ * capture.c.
  *
  * Who owns a stream. A sink-input's own application.process.id, else its
  * client's: native PipeWire clients seen through pipewire-pulse carry the pid
@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../os/os.h"
-#include "pulse-internal.h"
-#include "session-group.h"
+#include "os/os.h"
+#include "backend/pulse/internal.h"
+#include "attach/session-group.h"
 
 /* The timer's bounds: it never spins, and never sleeps past a target check. */
 #define TIMER_MIN_NS 5000000LL

@@ -1,4 +1,4 @@
-/* pulse-mix.h — mixing several streams of one target into one stream, for the
+/* mix.h — mixing several streams of one target into one stream, for the
  * PulseAudio backend (PulseAudio gives one record stream per sink-input; it
  * does not mix them for us as PipeWire does). A pure module: no server, no
  * clock of its own (times are passed in), so the unit tests drive it alone.
@@ -6,9 +6,8 @@
  * The mix rule. The mixed frame is the plain sum of the lanes' frames at the
  * same mix position, in float, so it matches what PipeWire's backend delivers
  * (PipeWire sums links that meet on a port). Nothing clips in float (a sum
- * above 1.0 stays above 1.0: the consumer decides); wac__mix_convert()
- * averages channels for a mono capture (WAC's downmix rule) and saturates
- * when it converts to s16.
+ * above 1.0 stays above 1.0: the consumer decides); the delivered format
+ * follows from the mix by WAC's one conversion rule (attach/convert.h).
  *
  * Where a lane's frames go (alignment). Every lane has its own FIFO and a mix
  * position for its first queued frame. The mix has a clock: a mapping from
@@ -88,7 +87,7 @@ struct wac__mix_lane {
     uint32_t first, count; /* FIFO index of that frame, and frames queued */
     int64_t last_write_ns; /* or the time it was added, before its first write */
     int64_t added_ns;
-    int64_t skew; /* frames it sits later than its clock position (see pulse-mix.c) */
+    int64_t skew; /* frames it sits later than its clock position (see mix.c) */
     uint32_t disagreements; /* consecutive writes off the clock by more than resync_frames */
 };
 
@@ -143,11 +142,5 @@ bool wac__mix_pending(const struct wac__mix *m, int64_t now_ns);
  * the mix may release what that lane held back, or stop being pending), or
  * INT64_MAX when no lane is live. */
 int64_t wac__mix_next_change(const struct wac__mix *m, int64_t now_ns);
-
-/* Convert mixed frames (in_channels floats each) to the delivered format:
- * the same channels, or 1 channel as the average of the inputs; f32 as it
- * is, s16 scaled by 32767 and saturated (NaN becomes 0). */
-void wac__mix_convert(const float *in, uint32_t in_channels, uint32_t frames, void *out, uint32_t out_channels,
-                      wac_sample_type type);
 
 #endif

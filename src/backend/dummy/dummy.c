@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../attach/attach.h"
-#include "../os/os.h"
-#include "backend.h"
+#include "attach/attach.h"
+#include "os/os.h"
+#include "backend/backend.h"
 
 struct dummy;
 

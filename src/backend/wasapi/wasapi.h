@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 /* ---- process loopback activation (audioclientactivationparams.h) ---------
  * Windows SDK 10.0.20348+ has the header; mingw-w64 10 does not. WAC uses its
@@ -77,7 +77,7 @@ static const GUID wac__iid_session_notification = {
 static const GUID wac__subtype_float = {0x00000003, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
 static const GUID wac__subtype_pcm = {0x00000001, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
 
-/* ---- helpers (wasapi-sessions.c) ------------------------------------------- */
+/* ---- helpers (sessions.c) ------------------------------------------- */
 
 /* "HRESULT 0x80070002 (The system cannot find the file specified.)" */
 void wac__wasapi_hresult_text(HRESULT hr, char *buf, size_t size);

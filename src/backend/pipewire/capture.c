@@ -1,4 +1,4 @@
-/* pipewire-capture.c — one capture on PipeWire: its pw_stream, the links from
+/* capture.c (PipeWire) — one capture on PipeWire: its pw_stream, the links from
  * the target's streams into it, and the process callback.
  *
  * Node arrangement. Each capture is one pw_stream of WAC's own (media.type
@@ -31,7 +31,6 @@
  * lock, except pwcap_process(), which runs on the data thread and only copies
  * into the ring. */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +41,9 @@
 #include <spa/pod/builder.h>
 #include <spa/utils/result.h>
 
-#include "../os/os.h"
-#include "pipewire-internal.h"
+#include "attach/convert.h"
+#include "backend/pipewire/internal.h"
+#include "os/os.h"
 
 #define SCRATCH_FRAMES 1024
 
@@ -237,27 +237,14 @@ static void on_process(void *data)
         if (frames && pc->direct) {
             wac__stream_push(pc->cap, src, frames, 0);
         } else if (frames) {
-            /* Average PipeWire's channels into the delivered mono frames. */
+            /* PipeWire's channels into the delivered mono frames, by WAC's rule. */
             int64_t t0 = wac__now_ns() - (int64_t)frames * 1000000000 / pc->format.rate;
             const float *in = (const float *)(const void *)src;
             uint32_t done = 0;
             while (done < frames) {
                 uint32_t n = SPA_MIN(frames - done, (uint32_t)SCRATCH_FRAMES);
-                float *outf = (float *)(void *)pc->scratch;
-                int16_t *outs = (int16_t *)(void *)pc->scratch;
-                for (uint32_t i = 0; i < n; i++) {
-                    float v = 0.0f;
-                    for (uint32_t c = 0; c < pc->pw_channels; c++)
-                        v += in[c];
-                    v /= (float)pc->pw_channels;
-                    in += pc->pw_channels;
-                    if (pc->format.sample == WAC_SAMPLE_F32) {
-                        outf[i] = v;
-                    } else {
-                        float s = v * 32767.0f;
-                        outs[i] = (int16_t)(s >= 32767.0f ? 32767 : s <= -32768.0f ? -32768 : lrintf(s));
-                    }
-                }
+                wac__convert_frames(in, pc->pw_channels, n, pc->scratch, 1, pc->format.sample);
+                in += (size_t)n * pc->pw_channels;
                 wac__stream_push(pc->cap, pc->scratch, n,
                                  t0 + (int64_t)done * 1000000000 / pc->format.rate);
                 done += n;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../os/proctree.h"
+#include "os/proctree.h"
 #include "wac.h"
 
 struct wac__target_match {
