@@ -147,15 +147,24 @@ void wac__cond_broadcast(wac__cond *c)
     pthread_cond_broadcast(c);
 }
 
+void wac__signals_block(wac__signal_mask *saved)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved->set);
+}
+
+void wac__signals_restore(const wac__signal_mask *saved)
+{
+    pthread_sigmask(SIG_SETMASK, &saved->set, NULL);
+}
+
 int wac__thread_start(wac__thread *t, void *(*fn)(void *), void *arg)
 {
-    /* Library threads must not take the host's signals (Python's SIGINT goes to
-     * its main thread; a CLI handles them in its loop). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    wac__signal_mask saved;
+    wac__signals_block(&saved);
     int r = pthread_create(t, NULL, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    wac__signals_restore(&saved);
     return r == 0 ? 0 : (r == EAGAIN ? WAC_ERR_NO_MEMORY : WAC_ERR_SYSTEM);
 }
 void wac__thread_join(wac__thread t)

@@ -73,6 +73,24 @@ typedef pthread_cond_t wac__cond;
 typedef pthread_t wac__thread;
 #endif
 
+/* Threads created between these two calls (ours, and the engines' own: a
+ * libpipewire loop or data thread, libpulse's main loop) take none of the
+ * host's signals: Python's SIGINT must reach its main thread, a CLI handles
+ * them in its loop. block saves the caller's mask into *saved; restore puts
+ * it back. No-ops on Windows, which has no per-thread signal masks. */
+#ifdef _WIN32
+typedef struct wac__signal_mask {
+    int unused;
+} wac__signal_mask;
+#else
+#include <signal.h>
+typedef struct wac__signal_mask {
+    sigset_t set;
+} wac__signal_mask;
+#endif
+void wac__signals_block(wac__signal_mask *saved);
+void wac__signals_restore(const wac__signal_mask *saved);
+
 int wac__mutex_init(wac__mutex *m);
 void wac__mutex_destroy(wac__mutex *m);
 void wac__mutex_lock(wac__mutex *m);

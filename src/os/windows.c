@@ -173,6 +173,16 @@ static unsigned __stdcall thread_main(void *p)
     return 0;
 }
 
+void wac__signals_block(wac__signal_mask *saved)
+{
+    (void)saved;
+}
+
+void wac__signals_restore(const wac__signal_mask *saved)
+{
+    (void)saved;
+}
+
 int wac__thread_start(wac__thread *t, void *(*fn)(void *), void *arg)
 {
     struct thread_start *s = malloc(sizeof *s);

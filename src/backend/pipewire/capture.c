@@ -31,7 +31,6 @@
  * lock, except pwcap_process(), which runs on the data thread and only copies
  * into the ring. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,12 +419,12 @@ static int start_locked(struct pwcap *pc)
     pc->running = true;
     wac__attach_start(&pc->attach);
     atomic_store(&pc->active, true);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* Connecting may start PipeWire's data thread. */
+    wac__signal_mask saved;
+    wac__signals_block(&saved);
     int r = pw_stream_connect(pc->stream, PW_DIRECTION_INPUT, PW_ID_ANY,
                               PW_STREAM_FLAG_MAP_BUFFERS | PW_STREAM_FLAG_RT_PROCESS, params, 1);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    wac__signals_restore(&saved);
     if (r < 0)
         return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "cannot connect the PipeWire stream: %s",
                                   spa_strerror(r));

@@ -20,7 +20,6 @@
  * at once). Threads: everything here runs on the pw_thread_loop thread or
  * under its lock. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,10 +396,8 @@ static int pw_connect(wac_context *ctx, void **data, char *detail, size_t detail
     spa_list_init(&b->ports);
     spa_list_init(&b->captures);
 
-    /* Library threads must not take the host's signals. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    wac__signal_mask saved;
+    wac__signals_block(&saved);
     int rc = 0;
     b->loop = pw_thread_loop_new("wac-pipewire", NULL);
     if (b->loop)
@@ -409,7 +406,7 @@ static int pw_connect(wac_context *ctx, void **data, char *detail, size_t detail
         snprintf(detail, detail_size, "cannot create the PipeWire loop and context: %s", strerror(errno));
         rc = WAC_ERR_SYSTEM;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    wac__signals_restore(&saved);
     if (rc) {
         destroy_all(b);
         return rc;

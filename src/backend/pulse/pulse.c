@@ -18,7 +18,6 @@
  * both backends.
  *
  * Threads: everything here runs on the loop thread or under its lock. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,12 +380,10 @@ static int pa_connect_backend(wac_context *ctx, void **data, char *detail, size_
     }
     b->api->defer_enable(b->deferred, 0);
 
-    /* Library threads must not take the host's signals. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    wac__signal_mask saved;
+    wac__signals_block(&saved);
     int started = pa_threaded_mainloop_start(b->ml);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    wac__signals_restore(&saved);
     if (started < 0) {
         snprintf(detail, detail_size, "cannot start the PulseAudio main loop thread");
         destroy_all(b);
