@@ -481,7 +481,10 @@ typedef enum wac_dummy_fault {
     WAC_DUMMY_OVERRUN = 3,     /**< deliver `amount` extra frames at once, beyond the clock */
     WAC_DUMMY_DISCONNECT = 4,  /**< the fake server dies: every capture of the context ends */
     WAC_DUMMY_TARGET_EXIT = 5, /**< the player exits: a PID target's stream ends; otherwise it plays again after `amount` ms */
-    WAC_DUMMY_SKIP = 6         /**< the engine skips `amount` ms: timestamps jump ahead, no data */
+    WAC_DUMMY_SKIP = 6,        /**< the engine skips `amount` ms: timestamps jump ahead, no data */
+    WAC_DUMMY_LOSS = 7         /**< the engine loses the next `amount` ms and says how many frames (as WASAPI's
+                                    DATA_DISCONTINUITY with device positions does): a discontinuity of exactly
+                                    that many frames, never silence */
 } wac_dummy_fault;
 
 /**

@@ -179,7 +179,7 @@ static int64_t expected_ns(const wac_capture *cap)
     return p->base_ns + wac__frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
 }
 
-/* The benchmarks' latency probe (bench/wac-latency.c): NULL in normal use. */
+/* The benchmarks' latency probe (bench/wac-bench.c): NULL in normal use. */
 wac__probe_push_fn _Atomic wac__probe_push;
 
 void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, int64_t time_ns)

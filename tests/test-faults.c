@@ -132,6 +132,35 @@ static void skip_without_fill_is_a_discontinuity(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* The engine reports a loss of known length (WASAPI's DATA_DISCONTINUITY with
+ * device positions): exactly that many frames are skipped and reported, the
+ * timestamps after it find no gap, and nothing is filled with silence even
+ * though fill_silence is on. */
+static void engine_loss_is_an_exact_discontinuity(void)
+{
+    wac_context *ctx = open_dummy();
+    wac_capture_config c = speech_config();
+    wac_capture *cap = open_started(ctx, &c);
+    struct follow f = {.last = -1};
+    ASSERT_OK(follow(cap, &f, 2));
+    ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_LOSS, 300));
+    ASSERT_OK(follow(cap, &f, 10));
+    ASSERT_EQ(f.silent, 0);
+    ASSERT_EQ(f.pos_jumps, 4800);
+    ASSERT_EQ(f.discontinuous_chunks, 1);
+    wac_event evs[16];
+    int n = collect_events(cap, evs, 16);
+    const wac_event *d = find_event(evs, n, WAC_EVENT_DISCONTINUITY);
+    ASSERT(d != NULL);
+    ASSERT_EQ(d->frames, 4800);
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    ASSERT_EQ(st.discontinuities, 1);
+    ASSERT_EQ(st.frames_skipped, 4800);
+    ASSERT_EQ(st.frames_silence, 0);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 static void burst_arrives_whole(void)
 {
     wac_context *ctx = open_dummy();
@@ -349,6 +378,7 @@ int main(void)
     RUN(stall_is_filled_with_silence);
     RUN(skip_with_fill_inserts_silence);
     RUN(skip_without_fill_is_a_discontinuity);
+    RUN(engine_loss_is_an_exact_discontinuity);
     RUN(burst_arrives_whole);
     RUN(overrun_counted_exactly);
     RUN(stalled_consumer_gets_exact_overrun_then_clean_audio);

@@ -15,6 +15,7 @@
 #include "attach/attach.h"
 #include "os/os.h"
 #include "backend/backend.h"
+#include "backend/test-hooks.h"
 
 struct dummy;
 
@@ -37,6 +38,7 @@ struct dummy_capture {
     /* Faults (guarded by d->lock). */
     int64_t stall_until, burst_until, skip_until;
     uint32_t overrun_extra;
+    uint32_t loss_ms;
     uint32_t exits_requested; /* each is one exit, on a tick of its own */
     uint32_t reattach_after_ms;
     bool detached;
@@ -149,6 +151,13 @@ static bool tick_capture(struct dummy *d, struct dummy_capture *dc, int64_t now)
         produce(dc, due - dc->clock_frames, clock_time(dc, dc->clock_frames));
         dc->clock_frames = due;
     }
+    if (dc->loss_ms) {
+        /* The next loss_ms of audio never arrive, and the engine says so. */
+        uint64_t lost = (uint64_t)dc->loss_ms * dc->format.rate / 1000;
+        dc->loss_ms = 0;
+        dc->clock_frames += lost;
+        wac__stream_skip(dc->cap, lost);
+    }
     if (dc->overrun_extra) {
         /* Extra frames beyond the clock, as if the engine had buffered them. */
         produce(dc, dc->overrun_extra, now - (int64_t)((uint64_t)dc->overrun_extra * 1000000000 / dc->format.rate));
@@ -182,7 +191,8 @@ static void *engine_main(void *arg)
 static int dummy_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
     (void)ctx;
-    if (getenv("WAC_DUMMY_UNAVAILABLE")) {
+    struct wac__test_hooks hooks = wac__test_hooks();
+    if (hooks.dummy_unavailable) {
         snprintf(detail, detail_size, "dummy server not running (WAC_DUMMY_UNAVAILABLE is set)");
         return WAC_ERR_BACKEND_UNAVAILABLE;
     }
@@ -192,10 +202,7 @@ static int dummy_connect(wac_context *ctx, void **data, char *detail, size_t det
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
     }
-    d->period_ns = 10000000;
-    const char *period = getenv("WAC_DUMMY_PERIOD_MS");
-    if (period && atoi(period) > 0 && atoi(period) <= 1000)
-        d->period_ns = (int64_t)atoi(period) * 1000000;
+    d->period_ns = (int64_t)(hooks.dummy_period_ms ? hooks.dummy_period_ms : 10) * 1000000;
     *data = d;
     return 0;
 }
@@ -324,6 +331,7 @@ static int dummy_inject(void *cap_data, wac_dummy_fault fault, uint32_t amount)
         case WAC_DUMMY_STALL: dc->stall_until = until; break;
         case WAC_DUMMY_BURST: dc->burst_until = until; break;
         case WAC_DUMMY_SKIP: dc->skip_until = until; break;
+        case WAC_DUMMY_LOSS: dc->loss_ms += amount; break;
         case WAC_DUMMY_OVERRUN: dc->overrun_extra += amount; break;
         case WAC_DUMMY_DISCONNECT: d->server_lost = true; break;
         case WAC_DUMMY_TARGET_EXIT:

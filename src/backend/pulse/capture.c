@@ -47,6 +47,7 @@
 #include "os/os.h"
 #include "attach/convert.h"
 #include "backend/pulse/internal.h"
+#include "backend/test-hooks.h"
 
 /* The fragment without latency_ms. 50 ms was tried (a delivery costs the
  * same whatever its size, so it halved the backend's CPU, and it left
@@ -374,8 +375,7 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
      * the integration tests make it do so by asking for s16 while expecting
      * float; the path that checks what the server set up is then the real
      * one. */
-    const char *hook = getenv("WAC_PULSE_TEST_FORMAT_MISMATCH");
-    pc->test_ask_s16 = hook && strcmp(hook, "1") == 0;
+    pc->test_ask_s16 = wac__test_hooks().pulse_format_mismatch;
     pc->fragment_ms = c->latency_ms ? (c->latency_ms < 5 ? 5 : c->latency_ms > 1000 ? 1000 : c->latency_ms)
                                     : DEFAULT_FRAGMENT_MS;
     /* A stream is live while deliveries keep coming: pipewire-pulse was seen
@@ -470,12 +470,6 @@ void pacap_close(void *cap_data)
             break;
         }
     pa_threaded_mainloop_unlock(b->ml);
-    const char *debug = getenv("WAC_PULSE_DEBUG");
-    if (debug && strcmp(debug, "1") == 0)
-        fprintf(stderr, "wac: pulse mix: late %llu resyncs %llu forced %llu stalls %llu unheld %llu max gap %.1f ms\n",
-                (unsigned long long)pc->mix.frames_late, (unsigned long long)pc->mix.resyncs,
-                (unsigned long long)pc->mix.frames_forced, (unsigned long long)pc->mix.stalls,
-                (unsigned long long)pc->mix.frames_unheld, (double)pc->mix.max_write_gap_ns / 1e6);
     wac__target_match_free(&pc->match);
     wac__mix_free(&pc->mix);
     free(pc->converted);

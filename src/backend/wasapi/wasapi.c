@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "backend/test-hooks.h"
 #include "os/os.h"
 #include "attach/convert.h"
 
@@ -101,7 +102,7 @@ struct wcap {
     uint8_t *out;            /* converter output */
     uint32_t max_frames;     /* frames per push */
     DWORD wait_ms;           /* the capture thread's wake-up when no data comes: one period */
-    _Atomic uint32_t discontinuities;
+    uint64_t next_device_position; /* the device position the next packet should start at */
 };
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -411,15 +412,20 @@ static HRESULT drain(struct wcap *wc, bool *first)
         if (FAILED(hr))
             return hr;
         if (flags & AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY) {
-            /* Frames were lost before this packet: the timestamps place it,
-             * and the core fills or reports the gap. The converter's history
-             * no longer joins up. The first packet after Start often has it. */
-            if (!*first)
-                atomic_fetch_add_explicit(&wc->discontinuities, 1, memory_order_relaxed);
+            /* The engine lost frames before this packet (the first packet
+             * after Start often carries the flag too, with nothing lost). The
+             * device positions say how many: they reach the timeline as a
+             * discontinuity of that length, not as silence, and the next
+             * timestamp then finds no gap left to fill. The converter's
+             * history no longer joins up. */
+            uint32_t src_rate = wc->converting ? wc->src_rate : wc->format.rate;
+            if (!*first && device_position > wc->next_device_position)
+                wac__stream_skip(wc->cap, (device_position - wc->next_device_position) * wc->format.rate / src_rate);
             if (wc->converting)
                 wac__convert_reset(&wc->conv);
         }
         *first = false;
+        wc->next_device_position = device_position + frames;
         /* QPC position is in 100 ns units, on the clock wac__now_ns reads. */
         int64_t t = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR) || qpc == 0 ? 0 : (int64_t)qpc * 100;
         bool silent = (flags & AUDCLNT_BUFFERFLAGS_SILENT) || !data;
@@ -773,10 +779,9 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     wac__attach_init(&wc->attach, cap, NULL);
     wc->format = *wac__capture_format(cap);
     wc->frame_bytes = wac__capture_frame_bytes(cap);
-    const char *dev = getenv("WAC_WASAPI_SYSTEM_DEVICE");
-    wc->device = dev && strcmp(dev, "capture") == 0 ? DEVICE_CAPTURE : DEVICE_RENDER_LOOPBACK;
-    const char *conv = getenv("WAC_WASAPI_CONVERT");
-    wc->force_convert = conv && conv[0] == '1';
+    struct wac__test_hooks hooks = wac__test_hooks();
+    wc->device = hooks.wasapi_system_capture ? DEVICE_CAPTURE : DEVICE_RENDER_LOOPBACK;
+    wc->force_convert = hooks.wasapi_force_convert;
     /* Pushes are at most 100 ms; the converter's output is at most that too
      * (its input is 100 ms at the source rate). */
     wc->max_frames = wc->format.rate / 10;
