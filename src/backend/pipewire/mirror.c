@@ -1,7 +1,8 @@
-/* pipewire.c — the PipeWire backend (libpipewire-0.3, tested with 0.3.65):
- * the connection, the registry of clients, nodes and ports, timers and
- * failures, and the session listing. A capture itself (its stream, the links
- * into it, the process callback) is in capture.c.
+/* mirror.c — the PipeWire backend's view of the server (libpipewire-0.3,
+ * tested with 0.3.65): the connection, the registry of clients, nodes and
+ * ports, timers and deferred work, and the session listing; see mirror.h. A
+ * capture (its stream, the links into it, the process callback) is in
+ * capture.c, which listens to this file.
  *
  * Who owns a stream. Node client.id -> the client, bound to read its full
  * properties. pipewire.sec.pid comes from the kernel's peer credentials and is
@@ -27,7 +28,7 @@
 #include <spa/utils/result.h>
 
 #include "os/os.h"
-#include "backend/pipewire/internal.h"
+#include "backend/pipewire/mirror.h"
 #include "attach/session-group.h"
 
 #define TIMER_MS 500
@@ -57,29 +58,29 @@ static void copy_prop(char *dst, size_t size, const struct spa_dict *props, cons
         snprintf(dst, size, "%s", v);
 }
 
-void pwb_schedule(struct pwb *b)
+void wac__pw_mirror_schedule(struct wac__pw_mirror *b)
 {
     if (b->deferred)
         pw_loop_signal_event(pw_thread_loop_get_loop(b->loop), b->deferred);
 }
 
-static struct pwb_client *find_client(struct pwb *b, uint32_t id)
+static struct wac__pw_client *find_client(struct wac__pw_mirror *b, uint32_t id)
 {
-    struct pwb_client *c;
+    struct wac__pw_client *c;
     spa_list_for_each(c, &b->clients, link) if (c->id == id) return c;
     return NULL;
 }
 
-struct pwb_node *pwb_find_node(struct pwb *b, uint32_t id)
+struct wac__pw_node *wac__pw_mirror_find_node(struct wac__pw_mirror *b, uint32_t id)
 {
-    struct pwb_node *n;
+    struct wac__pw_node *n;
     spa_list_for_each(n, &b->nodes, link) if (n->id == id) return n;
     return NULL;
 }
 
-bool pwb_node_owner(struct pwb *b, const struct pwb_node *n, uint32_t *pid)
+bool wac__pw_mirror_node_owner(struct wac__pw_mirror *b, const struct wac__pw_node *n, uint32_t *pid)
 {
-    struct pwb_client *c = n->client_id ? find_client(b, n->client_id) : NULL;
+    struct wac__pw_client *c = n->client_id ? find_client(b, n->client_id) : NULL;
     if (c) {
         if (!c->have_info)
             return false;
@@ -90,67 +91,47 @@ bool pwb_node_owner(struct pwb *b, const struct pwb_node *n, uint32_t *pid)
     return true;
 }
 
-bool pwb_node_wanted(struct pwb *b, struct pwcap *pc, const struct pwb_node *n, uint32_t pid)
+bool wac__pw_mirror_node_is_own(const struct wac__pw_mirror *b, const struct wac__pw_node *n)
 {
-    if (b->self_client_id && n->client_id == b->self_client_id)
-        return false; /* WAC's own streams */
-    return wac__target_match_wants(&pc->match, pid);
+    return b->self_client_id && n->client_id == b->self_client_id;
+}
+
+void wac__pw_mirror_add_listener(struct wac__pw_mirror *b, struct spa_hook *hook,
+                                 const struct wac__pw_mirror_events *events, void *data)
+{
+    spa_hook_list_append(&b->listeners, hook, events, data);
 }
 
 /* ---- timers and deferred work (loop thread) ---- */
 
-static void handle_failures(struct pwb *b)
+/* The loss is told once, before anything else the listeners hear. */
+static void tell_lost(struct wac__pw_mirror *b)
 {
-    struct pwcap *pc;
     if (b->lost && !b->lost_handled) {
         b->lost_handled = true;
-        spa_list_for_each(pc, &b->captures, link)
-        {
-            if (!pc->running)
-                continue;
-            pwcap_stop_locked(pc);
-            /* Takes only the capture's leaf event lock: safe on this thread. */
-            wac__stream_end(pc->cap, WAC_ERR_SERVER_LOST, b->lost_detail);
-        }
-    }
-    spa_list_for_each(pc, &b->captures, link)
-    {
-        int error;
-        char detail[160];
-        if (!pc->running || !wac__attach_take_failure(&pc->attach, &error, detail, sizeof detail))
-            continue;
-        pwcap_stop_locked(pc);
-        wac__stream_end(pc->cap, error, detail);
+        spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, lost, 0);
     }
 }
 
 static void on_deferred(void *data, uint64_t count)
 {
-    struct pwb *b = data;
-    handle_failures(b);
-    struct pwcap *pc;
-    spa_list_for_each(pc, &b->captures, link) pwcap_reconcile(pc);
+    struct wac__pw_mirror *b = data;
+    tell_lost(b);
+    spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, changed, 0);
 }
 
 static void on_timer(void *data, uint64_t expirations)
 {
-    struct pwb *b = data;
-    handle_failures(b);
-    struct pwcap *pc;
-    spa_list_for_each(pc, &b->captures, link)
-    {
-        if (!pc->running)
-            continue;
-        pwcap_check_target(pc);
-        pwcap_reconcile(pc);
-    }
+    struct wac__pw_mirror *b = data;
+    tell_lost(b);
+    spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, tick, 0);
 }
 
 /* ---- registry: clients, nodes, ports ---- */
 
 static void client_info(void *data, const struct pw_client_info *info)
 {
-    struct pwb_client *c = data;
+    struct wac__pw_client *c = data;
     const struct spa_dict *props = info->props;
     if (!props)
         return;
@@ -174,7 +155,7 @@ static const struct pw_client_events client_events = {
 
 static void node_info(void *data, const struct pw_node_info *info)
 {
-    struct pwb_node *n = data;
+    struct wac__pw_node *n = data;
     n->state = info->state;
     n->n_output_ports = info->n_output_ports;
     if (info->props) {
@@ -193,9 +174,9 @@ static const struct pw_node_events node_events = {
 static void registry_global(void *data, uint32_t id, uint32_t permissions, const char *type, uint32_t version,
                             const struct spa_dict *props)
 {
-    struct pwb *b = data;
+    struct wac__pw_mirror *b = data;
     if (strcmp(type, PW_TYPE_INTERFACE_Client) == 0) {
-        struct pwb_client *c = calloc(1, sizeof *c);
+        struct wac__pw_client *c = calloc(1, sizeof *c);
         if (!c)
             return;
         c->id = id;
@@ -210,7 +191,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         const char *cls = props ? spa_dict_lookup(props, PW_KEY_MEDIA_CLASS) : NULL;
         if (!cls || strcmp(cls, "Stream/Output/Audio") != 0)
             return;
-        struct pwb_node *n = calloc(1, sizeof *n);
+        struct wac__pw_node *n = calloc(1, sizeof *n);
         if (!n)
             return;
         n->id = id;
@@ -228,7 +209,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         pw_proxy_add_object_listener(n->proxy, &n->listener, &node_events, n);
         spa_list_append(&b->nodes, &n->link);
     } else if (strcmp(type, PW_TYPE_INTERFACE_Port) == 0) {
-        struct pwb_port *p = calloc(1, sizeof *p);
+        struct wac__pw_port *p = calloc(1, sizeof *p);
         if (!p)
             return;
         p->id = id;
@@ -242,14 +223,13 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
     } else {
         return;
     }
-    pwb_schedule(b);
+    wac__pw_mirror_schedule(b);
 }
 
 static void registry_global_remove(void *data, uint32_t id)
 {
-    struct pwb *b = data;
-    struct pwcap *pc;
-    struct pwb_client *c = find_client(b, id);
+    struct wac__pw_mirror *b = data;
+    struct wac__pw_client *c = find_client(b, id);
     if (c) {
         spa_list_remove(&c->link);
         spa_hook_remove(&c->listener);
@@ -257,26 +237,26 @@ static void registry_global_remove(void *data, uint32_t id)
         free(c);
         return;
     }
-    struct pwb_node *n = pwb_find_node(b, id);
+    struct wac__pw_node *n = wac__pw_mirror_find_node(b, id);
     if (n) {
-        spa_list_for_each(pc, &b->captures, link) wac__attach_gone(&pc->attach, n->serial);
+        spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, node_removed, 0, n);
         spa_list_remove(&n->link);
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
         free(n);
-        pwb_schedule(b);
+        wac__pw_mirror_schedule(b);
         return;
     }
-    struct pwb_port *p;
+    struct wac__pw_port *p;
     spa_list_for_each(p, &b->ports, link)
     {
         if (p->id != id)
             continue;
         /* A port went away (reconfigured or its node is going): relink. */
-        spa_list_for_each(pc, &b->captures, link) pwcap_port_removed(pc, p->node_id);
+        spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, port_removed, 0, p);
         spa_list_remove(&p->link);
         free(p);
-        pwb_schedule(b);
+        wac__pw_mirror_schedule(b);
         return;
     }
 }
@@ -291,7 +271,7 @@ static const struct pw_registry_events registry_events = {
 
 static void core_done(void *data, uint32_t id, int seq)
 {
-    struct pwb *b = data;
+    struct wac__pw_mirror *b = data;
     if (id == PW_ID_CORE && seq == b->sync_seq) {
         b->sync_done = true;
         pw_thread_loop_signal(b->loop, false);
@@ -300,7 +280,7 @@ static void core_done(void *data, uint32_t id, int seq)
 
 static void core_error(void *data, uint32_t id, int seq, int res, const char *message)
 {
-    struct pwb *b = data;
+    struct wac__pw_mirror *b = data;
     if (id != PW_ID_CORE || res != -EPIPE)
         return; /* e.g. a link that could not be made: the target stream just stays unlinked */
     if (!b->lost) {
@@ -308,7 +288,7 @@ static void core_error(void *data, uint32_t id, int seq, int res, const char *me
         snprintf(b->lost_detail, sizeof b->lost_detail, "PipeWire connection lost: %s",
                  message ? message : spa_strerror(res));
     }
-    pwb_schedule(b);
+    wac__pw_mirror_schedule(b);
     pw_thread_loop_signal(b->loop, false);
 }
 
@@ -319,12 +299,12 @@ static const struct pw_core_events core_events = {
 };
 
 /* One round trip: everything the server sent before it has been handled. */
-static int roundtrip(struct pwb *b)
+static int roundtrip(struct wac__pw_mirror *b)
 {
     b->sync_done = false;
     b->sync_seq = pw_core_sync(b->core, PW_ID_CORE, b->sync_seq);
     struct timespec abstime;
-    pw_thread_loop_get_time(b->loop, &abstime, PWB_WAIT_S * SPA_NSEC_PER_SEC);
+    pw_thread_loop_get_time(b->loop, &abstime, WAC__PW_WAIT_S * SPA_NSEC_PER_SEC);
     while (!b->sync_done && !b->lost)
         if (pw_thread_loop_timed_wait_full(b->loop, &abstime) == -ETIMEDOUT)
             return -ETIMEDOUT;
@@ -333,25 +313,25 @@ static int roundtrip(struct pwb *b)
 
 /* ---- connect / disconnect ---- */
 
-static void destroy_all(struct pwb *b)
+static void destroy_all(struct wac__pw_mirror *b)
 {
     if (b->loop)
         pw_thread_loop_lock(b->loop);
-    struct pwb_client *c, *ct;
+    struct wac__pw_client *c, *ct;
     spa_list_for_each_safe(c, ct, &b->clients, link)
     {
         spa_hook_remove(&c->listener);
         pw_proxy_destroy(c->proxy);
         free(c);
     }
-    struct pwb_node *n, *nt;
+    struct wac__pw_node *n, *nt;
     spa_list_for_each_safe(n, nt, &b->nodes, link)
     {
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
         free(n);
     }
-    struct pwb_port *p, *pt;
+    struct wac__pw_port *p, *pt;
     spa_list_for_each_safe(p, pt, &b->ports, link) free(p);
     spa_list_init(&b->clients);
     spa_list_init(&b->nodes);
@@ -382,10 +362,10 @@ static void destroy_all(struct pwb *b)
     free(b);
 }
 
-static int pw_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
+int wac__pw_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
     pw_init(NULL, NULL);
-    struct pwb *b = calloc(1, sizeof *b);
+    struct wac__pw_mirror *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
@@ -394,7 +374,7 @@ static int pw_connect(wac_context *ctx, void **data, char *detail, size_t detail
     spa_list_init(&b->clients);
     spa_list_init(&b->nodes);
     spa_list_init(&b->ports);
-    spa_list_init(&b->captures);
+    spa_hook_list_init(&b->listeners);
 
     wac__signal_mask saved;
     wac__signals_block(&saved);
@@ -464,23 +444,23 @@ static int pw_connect(wac_context *ctx, void **data, char *detail, size_t detail
     return 0;
 }
 
-static void pw_disconnect(void *data)
+void wac__pw_mirror_disconnect(void *data)
 {
     destroy_all(data);
 }
 
 /* ---- sessions ---- */
 
-static int pw_list_sessions(void *data, struct wac__session_list_builder *list)
+int wac__pw_mirror_list_sessions(void *data, struct wac__session_list_builder *list)
 {
-    struct pwb *b = data;
+    struct wac__pw_mirror *b = data;
     pw_thread_loop_lock(b->loop);
     if (b->lost) {
         pw_thread_loop_unlock(b->loop);
         return WAC_ERR_SERVER_LOST;
     }
     size_t n_nodes = 0;
-    struct pwb_node *n;
+    struct wac__pw_node *n;
     spa_list_for_each(n, &b->nodes, link) n_nodes++;
     struct wac__session_group group;
     if (wac__session_group_init(&group, n_nodes)) {
@@ -489,27 +469,14 @@ static int pw_list_sessions(void *data, struct wac__session_list_builder *list)
     }
     spa_list_for_each(n, &b->nodes, link)
     {
-        if (b->self_client_id && n->client_id == b->self_client_id)
+        if (wac__pw_mirror_node_is_own(b, n))
             continue;
         uint32_t pid = 0;
-        pwb_node_owner(b, n, &pid);
-        struct pwb_client *c = find_client(b, n->client_id);
+        wac__pw_mirror_node_owner(b, n, &pid);
+        struct wac__pw_client *c = find_client(b, n->client_id);
         wac__session_group_add(&group, pid, n->app_name[0] ? n->app_name : c ? c->app_name : "",
                                c ? c->binary : "", n->state == PW_NODE_STATE_RUNNING);
     }
     pw_thread_loop_unlock(b->loop);
     return wac__session_group_finish(&group, list);
 }
-
-const struct wac__backend wac__backend_pipewire = {
-    .name = "pipewire",
-    .automatic = true,
-    .connect = pw_connect,
-    .disconnect = pw_disconnect,
-    .capture_open = pwcap_open,
-    .capture_start = pwcap_start,
-    .capture_stop = pwcap_stop,
-    .capture_close = pwcap_close,
-    .list_sessions = pw_list_sessions,
-    .inject = NULL,
-};
