@@ -51,15 +51,15 @@
 
 /* A target node attached to a capture: the block of its attach entry, whose
  * key is the node's object.serial (the events' stream_id). */
-struct wac__pw_links {
+struct wac__pipewire_links {
     uint32_t node_id;
     bool linked;
     uint32_t n_links;
-    struct pw_proxy *links[WAC__PW_MAX_CHANNELS];
+    struct pw_proxy *links[WAC__PIPEWIRE_MAX_CHANNELS];
 };
 
-struct wac__pw_capture {
-    struct wac__pw_mirror *b;
+struct wac__pipewire_capture {
+    struct wac__pipewire_mirror *b;
     struct spa_hook mirror_listener;
     wac_capture *cap;
     struct wac__target_match match; /* which pids the target covers */
@@ -81,7 +81,7 @@ struct wac__pw_capture {
 
 /* ---- links ---- */
 
-static void unlink_entry(struct wac__pw_links *e)
+static void unlink_entry(struct wac__pipewire_links *e)
 {
     for (uint32_t i = 0; i < e->n_links; i++)
         if (e->links[i])
@@ -99,19 +99,19 @@ static void release_entry(void *user, struct wac__attach_entry *ae)
 
 /* A port went away (reconfigured, or its node is going): links that used it
  * are made again. */
-static void on_port_removed(void *data, const struct wac__pw_port *p)
+static void on_port_removed(void *data, const struct wac__pipewire_port *p)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     uint32_t node_id = p->node_id;
     size_t i = 0;
     for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));) {
-        struct wac__pw_links *e = ae->data;
+        struct wac__pipewire_links *e = ae->data;
         if (node_id == pc->node_id || node_id == e->node_id)
             unlink_entry(e);
     }
 }
 
-static struct pw_proxy *make_link(struct wac__pw_mirror *b, uint32_t out_node, uint32_t out_port, uint32_t in_node,
+static struct pw_proxy *make_link(struct wac__pipewire_mirror *b, uint32_t out_node, uint32_t out_port, uint32_t in_node,
                                   uint32_t in_port)
 {
     struct pw_properties *p = pw_properties_new(PW_KEY_OBJECT_LINGER, "false", NULL);
@@ -130,21 +130,21 @@ static struct pw_proxy *make_link(struct wac__pw_mirror *b, uint32_t out_node, u
 /* Link a target node into the capture once both sides have all their ports:
  * the capture's input ports appear one at a time, and linking early once
  * produced an FR->FL link. */
-static void try_link(struct wac__pw_capture *pc, struct wac__attach_entry *ae)
+static void try_link(struct wac__pipewire_capture *pc, struct wac__attach_entry *ae)
 {
-    struct wac__pw_mirror *b = pc->b;
-    struct wac__pw_links *e = ae->data;
+    struct wac__pipewire_mirror *b = pc->b;
+    struct wac__pipewire_links *e = ae->data;
     if (!pc->node_id || e->linked)
         return;
-    struct wac__pw_node *n = wac__pw_mirror_find_node(b, e->node_id);
+    struct wac__pipewire_node *n = wac__pipewire_mirror_find_node(b, e->node_id);
     if (!n || !n->have_info || n->n_output_ports == 0)
         return;
-    struct wac__pw_port *in[WAC__PW_MAX_CHANNELS], *out[64];
+    struct wac__pipewire_port *in[WAC__PIPEWIRE_MAX_CHANNELS], *out[64];
     uint32_t n_in = 0, n_out = 0;
-    struct wac__pw_port *p;
+    struct wac__pipewire_port *p;
     spa_list_for_each(p, &b->ports, link)
     {
-        if (p->node_id == pc->node_id && !p->output && n_in < WAC__PW_MAX_CHANNELS)
+        if (p->node_id == pc->node_id && !p->output && n_in < WAC__PIPEWIRE_MAX_CHANNELS)
             in[n_in++] = p;
         else if (p->node_id == e->node_id && p->output && !p->monitor && n_out < 64)
             out[n_out++] = p;
@@ -152,7 +152,7 @@ static void try_link(struct wac__pw_capture *pc, struct wac__attach_entry *ae)
     if (n_in != pc->pw_channels || n_out != n->n_output_ports)
         return;
     /* Map by channel name; a mono source feeds every input; else by index. */
-    struct wac__pw_port *src[WAC__PW_MAX_CHANNELS] = {0};
+    struct wac__pipewire_port *src[WAC__PIPEWIRE_MAX_CHANNELS] = {0};
     bool any_named = false;
     for (uint32_t i = 0; i < n_in; i++)
         for (uint32_t j = 0; j < n_out; j++)
@@ -175,42 +175,42 @@ static void try_link(struct wac__pw_capture *pc, struct wac__attach_entry *ae)
     }
     e->linked = true;
     if (!ae->live) {
-        char why[WAC__PW_NAME_SIZE + 32];
+        char why[WAC__PIPEWIRE_NAME_SIZE + 32];
         snprintf(why, sizeof why, "%s: %u link(s)", n->app_name, e->n_links);
         wac__attach_live(&pc->attach, ae, why);
     }
 }
 
 /* Attach the graph's nodes that the target wants and that are not known yet. */
-static void offer_nodes(struct wac__pw_capture *pc)
+static void offer_nodes(struct wac__pipewire_capture *pc)
 {
-    struct wac__pw_mirror *b = pc->b;
-    struct wac__pw_node *n;
+    struct wac__pipewire_mirror *b = pc->b;
+    struct wac__pipewire_node *n;
     spa_list_for_each(n, &b->nodes, link)
     {
         if (wac__attach_known(&pc->attach, n->serial))
             continue;
         uint32_t pid;
-        if (!wac__pw_mirror_node_owner(b, n, &pid))
+        if (!wac__pipewire_mirror_node_owner(b, n, &pid))
             continue; /* its client's properties are not known yet */
-        if (wac__pw_mirror_node_is_own(b, n) || !wac__target_match_wants(&pc->match, pid)) {
+        if (wac__pipewire_mirror_node_is_own(b, n) || !wac__target_match_wants(&pc->match, pid)) {
             wac__attach_reject(&pc->attach, n->serial);
             continue;
         }
         struct wac__attach_entry *ae = wac__attach_add(&pc->attach, n->serial, pid);
         if (ae)
-            ((struct wac__pw_links *)ae->data)->node_id = n->id;
+            ((struct wac__pipewire_links *)ae->data)->node_id = n->id;
     }
 }
 
-static void link_entries(struct wac__pw_capture *pc)
+static void link_entries(struct wac__pipewire_capture *pc)
 {
     size_t i = 0;
     for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));)
         try_link(pc, ae);
 }
 
-static void reconcile(struct wac__pw_capture *pc)
+static void reconcile(struct wac__pipewire_capture *pc)
 {
     if (!pc->running || pc->b->lost)
         return;
@@ -220,7 +220,7 @@ static void reconcile(struct wac__pw_capture *pc)
 
 /* ---- capture stream teardown ---- */
 
-static void stop_locked(struct wac__pw_capture *pc)
+static void stop_locked(struct wac__pipewire_capture *pc)
 {
     pc->running = false;
     atomic_store(&pc->active, false);
@@ -235,7 +235,7 @@ static void stop_locked(struct wac__pw_capture *pc)
     pc->node_id = 0;
 }
 
-static void check_target(struct wac__pw_capture *pc)
+static void check_target(struct wac__pipewire_capture *pc)
 {
     char why[160];
     if (!pc->running)
@@ -254,7 +254,7 @@ static void check_target(struct wac__pw_capture *pc)
 
 static void on_process(void *data)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     struct pw_buffer *pb = pw_stream_dequeue_buffer(pc->stream);
     if (!pb)
         return;
@@ -292,26 +292,26 @@ static void on_process(void *data)
 
 static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state, const char *error)
 {
-    struct wac__pw_capture *pc = data;
-    struct wac__pw_mirror *b = pc->b;
+    struct wac__pipewire_capture *pc = data;
+    struct wac__pipewire_mirror *b = pc->b;
     pc->state = state;
     if (state == PW_STREAM_STATE_PAUSED || state == PW_STREAM_STATE_STREAMING) {
         uint32_t id = pw_stream_get_node_id(pc->stream);
         if (id != SPA_ID_INVALID && id != pc->node_id) {
             pc->node_id = id;
-            wac__pw_mirror_schedule(b);
+            wac__pipewire_mirror_schedule(b);
         }
     }
     if (state == PW_STREAM_STATE_ERROR && pc->running &&
         wac__attach_fail_later(&pc->attach, b->lost ? WAC_ERR_SERVER_LOST : WAC_ERR_BACKEND,
                                "PipeWire capture stream failed: %s", error ? error : "unknown error"))
-        wac__pw_mirror_schedule(b);
+        wac__pipewire_mirror_schedule(b);
     pw_thread_loop_signal(b->loop, false);
 }
 
 static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     if (id != SPA_PARAM_Format || !param)
         return;
     uint32_t media_type, media_subtype;
@@ -328,14 +328,14 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
             &pc->attach, WAC_ERR_FORMAT_UNSUPPORTED,
             "PipeWire negotiated %u Hz, %u channels, format %u instead of %u Hz, %u channels, format %u",
             info.rate, info.channels, info.format, pc->format.rate, pc->pw_channels, want_fmt))
-        wac__pw_mirror_schedule(pc->b);
+        wac__pipewire_mirror_schedule(pc->b);
 }
 
 /* WirePlumber restores a stream's volume by application.name: a volume a user
  * once gave some capture would scale ours. Put it back to unity. */
 static void on_control_info(void *data, uint32_t id, const struct pw_stream_control *control)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     if (!pc->stream || !control || control->n_values == 0)
         return;
     float values[SPA_AUDIO_MAX_CHANNELS];
@@ -363,7 +363,7 @@ static const struct pw_stream_events stream_events = {
 /* ---- what the mirror tells a capture (loop thread) ---- */
 
 /* A failure a stream callback recorded ends the capture here. */
-static void handle_failure(struct wac__pw_capture *pc)
+static void handle_failure(struct wac__pipewire_capture *pc)
 {
     int error;
     char detail[160];
@@ -375,7 +375,7 @@ static void handle_failure(struct wac__pw_capture *pc)
 
 static void on_lost(void *data)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     if (!pc->running)
         return;
     stop_locked(pc);
@@ -385,14 +385,14 @@ static void on_lost(void *data)
 
 static void on_changed(void *data)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     handle_failure(pc);
     reconcile(pc);
 }
 
 static void on_tick(void *data)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     handle_failure(pc);
     if (!pc->running)
         return;
@@ -400,14 +400,14 @@ static void on_tick(void *data)
     reconcile(pc);
 }
 
-static void on_node_removed(void *data, const struct wac__pw_node *n)
+static void on_node_removed(void *data, const struct wac__pipewire_node *n)
 {
-    struct wac__pw_capture *pc = data;
+    struct wac__pipewire_capture *pc = data;
     wac__attach_gone(&pc->attach, n->serial);
 }
 
-static const struct wac__pw_mirror_events mirror_events = {
-    .version = WAC__PW_MIRROR_EVENTS,
+static const struct wac__pipewire_mirror_events mirror_events = {
+    .version = WAC__PIPEWIRE_MIRROR_EVENTS,
     .lost = on_lost,
     .changed = on_changed,
     .tick = on_tick,
@@ -417,7 +417,7 @@ static const struct wac__pw_mirror_events mirror_events = {
 
 static void fill_positions(uint32_t channels, uint32_t *pos)
 {
-    static const uint32_t layouts[WAC__PW_MAX_CHANNELS][WAC__PW_MAX_CHANNELS] = {
+    static const uint32_t layouts[WAC__PIPEWIRE_MAX_CHANNELS][WAC__PIPEWIRE_MAX_CHANNELS] = {
         {SPA_AUDIO_CHANNEL_MONO},
         {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR},
         {SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_FC},
@@ -436,7 +436,7 @@ static void fill_positions(uint32_t channels, uint32_t *pos)
 
 static int capture_open(void *data, wac_capture *cap, void **cap_data)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     const wac_capture_config *c = wac__capture_config(cap);
     pw_thread_loop_lock(b->loop);
     bool lost = b->lost;
@@ -444,7 +444,7 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     if (lost)
         return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
 
-    struct wac__pw_capture *pc = calloc(1, sizeof *pc);
+    struct wac__pipewire_capture *pc = calloc(1, sizeof *pc);
     if (!pc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     pc->b = b;
@@ -457,7 +457,7 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     pc->direct = c->format.channels > 1;
     pc->pw_channels = pc->direct ? c->format.channels : 2;
     pc->pw_stride = pc->pw_channels * (pc->direct && c->format.sample == WAC_SAMPLE_S16 ? 2u : 4u);
-    struct wac__attach_config attach = {.data_size = sizeof(struct wac__pw_links), .release = release_entry};
+    struct wac__attach_config attach = {.data_size = sizeof(struct wac__pipewire_links), .release = release_entry};
     wac__attach_init(&pc->attach, cap, &attach);
     if (!pc->direct) {
         pc->scratch = malloc((size_t)SCRATCH_FRAMES * wac__capture_frame_bytes(cap));
@@ -470,15 +470,15 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     /* The graph's quantum is not known yet: assume the largest usual one. */
     wac__capture_set_period(cap, (int64_t)8192 * 1000000000 / 48000);
     pw_thread_loop_lock(b->loop);
-    wac__pw_mirror_add_listener(b, &pc->mirror_listener, &mirror_events, pc);
+    wac__pipewire_mirror_add_listener(b, &pc->mirror_listener, &mirror_events, pc);
     pw_thread_loop_unlock(b->loop);
     *cap_data = pc;
     return 0;
 }
 
-static int start_locked(struct wac__pw_capture *pc)
+static int start_locked(struct wac__pipewire_capture *pc)
 {
-    struct wac__pw_mirror *b = pc->b;
+    struct wac__pipewire_mirror *b = pc->b;
     const wac_capture_config *c = wac__capture_config(pc->cap);
     if (b->lost)
         return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
@@ -522,11 +522,11 @@ static int start_locked(struct wac__pw_capture *pc)
                                   spa_strerror(r));
     /* Wait for the node to exist on the server: then its id is known. */
     struct timespec abstime;
-    pw_thread_loop_get_time(b->loop, &abstime, WAC__PW_WAIT_S * SPA_NSEC_PER_SEC);
+    pw_thread_loop_get_time(b->loop, &abstime, WAC__PIPEWIRE_WAIT_S * SPA_NSEC_PER_SEC);
     while (!pc->node_id && pc->state != PW_STREAM_STATE_ERROR && !b->lost) {
         if (pw_thread_loop_timed_wait_full(b->loop, &abstime) == -ETIMEDOUT)
             return wac__capture_error(pc->cap, WAC_ERR_BACKEND,
-                                      "the PipeWire capture stream did not come up within %d s", WAC__PW_WAIT_S);
+                                      "the PipeWire capture stream did not come up within %d s", WAC__PIPEWIRE_WAIT_S);
     }
     if (b->lost)
         return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
@@ -544,7 +544,7 @@ static int start_locked(struct wac__pw_capture *pc)
 
 static int capture_start(void *cap_data)
 {
-    struct wac__pw_capture *pc = cap_data;
+    struct wac__pipewire_capture *pc = cap_data;
     pw_thread_loop_lock(pc->b->loop);
     int rc = start_locked(pc);
     pw_thread_loop_unlock(pc->b->loop);
@@ -553,7 +553,7 @@ static int capture_start(void *cap_data)
 
 static void capture_stop(void *cap_data)
 {
-    struct wac__pw_capture *pc = cap_data;
+    struct wac__pipewire_capture *pc = cap_data;
     pw_thread_loop_lock(pc->b->loop);
     stop_locked(pc);
     pw_thread_loop_unlock(pc->b->loop);
@@ -561,7 +561,7 @@ static void capture_stop(void *cap_data)
 
 static void capture_close(void *cap_data)
 {
-    struct wac__pw_capture *pc = cap_data;
+    struct wac__pipewire_capture *pc = cap_data;
     pw_thread_loop_lock(pc->b->loop);
     stop_locked(pc);
     spa_hook_remove(&pc->mirror_listener);
@@ -575,12 +575,12 @@ static void capture_close(void *cap_data)
 const struct wac__backend wac__backend_pipewire = {
     .name = "pipewire",
     .automatic = true,
-    .connect = wac__pw_mirror_connect,
-    .disconnect = wac__pw_mirror_disconnect,
+    .connect = wac__pipewire_mirror_connect,
+    .disconnect = wac__pipewire_mirror_disconnect,
     .capture_open = capture_open,
     .capture_start = capture_start,
     .capture_stop = capture_stop,
     .capture_close = capture_close,
-    .list_sessions = wac__pw_mirror_list_sessions,
+    .list_sessions = wac__pipewire_mirror_list_sessions,
     .inject = NULL,
 };

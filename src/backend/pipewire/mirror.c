@@ -58,29 +58,29 @@ static void copy_prop(char *dst, size_t size, const struct spa_dict *props, cons
         snprintf(dst, size, "%s", v);
 }
 
-void wac__pw_mirror_schedule(struct wac__pw_mirror *b)
+void wac__pipewire_mirror_schedule(struct wac__pipewire_mirror *b)
 {
     if (b->deferred)
         pw_loop_signal_event(pw_thread_loop_get_loop(b->loop), b->deferred);
 }
 
-static struct wac__pw_client *find_client(struct wac__pw_mirror *b, uint32_t id)
+static struct wac__pipewire_client *find_client(struct wac__pipewire_mirror *b, uint32_t id)
 {
-    struct wac__pw_client *c;
+    struct wac__pipewire_client *c;
     spa_list_for_each(c, &b->clients, link) if (c->id == id) return c;
     return NULL;
 }
 
-struct wac__pw_node *wac__pw_mirror_find_node(struct wac__pw_mirror *b, uint32_t id)
+struct wac__pipewire_node *wac__pipewire_mirror_find_node(struct wac__pipewire_mirror *b, uint32_t id)
 {
-    struct wac__pw_node *n;
+    struct wac__pipewire_node *n;
     spa_list_for_each(n, &b->nodes, link) if (n->id == id) return n;
     return NULL;
 }
 
-bool wac__pw_mirror_node_owner(struct wac__pw_mirror *b, const struct wac__pw_node *n, uint32_t *pid)
+bool wac__pipewire_mirror_node_owner(struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n, uint32_t *pid)
 {
-    struct wac__pw_client *c = n->client_id ? find_client(b, n->client_id) : NULL;
+    struct wac__pipewire_client *c = n->client_id ? find_client(b, n->client_id) : NULL;
     if (c) {
         if (!c->have_info)
             return false;
@@ -91,13 +91,13 @@ bool wac__pw_mirror_node_owner(struct wac__pw_mirror *b, const struct wac__pw_no
     return true;
 }
 
-bool wac__pw_mirror_node_is_own(const struct wac__pw_mirror *b, const struct wac__pw_node *n)
+bool wac__pipewire_mirror_node_is_own(const struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n)
 {
     return b->self_client_id && n->client_id == b->self_client_id;
 }
 
-void wac__pw_mirror_add_listener(struct wac__pw_mirror *b, struct spa_hook *hook,
-                                 const struct wac__pw_mirror_events *events, void *data)
+void wac__pipewire_mirror_add_listener(struct wac__pipewire_mirror *b, struct spa_hook *hook,
+                                 const struct wac__pipewire_mirror_events *events, void *data)
 {
     spa_hook_list_append(&b->listeners, hook, events, data);
 }
@@ -105,33 +105,33 @@ void wac__pw_mirror_add_listener(struct wac__pw_mirror *b, struct spa_hook *hook
 /* ---- timers and deferred work (loop thread) ---- */
 
 /* The loss is told once, before anything else the listeners hear. */
-static void tell_lost(struct wac__pw_mirror *b)
+static void tell_lost(struct wac__pipewire_mirror *b)
 {
     if (b->lost && !b->lost_handled) {
         b->lost_handled = true;
-        spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, lost, 0);
+        spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, lost, 0);
     }
 }
 
 static void on_deferred(void *data, uint64_t count)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     tell_lost(b);
-    spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, changed, 0);
+    spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, changed, 0);
 }
 
 static void on_timer(void *data, uint64_t expirations)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     tell_lost(b);
-    spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, tick, 0);
+    spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, tick, 0);
 }
 
 /* ---- registry: clients, nodes, ports ---- */
 
 static void client_info(void *data, const struct pw_client_info *info)
 {
-    struct wac__pw_client *c = data;
+    struct wac__pipewire_client *c = data;
     const struct spa_dict *props = info->props;
     if (!props)
         return;
@@ -155,7 +155,7 @@ static const struct pw_client_events client_events = {
 
 static void node_info(void *data, const struct pw_node_info *info)
 {
-    struct wac__pw_node *n = data;
+    struct wac__pipewire_node *n = data;
     n->state = info->state;
     n->n_output_ports = info->n_output_ports;
     if (info->props) {
@@ -174,9 +174,9 @@ static const struct pw_node_events node_events = {
 static void registry_global(void *data, uint32_t id, uint32_t permissions, const char *type, uint32_t version,
                             const struct spa_dict *props)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     if (strcmp(type, PW_TYPE_INTERFACE_Client) == 0) {
-        struct wac__pw_client *c = calloc(1, sizeof *c);
+        struct wac__pipewire_client *c = calloc(1, sizeof *c);
         if (!c)
             return;
         c->id = id;
@@ -191,7 +191,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         const char *cls = props ? spa_dict_lookup(props, PW_KEY_MEDIA_CLASS) : NULL;
         if (!cls || strcmp(cls, "Stream/Output/Audio") != 0)
             return;
-        struct wac__pw_node *n = calloc(1, sizeof *n);
+        struct wac__pipewire_node *n = calloc(1, sizeof *n);
         if (!n)
             return;
         n->id = id;
@@ -209,7 +209,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         pw_proxy_add_object_listener(n->proxy, &n->listener, &node_events, n);
         spa_list_append(&b->nodes, &n->link);
     } else if (strcmp(type, PW_TYPE_INTERFACE_Port) == 0) {
-        struct wac__pw_port *p = calloc(1, sizeof *p);
+        struct wac__pipewire_port *p = calloc(1, sizeof *p);
         if (!p)
             return;
         p->id = id;
@@ -223,13 +223,13 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
     } else {
         return;
     }
-    wac__pw_mirror_schedule(b);
+    wac__pipewire_mirror_schedule(b);
 }
 
 static void registry_global_remove(void *data, uint32_t id)
 {
-    struct wac__pw_mirror *b = data;
-    struct wac__pw_client *c = find_client(b, id);
+    struct wac__pipewire_mirror *b = data;
+    struct wac__pipewire_client *c = find_client(b, id);
     if (c) {
         spa_list_remove(&c->link);
         spa_hook_remove(&c->listener);
@@ -237,26 +237,26 @@ static void registry_global_remove(void *data, uint32_t id)
         free(c);
         return;
     }
-    struct wac__pw_node *n = wac__pw_mirror_find_node(b, id);
+    struct wac__pipewire_node *n = wac__pipewire_mirror_find_node(b, id);
     if (n) {
-        spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, node_removed, 0, n);
+        spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, node_removed, 0, n);
         spa_list_remove(&n->link);
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
         free(n);
-        wac__pw_mirror_schedule(b);
+        wac__pipewire_mirror_schedule(b);
         return;
     }
-    struct wac__pw_port *p;
+    struct wac__pipewire_port *p;
     spa_list_for_each(p, &b->ports, link)
     {
         if (p->id != id)
             continue;
         /* A port went away (reconfigured or its node is going): relink. */
-        spa_hook_list_call(&b->listeners, struct wac__pw_mirror_events, port_removed, 0, p);
+        spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, port_removed, 0, p);
         spa_list_remove(&p->link);
         free(p);
-        wac__pw_mirror_schedule(b);
+        wac__pipewire_mirror_schedule(b);
         return;
     }
 }
@@ -271,7 +271,7 @@ static const struct pw_registry_events registry_events = {
 
 static void core_done(void *data, uint32_t id, int seq)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     if (id == PW_ID_CORE && seq == b->sync_seq) {
         b->sync_done = true;
         pw_thread_loop_signal(b->loop, false);
@@ -280,7 +280,7 @@ static void core_done(void *data, uint32_t id, int seq)
 
 static void core_error(void *data, uint32_t id, int seq, int res, const char *message)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     if (id != PW_ID_CORE || res != -EPIPE)
         return; /* e.g. a link that could not be made: the target stream just stays unlinked */
     if (!b->lost) {
@@ -288,7 +288,7 @@ static void core_error(void *data, uint32_t id, int seq, int res, const char *me
         snprintf(b->lost_detail, sizeof b->lost_detail, "PipeWire connection lost: %s",
                  message ? message : spa_strerror(res));
     }
-    wac__pw_mirror_schedule(b);
+    wac__pipewire_mirror_schedule(b);
     pw_thread_loop_signal(b->loop, false);
 }
 
@@ -299,12 +299,12 @@ static const struct pw_core_events core_events = {
 };
 
 /* One round trip: everything the server sent before it has been handled. */
-static int roundtrip(struct wac__pw_mirror *b)
+static int roundtrip(struct wac__pipewire_mirror *b)
 {
     b->sync_done = false;
     b->sync_seq = pw_core_sync(b->core, PW_ID_CORE, b->sync_seq);
     struct timespec abstime;
-    pw_thread_loop_get_time(b->loop, &abstime, WAC__PW_WAIT_S * SPA_NSEC_PER_SEC);
+    pw_thread_loop_get_time(b->loop, &abstime, WAC__PIPEWIRE_WAIT_S * SPA_NSEC_PER_SEC);
     while (!b->sync_done && !b->lost)
         if (pw_thread_loop_timed_wait_full(b->loop, &abstime) == -ETIMEDOUT)
             return -ETIMEDOUT;
@@ -313,25 +313,25 @@ static int roundtrip(struct wac__pw_mirror *b)
 
 /* ---- connect / disconnect ---- */
 
-static void destroy_all(struct wac__pw_mirror *b)
+static void destroy_all(struct wac__pipewire_mirror *b)
 {
     if (b->loop)
         pw_thread_loop_lock(b->loop);
-    struct wac__pw_client *c, *ct;
+    struct wac__pipewire_client *c, *ct;
     spa_list_for_each_safe(c, ct, &b->clients, link)
     {
         spa_hook_remove(&c->listener);
         pw_proxy_destroy(c->proxy);
         free(c);
     }
-    struct wac__pw_node *n, *nt;
+    struct wac__pipewire_node *n, *nt;
     spa_list_for_each_safe(n, nt, &b->nodes, link)
     {
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
         free(n);
     }
-    struct wac__pw_port *p, *pt;
+    struct wac__pipewire_port *p, *pt;
     spa_list_for_each_safe(p, pt, &b->ports, link) free(p);
     spa_list_init(&b->clients);
     spa_list_init(&b->nodes);
@@ -362,10 +362,10 @@ static void destroy_all(struct wac__pw_mirror *b)
     free(b);
 }
 
-int wac__pw_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
+int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
     pw_init(NULL, NULL);
-    struct wac__pw_mirror *b = calloc(1, sizeof *b);
+    struct wac__pipewire_mirror *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
@@ -444,23 +444,23 @@ int wac__pw_mirror_connect(wac_context *ctx, void **data, char *detail, size_t d
     return 0;
 }
 
-void wac__pw_mirror_disconnect(void *data)
+void wac__pipewire_mirror_disconnect(void *data)
 {
     destroy_all(data);
 }
 
 /* ---- sessions ---- */
 
-int wac__pw_mirror_list_sessions(void *data, struct wac__session_list_builder *list)
+int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_builder *list)
 {
-    struct wac__pw_mirror *b = data;
+    struct wac__pipewire_mirror *b = data;
     pw_thread_loop_lock(b->loop);
     if (b->lost) {
         pw_thread_loop_unlock(b->loop);
         return WAC_ERR_SERVER_LOST;
     }
     size_t n_nodes = 0;
-    struct wac__pw_node *n;
+    struct wac__pipewire_node *n;
     spa_list_for_each(n, &b->nodes, link) n_nodes++;
     struct wac__session_group group;
     if (wac__session_group_init(&group, n_nodes)) {
@@ -469,11 +469,11 @@ int wac__pw_mirror_list_sessions(void *data, struct wac__session_list_builder *l
     }
     spa_list_for_each(n, &b->nodes, link)
     {
-        if (wac__pw_mirror_node_is_own(b, n))
+        if (wac__pipewire_mirror_node_is_own(b, n))
             continue;
         uint32_t pid = 0;
-        wac__pw_mirror_node_owner(b, n, &pid);
-        struct wac__pw_client *c = find_client(b, n->client_id);
+        wac__pipewire_mirror_node_owner(b, n, &pid);
+        struct wac__pipewire_client *c = find_client(b, n->client_id);
         wac__session_group_add(&group, pid, n->app_name[0] ? n->app_name : c ? c->app_name : "",
                                c ? c->binary : "", n->state == PW_NODE_STATE_RUNNING);
     }

@@ -18,31 +18,31 @@
 
 #include "backend/backend.h"
 
-#define WAC__PW_MAX_CHANNELS 8
-#define WAC__PW_WAIT_S 5
-#define WAC__PW_NAME_SIZE 128
+#define WAC__PIPEWIRE_MAX_CHANNELS 8
+#define WAC__PIPEWIRE_WAIT_S 5
+#define WAC__PIPEWIRE_NAME_SIZE 128
 
-struct wac__pw_mirror;
+struct wac__pipewire_mirror;
 
-struct wac__pw_client {
+struct wac__pipewire_client {
     struct spa_list link;
     uint32_t id;
     struct pw_proxy *proxy;
     struct spa_hook listener;
     bool have_info;
     uint32_t pid;
-    char app_name[WAC__PW_NAME_SIZE];
-    char binary[WAC__PW_NAME_SIZE];
+    char app_name[WAC__PIPEWIRE_NAME_SIZE];
+    char binary[WAC__PIPEWIRE_NAME_SIZE];
 };
 
 /* An application output stream (Stream/Output/Audio). */
-struct wac__pw_node {
+struct wac__pipewire_node {
     struct spa_list link;
     uint32_t id;
     uint64_t serial;
     uint32_t client_id;
     uint32_t prop_pid; /* the node's application.process.id, 0 if none */
-    char app_name[WAC__PW_NAME_SIZE];
+    char app_name[WAC__PIPEWIRE_NAME_SIZE];
     struct pw_proxy *proxy;
     struct spa_hook listener;
     bool have_info;
@@ -50,7 +50,7 @@ struct wac__pw_node {
     uint32_t n_output_ports;
 };
 
-struct wac__pw_port {
+struct wac__pipewire_port {
     struct spa_list link;
     uint32_t id;
     uint32_t node_id;
@@ -59,7 +59,7 @@ struct wac__pw_port {
     char channel[16];
 };
 
-struct wac__pw_mirror {
+struct wac__pipewire_mirror {
     wac_context *ctx;
     struct pw_thread_loop *loop;
     struct pw_context *context;
@@ -70,7 +70,7 @@ struct wac__pw_mirror {
     struct spa_source *timer;
     struct spa_source *deferred;
     struct spa_list clients, nodes, ports;
-    struct spa_hook_list listeners; /* struct wac__pw_mirror_events */
+    struct spa_hook_list listeners; /* struct wac__pipewire_mirror_events */
     int sync_seq;
     bool sync_done;
     bool lost, lost_handled;
@@ -80,9 +80,9 @@ struct wac__pw_mirror {
 
 /* What the mirror tells its listeners, on the loop thread. A listener may
  * remove itself (not others) from within a call. */
-#define WAC__PW_MIRROR_EVENTS 0
-struct wac__pw_mirror_events {
-    uint32_t version; /* WAC__PW_MIRROR_EVENTS */
+#define WAC__PIPEWIRE_MIRROR_EVENTS 0
+struct wac__pipewire_mirror_events {
+    uint32_t version; /* WAC__PIPEWIRE_MIRROR_EVENTS */
     /* The connection is lost (once; b->lost_detail says why). */
     void (*lost)(void *data);
     /* The deferred work runs: the graph changed, or a listener scheduled it. */
@@ -90,25 +90,25 @@ struct wac__pw_mirror_events {
     /* The periodic timer (every 500 ms). */
     void (*tick)(void *data);
     /* An application output node, or a port, is about to go. */
-    void (*node_removed)(void *data, const struct wac__pw_node *n);
-    void (*port_removed)(void *data, const struct wac__pw_port *p);
+    void (*node_removed)(void *data, const struct wac__pipewire_node *n);
+    void (*port_removed)(void *data, const struct wac__pipewire_port *p);
 };
 
 /* Connect: the backend table's connect/disconnect/list_sessions. */
-int wac__pw_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
-void wac__pw_mirror_disconnect(void *data);
-int wac__pw_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
+int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
+void wac__pipewire_mirror_disconnect(void *data);
+int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
 
 /* Under the loop lock. */
-void wac__pw_mirror_add_listener(struct wac__pw_mirror *b, struct spa_hook *hook,
-                                 const struct wac__pw_mirror_events *events, void *data);
+void wac__pipewire_mirror_add_listener(struct wac__pipewire_mirror *b, struct spa_hook *hook,
+                                 const struct wac__pipewire_mirror_events *events, void *data);
 /* Run the deferred work (listeners' changed) soon on the loop thread. */
-void wac__pw_mirror_schedule(struct wac__pw_mirror *b);
-struct wac__pw_node *wac__pw_mirror_find_node(struct wac__pw_mirror *b, uint32_t id);
+void wac__pipewire_mirror_schedule(struct wac__pipewire_mirror *b);
+struct wac__pipewire_node *wac__pipewire_mirror_find_node(struct wac__pipewire_mirror *b, uint32_t id);
 /* The process that owns a node. False while its client's properties are not
  * known yet. */
-bool wac__pw_mirror_node_owner(struct wac__pw_mirror *b, const struct wac__pw_node *n, uint32_t *pid);
+bool wac__pipewire_mirror_node_owner(struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n, uint32_t *pid);
 /* Is the node one of WAC's own streams (this connection's)? */
-bool wac__pw_mirror_node_is_own(const struct wac__pw_mirror *b, const struct wac__pw_node *n);
+bool wac__pipewire_mirror_node_is_own(const struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n);
 
 #endif
