@@ -44,10 +44,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "os/os.h"
+#include "attach/attach.h"
 #include "attach/convert.h"
-#include "backend/pulse/internal.h"
+#include "attach/mix.h"
+#include "attach/target-match.h"
+#include "backend/pulse/mirror.h"
 #include "backend/test-hooks.h"
+#include "os/os.h"
 
 /* The fragment without latency_ms. 50 ms was tried (a delivery costs the
  * same whatever its size, so it halved the backend's CPU, and it left
@@ -59,16 +62,47 @@
 #define MAX_ATTEMPTS 3
 #define CHECK_INTERVAL_NS 500000000LL
 
+/* A target sink-input attached to a capture: the block of its attach entry
+ * (whose key is the sink-input index, the events' stream_id): its monitor
+ * record stream and its lane in the capture's mix. */
+struct wac__pulse_entry {
+    struct wac__pulse_capture *pc;
+    struct wac__attach_entry *ae; /* the entry this block belongs to */
+    int lane;          /* -1: no lane was free (more streams than the mix takes) */
+    pa_stream *stream;
+    bool dead;         /* the stream failed or was killed (the input moved or ended) */
+    uint32_t attempts; /* streams created without one becoming ready */
+};
+
+struct wac__pulse_capture {
+    struct wac__pulse_mirror *b;
+    struct wac__pulse_listener listener; /* on the mirror */
+    wac_capture *cap;
+    struct wac__target_match match; /* which pids the target covers */
+    struct wac__attach attach;      /* the sink-inputs attached, their events, a deferred failure */
+
+    wac_format format;     /* delivered */
+    pa_sample_spec spec;   /* asked of the server: float, format.rate, pa channels */
+    uint32_t stride;       /* bytes per frame from the server */
+    uint32_t fragment_ms;  /* the record streams' fragsize */
+    bool test_ask_s16;     /* test hook: ask the server for s16 (see capture_open) */
+    struct wac__mix mix;
+    uint8_t *converted;    /* one mix emit in the delivered format */
+    int64_t next_check_ns; /* next target check */
+
+    bool running; /* between start and stop */
+};
+
 /* ---- the data path (real-time rules) ---- */
 
 static void on_mix_emit(void *user, const float *frames, uint32_t n, int64_t time_ns)
 {
-    struct pacap *pc = user;
+    struct wac__pulse_capture *pc = user;
     wac__convert_frames(frames, pc->spec.channels, n, pc->converted, pc->format.channels, pc->format.sample);
     wac__stream_push(pc->cap, pc->converted, n, time_ns);
 }
 
-static void feed(struct pacap *pc, struct pab_entry *e, pa_stream *s, const void *data, size_t bytes)
+static void feed(struct wac__pulse_capture *pc, struct wac__pulse_entry *e, pa_stream *s, const void *data, size_t bytes)
 {
     int64_t now = wac__now_ns();
     /* The record latency is the age of the first frame not yet dropped. */
@@ -91,7 +125,7 @@ static void feed(struct pacap *pc, struct pab_entry *e, pa_stream *s, const void
 
 static void on_read(pa_stream *s, size_t nbytes, void *userdata)
 {
-    struct pab_entry *e = userdata;
+    struct wac__pulse_entry *e = userdata;
     for (;;) {
         const void *data;
         size_t bytes;
@@ -106,32 +140,32 @@ static void on_read(pa_stream *s, size_t nbytes, void *userdata)
 
 /* ---- record streams ---- */
 
-static uint32_t input_of(const struct pab_entry *e)
+static uint32_t input_of(const struct wac__pulse_entry *e)
 {
     return (uint32_t)e->ae->key;
 }
 
-static void announce(struct pacap *pc, struct pab_entry *e)
+static void announce(struct wac__pulse_capture *pc, struct wac__pulse_entry *e)
 {
     if (e->ae->live)
         return;
-    const struct pab_input *in = pab_find_input(pc->b, input_of(e));
-    char why[PAB_NAME_SIZE + 48];
+    const struct wac__pulse_input *in = wac__pulse_mirror_find_input(pc->b, input_of(e));
+    char why[WAC__PULSE_NAME_SIZE + 48];
     snprintf(why, sizeof why, "%s: sink-input %u", in && in->app_name[0] ? in->app_name : "?", input_of(e));
     wac__attach_live(&pc->attach, e->ae, why);
 }
 
-static void fail(struct pacap *pc, int error, const char *detail)
+static void fail(struct wac__pulse_capture *pc, int error, const char *detail)
 {
     if (wac__attach_fail_later(&pc->attach, error, "%s", detail))
-        pab_schedule(pc->b);
+        wac__pulse_mirror_schedule(pc->b);
 }
 
 static void on_stream_state(pa_stream *s, void *userdata)
 {
-    struct pab_entry *e = userdata;
-    struct pacap *pc = e->pc;
-    struct pab *b = pc->b;
+    struct wac__pulse_entry *e = userdata;
+    struct wac__pulse_capture *pc = e->pc;
+    struct wac__pulse_mirror *b = pc->b;
     switch (pa_stream_get_state(s)) {
     case PA_STREAM_READY: {
         e->attempts = 0;
@@ -165,13 +199,13 @@ static void on_stream_state(pa_stream *s, void *userdata)
         /* Killed: the sink-input ended or moved to another sink. The
          * deferred work recreates it while the sink-input exists. */
         e->dead = true;
-        pab_schedule(b);
+        wac__pulse_mirror_schedule(b);
         break;
     default: break;
     }
 }
 
-static void close_stream(struct pab_entry *e)
+static void close_stream(struct wac__pulse_entry *e)
 {
     if (!e->stream)
         return;
@@ -183,9 +217,9 @@ static void close_stream(struct pab_entry *e)
     e->stream = NULL;
 }
 
-static void open_stream(struct pacap *pc, struct pab_entry *e)
+static void open_stream(struct wac__pulse_capture *pc, struct wac__pulse_entry *e)
 {
-    struct pab *b = pc->b;
+    struct wac__pulse_mirror *b = pc->b;
     e->attempts++;
     e->dead = true; /* until it is connecting */
     pa_proplist *props = pa_proplist_new();
@@ -221,29 +255,30 @@ static void open_stream(struct pacap *pc, struct pab_entry *e)
 /* The attach layer lets an entry go (gone, stop, end): its stream closes. */
 static void release_entry(void *user, struct wac__attach_entry *ae)
 {
-    struct pacap *pc = user;
-    struct pab_entry *e = ae->data;
+    struct wac__pulse_capture *pc = user;
+    struct wac__pulse_entry *e = ae->data;
     close_stream(e);
     /* What it delivered is still mixed; the lane drains, then goes. */
     if (e->lane >= 0) {
         wac__mix_lane_remove(&pc->mix, e->lane);
-        pab_tick_soon(pc->b); /* what it held back goes now, not at the next check */
+        wac__pulse_mirror_tick_soon(pc->b); /* what it held back goes now, not at the next check */
     }
 }
 
-void pacap_input_removed(struct pacap *pc, uint32_t input)
+static void on_input_removed(void *data, uint32_t input)
 {
+    struct wac__pulse_capture *pc = data;
     wac__attach_gone(&pc->attach, input);
 }
 
 /* Give an entry a lane of the mix and its record stream. False when no lane
  * is free: it is skipped (reported once) and tried again on later passes. */
-static bool attach_lane(struct pacap *pc, struct pab_entry *e)
+static bool attach_lane(struct wac__pulse_capture *pc, struct wac__pulse_entry *e)
 {
     int lane = wac__mix_lane_add(&pc->mix, wac__now_ns());
     if (lane == WAC_ERR_BUSY && !e->ae->skip_posted) {
-        const struct pab_input *in = pab_find_input(pc->b, input_of(e));
-        char why[PAB_NAME_SIZE + 96];
+        const struct wac__pulse_input *in = wac__pulse_mirror_find_input(pc->b, input_of(e));
+        char why[WAC__PULSE_NAME_SIZE + 96];
         snprintf(why, sizeof why, "%s: sink-input %u not captured: the capture mixes at most %d streams",
                  in && in->app_name[0] ? in->app_name : "?", input_of(e), WAC__MIX_MAX_LANES);
         wac__attach_skipped(&pc->attach, e->ae, WAC_ERR_BUSY, why);
@@ -252,20 +287,20 @@ static bool attach_lane(struct pacap *pc, struct pab_entry *e)
         return false; /* no lane free, or no memory: the next pass tries again */
     e->lane = lane;
     open_stream(pc, e);
-    pab_tick_soon(pc->b); /* the timer may sleep past the new lane's stall */
+    wac__pulse_mirror_tick_soon(pc->b); /* the timer may sleep past the new lane's stall */
     return true;
 }
 
-void pacap_reconcile(struct pacap *pc)
+static void reconcile(struct wac__pulse_capture *pc)
 {
-    struct pab *b = pc->b;
+    struct wac__pulse_mirror *b = pc->b;
     if (!pc->running || b->lost)
         return;
     /* New sink-inputs, newest first (the order b->inputs has): when more
      * come than the mix takes, the oldest are the ones skipped. */
-    for (struct pab_input *in = b->inputs; in; in = in->next) {
+    for (struct wac__pulse_input *in = b->inputs; in; in = in->next) {
         uint32_t pid;
-        if (wac__attach_known(&pc->attach, in->index) || !pab_input_owner(b, in, &pid))
+        if (wac__attach_known(&pc->attach, in->index) || !wac__pulse_mirror_input_owner(b, in, &pid))
             continue;
         if (!wac__target_match_wants(&pc->match, pid)) {
             wac__attach_reject(&pc->attach, in->index);
@@ -274,7 +309,7 @@ void pacap_reconcile(struct pacap *pc)
         struct wac__attach_entry *ae = wac__attach_add(&pc->attach, in->index, pid);
         if (!ae)
             continue;
-        struct pab_entry *e = ae->data;
+        struct wac__pulse_entry *e = ae->data;
         e->pc = pc;
         e->ae = ae;
         e->lane = -1;
@@ -282,12 +317,12 @@ void pacap_reconcile(struct pacap *pc)
     }
     size_t i = 0;
     for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));) {
-        struct pab_entry *e = ae->data;
+        struct wac__pulse_entry *e = ae->data;
         if (e->lane < 0) {
             attach_lane(pc, e); /* a lane may have been freed since */
             continue;
         }
-        if (!e->dead || e->attempts >= MAX_ATTEMPTS || !pab_find_input(b, input_of(e)))
+        if (!e->dead || e->attempts >= MAX_ATTEMPTS || !wac__pulse_mirror_find_input(b, input_of(e)))
             continue;
         /* Same lane: the new stream is placed by time after its stall. */
         close_stream(e);
@@ -297,13 +332,14 @@ void pacap_reconcile(struct pacap *pc)
 
 /* ---- timers, the end ---- */
 
-static void stop_locked(struct pacap *pc)
+static void stop_locked(struct wac__pulse_capture *pc)
 {
     pc->running = false;
     wac__attach_stop(&pc->attach);
 }
 
-void pacap_end(struct pacap *pc, int error, const char *detail)
+/* The stream ends by itself (server lost, failure, target gone). */
+static void end_capture(struct wac__pulse_capture *pc, int error, const char *detail)
 {
     /* Everything captured before the end is delivered before it. */
     wac__mix_pull(&pc->mix, wac__now_ns(), true);
@@ -311,8 +347,39 @@ void pacap_end(struct pacap *pc, int error, const char *detail)
     wac__stream_end(pc->cap, error, detail);
 }
 
-int64_t pacap_tick(struct pacap *pc, int64_t now_ns)
+/* ---- what the mirror tells a capture (loop thread) ---- */
+
+/* A failure a stream callback recorded ends the capture here. */
+static void handle_failure(struct wac__pulse_capture *pc)
 {
+    int error;
+    char detail[160];
+    if (pc->running && wac__attach_take_failure(&pc->attach, &error, detail, sizeof detail))
+        end_capture(pc, error, detail);
+}
+
+static void on_lost(void *data)
+{
+    struct wac__pulse_capture *pc = data;
+    if (pc->running)
+        end_capture(pc, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
+}
+
+static void on_changed(void *data)
+{
+    struct wac__pulse_capture *pc = data;
+    handle_failure(pc);
+    reconcile(pc);
+}
+
+/* Release held mix frames, fill silence, check the target; returns when to
+ * run next. */
+static int64_t on_tick(void *data, int64_t now_ns)
+{
+    struct wac__pulse_capture *pc = data;
+    handle_failure(pc);
+    if (!pc->running)
+        return INT64_MAX;
     wac__mix_pull(&pc->mix, now_ns, false);
     wac__mix_collect(&pc->mix);
     bool pending = wac__mix_pending(&pc->mix, now_ns);
@@ -323,11 +390,11 @@ int64_t pacap_tick(struct pacap *pc, int64_t now_ns)
         char why[160];
         if (!wac__target_match_alive(&pc->match, why, sizeof why) &&
             wac__attach_exited(&pc->attach, wac__capture_config(pc->cap)->target.pid, why)) {
-            pacap_end(pc, WAC_ERR_TARGET_EXITED, why); /* nothing of the target is left */
+            end_capture(pc, WAC_ERR_TARGET_EXITED, why); /* nothing of the target is left */
             return INT64_MAX;
         }
         wac__attach_check_names(&pc->attach, wac__proc_alive);
-        pacap_reconcile(pc); /* tree members found since, and streams to recreate */
+        reconcile(pc); /* tree members found since, and streams to recreate */
     }
     /* Silence is filled once the stream is a period and a little behind:
      * ticking more often than that would only wake up to do nothing. */
@@ -335,6 +402,13 @@ int64_t pacap_tick(struct pacap *pc, int64_t now_ns)
                            : now_ns + ((int64_t)pc->fragment_ms + 10) * 1000000;
     return next < pc->next_check_ns ? next : pc->next_check_ns;
 }
+
+static const struct wac__pulse_mirror_events mirror_events = {
+    .lost = on_lost,
+    .changed = on_changed,
+    .tick = on_tick,
+    .input_removed = on_input_removed,
+};
 
 /* ---- the backend's capture functions ---- */
 
@@ -346,9 +420,9 @@ static uint32_t round_up_pow2(uint32_t n)
     return p;
 }
 
-int pacap_open(void *data, wac_capture *cap, void **cap_data)
+static int capture_open(void *data, wac_capture *cap, void **cap_data)
 {
-    struct pab *b = data;
+    struct wac__pulse_mirror *b = data;
     const wac_capture_config *c = wac__capture_config(cap);
     pa_threaded_mainloop_lock(b->ml);
     bool lost = b->lost;
@@ -356,7 +430,7 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
     if (lost)
         return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
 
-    struct pacap *pc = calloc(1, sizeof *pc);
+    struct wac__pulse_capture *pc = calloc(1, sizeof *pc);
     if (!pc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     pc->b = b;
@@ -403,7 +477,7 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
         .user = pc,
     };
     mc.lane_frames = round_up_pow2(mc.max_hold_frames + (uint32_t)((uint64_t)rate * 4 * pc->fragment_ms / 1000));
-    struct wac__attach_config attach = {.data_size = sizeof(struct pab_entry), .release = release_entry, .user = pc};
+    struct wac__attach_config attach = {.data_size = sizeof(struct wac__pulse_entry), .release = release_entry, .user = pc};
     wac__attach_init(&pc->attach, cap, &attach);
     int rc = wac__target_match_init(&pc->match, &c->target);
     if (rc == 0)
@@ -421,17 +495,16 @@ int pacap_open(void *data, wac_capture *cap, void **cap_data)
     }
     wac__capture_set_period(cap, (int64_t)pc->fragment_ms * 1000000);
     pa_threaded_mainloop_lock(b->ml);
-    pc->next = b->captures;
-    b->captures = pc;
+    wac__pulse_mirror_add_listener(b, &pc->listener, &mirror_events, pc);
     pa_threaded_mainloop_unlock(b->ml);
     *cap_data = pc;
     return 0;
 }
 
-int pacap_start(void *cap_data)
+static int capture_start(void *cap_data)
 {
-    struct pacap *pc = cap_data;
-    struct pab *b = pc->b;
+    struct wac__pulse_capture *pc = cap_data;
+    struct wac__pulse_mirror *b = pc->b;
     pa_threaded_mainloop_lock(b->ml);
     if (b->lost) {
         pa_threaded_mainloop_unlock(b->ml);
@@ -442,36 +515,45 @@ int pacap_start(void *cap_data)
     pc->next_check_ns = wac__now_ns() + CHECK_INTERVAL_NS;
     /* The target's streams as the server has them now, then the target's
      * attach event saying how many (their STREAM_ADDED follow when ready). */
-    pacap_reconcile(pc);
+    reconcile(pc);
     wac__attach_started(&pc->attach);
-    pab_tick_soon(b);
+    wac__pulse_mirror_tick_soon(b);
     pa_threaded_mainloop_unlock(b->ml);
     return 0;
 }
 
-void pacap_stop(void *cap_data)
+static void capture_stop(void *cap_data)
 {
-    struct pacap *pc = cap_data;
+    struct wac__pulse_capture *pc = cap_data;
     pa_threaded_mainloop_lock(pc->b->ml);
     stop_locked(pc);
     pa_threaded_mainloop_unlock(pc->b->ml);
 }
 
-void pacap_close(void *cap_data)
+static void capture_close(void *cap_data)
 {
-    struct pacap *pc = cap_data;
-    struct pab *b = pc->b;
+    struct wac__pulse_capture *pc = cap_data;
+    struct wac__pulse_mirror *b = pc->b;
     pa_threaded_mainloop_lock(b->ml);
     stop_locked(pc);
     wac__attach_free(&pc->attach);
-    for (struct pacap **p = &b->captures; *p; p = &(*p)->next)
-        if (*p == pc) {
-            *p = pc->next;
-            break;
-        }
+    wac__pulse_mirror_remove_listener(b, &pc->listener);
     pa_threaded_mainloop_unlock(b->ml);
     wac__target_match_free(&pc->match);
     wac__mix_free(&pc->mix);
     free(pc->converted);
     free(pc);
 }
+
+const struct wac__backend wac__backend_pulse = {
+    .name = "pulse",
+    .automatic = true,
+    .connect = wac__pulse_mirror_connect,
+    .disconnect = wac__pulse_mirror_disconnect,
+    .capture_open = capture_open,
+    .capture_start = capture_start,
+    .capture_stop = capture_stop,
+    .capture_close = capture_close,
+    .list_sessions = wac__pulse_mirror_list_sessions,
+    .inject = NULL,
+};

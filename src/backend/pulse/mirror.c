@@ -1,9 +1,9 @@
-/* pulse.c — the PulseAudio backend (libpulse, threaded main loop; tested with
- * PulseAudio 16.1 and pipewire-pulse 0.3.65): the connection, the server's
- * sink-inputs (application playback streams) and clients, kept current through
- * the subscription API, timers and failures, and the session listing. A
- * capture itself (its monitor record streams and their mix) is in
- * capture.c.
+/* mirror.c — the PulseAudio backend's view of the server (libpulse, threaded
+ * main loop; tested with PulseAudio 16.1 and pipewire-pulse 0.3.65): the
+ * connection, the server's sink-inputs (application playback streams) and
+ * clients, kept current through the subscription API, timers and deferred
+ * work, and the session listing; see mirror.h. A capture (its monitor record
+ * streams and their mix) is in capture.c, which listens to this file.
  *
  * Who owns a stream. A sink-input's own application.process.id, else its
  * client's: native PipeWire clients seen through pipewire-pulse carry the pid
@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "os/os.h"
-#include "backend/pulse/internal.h"
+#include "backend/pulse/mirror.h"
 #include "attach/session-group.h"
 
 /* The timer's bounds: it never spins, and never sleeps past a target check. */
@@ -48,29 +48,29 @@ static void copy_prop(char *dst, size_t size, pa_proplist *props, const char *ke
     snprintf(dst, size, "%s", v ? v : "");
 }
 
-void pab_schedule(struct pab *b)
+void wac__pulse_mirror_schedule(struct wac__pulse_mirror *b)
 {
     if (b->deferred)
         b->api->defer_enable(b->deferred, 1);
 }
 
-static struct pab_client *find_client(struct pab *b, uint32_t index)
+static struct wac__pulse_client *find_client(struct wac__pulse_mirror *b, uint32_t index)
 {
-    for (struct pab_client *c = b->clients; c; c = c->next)
+    for (struct wac__pulse_client *c = b->clients; c; c = c->next)
         if (c->index == index)
             return c;
     return NULL;
 }
 
-struct pab_input *pab_find_input(struct pab *b, uint32_t index)
+struct wac__pulse_input *wac__pulse_mirror_find_input(struct wac__pulse_mirror *b, uint32_t index)
 {
-    for (struct pab_input *in = b->inputs; in; in = in->next)
+    for (struct wac__pulse_input *in = b->inputs; in; in = in->next)
         if (in->index == index)
             return in;
     return NULL;
 }
 
-bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid)
+bool wac__pulse_mirror_input_owner(struct wac__pulse_mirror *b, const struct wac__pulse_input *in, uint32_t *pid)
 {
     if (in->prop_pid) {
         *pid = in->prop_pid;
@@ -80,7 +80,7 @@ bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid)
         *pid = 0;
         return true;
     }
-    const struct pab_client *c = find_client(b, in->client);
+    const struct wac__pulse_client *c = find_client(b, in->client);
     if (!c)
         return false; /* its info is on the way */
     *pid = c->pid;
@@ -89,36 +89,51 @@ bool pab_input_owner(struct pab *b, const struct pab_input *in, uint32_t *pid)
 
 /* ---- timers and deferred work (loop thread) ---- */
 
-static void handle_failures(struct pab *b)
+void wac__pulse_mirror_add_listener(struct wac__pulse_mirror *b, struct wac__pulse_listener *listener,
+                                    const struct wac__pulse_mirror_events *events, void *data)
 {
-    if (b->lost && !b->lost_handled) {
-        b->lost_handled = true;
-        for (struct pacap *pc = b->captures; pc; pc = pc->next)
-            if (pc->running)
-                pacap_end(pc, WAC_ERR_SERVER_LOST, b->lost_detail);
-    }
-    for (struct pacap *pc = b->captures; pc; pc = pc->next) {
-        int error;
-        char detail[160];
-        if (pc->running && wac__attach_take_failure(&pc->attach, &error, detail, sizeof detail))
-            pacap_end(pc, error, detail);
-    }
+    listener->events = events;
+    listener->data = data;
+    listener->next = b->listeners;
+    b->listeners = listener;
+}
+
+void wac__pulse_mirror_remove_listener(struct wac__pulse_mirror *b, struct wac__pulse_listener *listener)
+{
+    for (struct wac__pulse_listener **p = &b->listeners; *p; p = &(*p)->next)
+        if (*p == listener) {
+            *p = listener->next;
+            return;
+        }
+}
+
+/* Each listener's next is read before it is called: it may remove itself. */
+#define EACH_LISTENER(b, l, next) \
+    for (struct wac__pulse_listener *l = (b)->listeners, *next = l ? l->next : NULL; l; \
+         l = next, next = l ? l->next : NULL)
+
+/* The loss is told once, before anything else the listeners hear. */
+static void tell_lost(struct wac__pulse_mirror *b)
+{
+    if (!b->lost || b->lost_handled)
+        return;
+    b->lost_handled = true;
+    EACH_LISTENER(b, l, next) l->events->lost(l->data);
 }
 
 static void on_deferred(pa_mainloop_api *api, pa_defer_event *e, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     api->defer_enable(e, 0);
-    handle_failures(b);
-    for (struct pacap *pc = b->captures; pc; pc = pc->next)
-        pacap_reconcile(pc);
+    tell_lost(b);
+    EACH_LISTENER(b, l, next) l->events->changed(l->data);
 }
 
 /* The timer wakes when some capture has work due, not at a fixed rate: while
  * streams deliver, data drives the mix and the timer only watches for a
  * stream that stalls (a quarter of a second) and for the target checks
  * (twice a second); while nothing plays it paces the silence fill. */
-static void arm_timer_in(struct pab *b, int64_t delay_ns)
+static void arm_timer_in(struct wac__pulse_mirror *b, int64_t delay_ns)
 {
     delay_ns = delay_ns < TIMER_MIN_NS ? TIMER_MIN_NS : delay_ns > TIMER_MAX_NS ? TIMER_MAX_NS : delay_ns;
     pa_context_rttime_restart(b->pa, b->timer, pa_rtclock_now() + (pa_usec_t)(delay_ns / 1000));
@@ -126,21 +141,19 @@ static void arm_timer_in(struct pab *b, int64_t delay_ns)
 
 static void on_timer(pa_mainloop_api *api, pa_time_event *e, const struct timeval *tv, void *userdata)
 {
-    struct pab *b = userdata;
-    handle_failures(b);
-    int64_t now = wac__now_ns(), next = INT64_MAX;
-    for (struct pacap *pc = b->captures; pc; pc = pc->next) {
-        if (!pc->running)
-            continue;
-        int64_t due = pacap_tick(pc, now);
-        next = due < next ? due : next;
+    struct wac__pulse_mirror *b = userdata;
+    tell_lost(b);
+    int64_t now = wac__now_ns(), due = INT64_MAX;
+    EACH_LISTENER(b, l, next) {
+        int64_t t = l->events->tick(l->data, now);
+        due = t < due ? t : due;
     }
     /* Only while captures run: an idle context costs no wake-ups. */
-    if (next != INT64_MAX)
-        arm_timer_in(b, next - now);
+    if (due != INT64_MAX)
+        arm_timer_in(b, due - now);
 }
 
-void pab_tick_soon(struct pab *b)
+void wac__pulse_mirror_tick_soon(struct wac__pulse_mirror *b)
 {
     if (b->timer)
         arm_timer_in(b, TIMER_MIN_NS);
@@ -150,12 +163,12 @@ void pab_tick_soon(struct pab *b)
 
 static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     if (eol || !info) {
         pa_threaded_mainloop_signal(b->ml, 0);
         return;
     }
-    struct pab_client *cl = find_client(b, info->index);
+    struct wac__pulse_client *cl = find_client(b, info->index);
     if (!cl) {
         cl = calloc(1, sizeof *cl);
         if (!cl)
@@ -167,17 +180,17 @@ static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, v
     cl->pid = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
     copy_prop(cl->app_name, sizeof cl->app_name, info->proplist, PA_PROP_APPLICATION_NAME);
     copy_prop(cl->binary, sizeof cl->binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
-    pab_schedule(b); /* sink-inputs waiting for their owner */
+    wac__pulse_mirror_schedule(b); /* sink-inputs waiting for their owner */
 }
 
 static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     if (eol || !info) {
         pa_threaded_mainloop_signal(b->ml, 0);
         return;
     }
-    struct pab_input *in = pab_find_input(b, info->index);
+    struct wac__pulse_input *in = wac__pulse_mirror_find_input(b, info->index);
     if (!in) {
         in = calloc(1, sizeof *in);
         if (!in)
@@ -196,27 +209,26 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
         if (o)
             pa_operation_unref(o);
     }
-    pab_schedule(b);
+    wac__pulse_mirror_schedule(b);
 }
 
-static void forget_input(struct pab *b, uint32_t index)
+static void forget_input(struct wac__pulse_mirror *b, uint32_t index)
 {
-    for (struct pacap *pc = b->captures; pc; pc = pc->next)
-        pacap_input_removed(pc, index);
-    for (struct pab_input **p = &b->inputs; *p; p = &(*p)->next)
+    EACH_LISTENER(b, l, next) l->events->input_removed(l->data, index);
+    for (struct wac__pulse_input **p = &b->inputs; *p; p = &(*p)->next)
         if ((*p)->index == index) {
-            struct pab_input *gone = *p;
+            struct wac__pulse_input *gone = *p;
             *p = gone->next;
             free(gone);
             return;
         }
 }
 
-static void forget_client(struct pab *b, uint32_t index)
+static void forget_client(struct wac__pulse_mirror *b, uint32_t index)
 {
-    for (struct pab_client **p = &b->clients; *p; p = &(*p)->next)
+    for (struct wac__pulse_client **p = &b->clients; *p; p = &(*p)->next)
         if ((*p)->index == index) {
-            struct pab_client *gone = *p;
+            struct wac__pulse_client *gone = *p;
             *p = gone->next;
             free(gone);
             return;
@@ -225,7 +237,7 @@ static void forget_client(struct pab *b, uint32_t index)
 
 static void subscribe_cb(pa_context *c, pa_subscription_event_type_t t, uint32_t index, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     unsigned facility = t & PA_SUBSCRIPTION_EVENT_FACILITY_MASK, kind = t & PA_SUBSCRIPTION_EVENT_TYPE_MASK;
     pa_operation *o = NULL;
     if (facility == PA_SUBSCRIPTION_EVENT_SINK_INPUT) {
@@ -247,37 +259,37 @@ static void subscribe_cb(pa_context *c, pa_subscription_event_type_t t, uint32_t
 
 static void context_state_cb(pa_context *c, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     pa_context_state_t old = b->state;
     b->state = pa_context_get_state(c);
     if (!PA_CONTEXT_IS_GOOD(b->state) && !b->lost) {
         b->lost = true;
         snprintf(b->lost_detail, sizeof b->lost_detail, "PulseAudio connection %s: %s",
                  old == PA_CONTEXT_READY ? "lost" : "failed", pa_strerror(pa_context_errno(c)));
-        pab_schedule(b);
+        wac__pulse_mirror_schedule(b);
     }
     pa_threaded_mainloop_signal(b->ml, 0);
 }
 
 static void success_cb(pa_context *c, int success, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     pa_threaded_mainloop_signal(b->ml, 0);
 }
 
 static void on_wait_timeout(pa_mainloop_api *api, pa_time_event *e, const struct timeval *tv, void *userdata)
 {
-    struct pab *b = userdata;
+    struct wac__pulse_mirror *b = userdata;
     b->wait_timed_out = true;
     pa_threaded_mainloop_signal(b->ml, 0);
 }
 
-/* Wait (lock held) until done(), the connection fails, or PAB_WAIT_S pass. */
-static bool wait_for(struct pab *b, bool (*done)(struct pab *, void *), void *arg)
+/* Wait (lock held) until done(), the connection fails, or WAC__PULSE_WAIT_S pass. */
+static bool wait_for(struct wac__pulse_mirror *b, bool (*done)(struct wac__pulse_mirror *, void *), void *arg)
 {
     b->wait_timed_out = false;
     pa_time_event *t =
-        pa_context_rttime_new(b->pa, pa_rtclock_now() + PAB_WAIT_S * PA_USEC_PER_SEC, on_wait_timeout, b);
+        pa_context_rttime_new(b->pa, pa_rtclock_now() + WAC__PULSE_WAIT_S * PA_USEC_PER_SEC, on_wait_timeout, b);
     while (!done(b, arg) && !b->lost && !b->wait_timed_out)
         pa_threaded_mainloop_wait(b->ml);
     if (t)
@@ -285,18 +297,18 @@ static bool wait_for(struct pab *b, bool (*done)(struct pab *, void *), void *ar
     return done(b, arg);
 }
 
-static bool context_ready(struct pab *b, void *arg)
+static bool context_ready(struct wac__pulse_mirror *b, void *arg)
 {
     return b->state == PA_CONTEXT_READY;
 }
 
-static bool operation_done(struct pab *b, void *arg)
+static bool operation_done(struct wac__pulse_mirror *b, void *arg)
 {
     return pa_operation_get_state(arg) != PA_OPERATION_RUNNING;
 }
 
 /* Run an operation to its end; false if it did not finish. */
-static bool complete(struct pab *b, pa_operation *o)
+static bool complete(struct wac__pulse_mirror *b, pa_operation *o)
 {
     if (!o)
         return false;
@@ -305,7 +317,7 @@ static bool complete(struct pab *b, pa_operation *o)
     return ok;
 }
 
-static void destroy_all(struct pab *b)
+static void destroy_all(struct wac__pulse_mirror *b)
 {
     if (b->ml)
         pa_threaded_mainloop_lock(b->ml);
@@ -329,21 +341,21 @@ static void destroy_all(struct pab *b)
         pa_threaded_mainloop_free(b->ml);
     }
     while (b->clients) {
-        struct pab_client *next = b->clients->next;
+        struct wac__pulse_client *next = b->clients->next;
         free(b->clients);
         b->clients = next;
     }
     while (b->inputs) {
-        struct pab_input *next = b->inputs->next;
+        struct wac__pulse_input *next = b->inputs->next;
         free(b->inputs);
         b->inputs = next;
     }
     free(b);
 }
 
-static int pa_connect_backend(wac_context *ctx, void **data, char *detail, size_t detail_size)
+int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
-    struct pab *b = calloc(1, sizeof *b);
+    struct wac__pulse_mirror *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
@@ -421,49 +433,36 @@ static int pa_connect_backend(wac_context *ctx, void **data, char *detail, size_
     return 0;
 }
 
-static void pa_disconnect_backend(void *data)
+void wac__pulse_mirror_disconnect(void *data)
 {
     destroy_all(data);
 }
 
 /* ---- sessions ---- */
 
-static int pa_list_sessions(void *data, struct wac__session_list_builder *list)
+int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder *list)
 {
-    struct pab *b = data;
+    struct wac__pulse_mirror *b = data;
     pa_threaded_mainloop_lock(b->ml);
     if (b->lost) {
         pa_threaded_mainloop_unlock(b->ml);
         return WAC_ERR_SERVER_LOST;
     }
     size_t n_inputs = 0;
-    for (struct pab_input *in = b->inputs; in; in = in->next)
+    for (struct wac__pulse_input *in = b->inputs; in; in = in->next)
         n_inputs++;
     struct wac__session_group group;
     if (wac__session_group_init(&group, n_inputs)) {
         pa_threaded_mainloop_unlock(b->ml);
         return WAC_ERR_NO_MEMORY;
     }
-    for (struct pab_input *in = b->inputs; in; in = in->next) {
+    for (struct wac__pulse_input *in = b->inputs; in; in = in->next) {
         uint32_t pid = 0;
-        pab_input_owner(b, in, &pid);
-        const struct pab_client *c = in->client != PA_INVALID_INDEX ? find_client(b, in->client) : NULL;
+        wac__pulse_mirror_input_owner(b, in, &pid);
+        const struct wac__pulse_client *c = in->client != PA_INVALID_INDEX ? find_client(b, in->client) : NULL;
         wac__session_group_add(&group, pid, in->app_name[0] ? in->app_name : c ? c->app_name : "",
                                in->binary[0] ? in->binary : c ? c->binary : "", !in->corked);
     }
     pa_threaded_mainloop_unlock(b->ml);
     return wac__session_group_finish(&group, list);
 }
-
-const struct wac__backend wac__backend_pulse = {
-    .name = "pulse",
-    .automatic = true,
-    .connect = pa_connect_backend,
-    .disconnect = pa_disconnect_backend,
-    .capture_open = pacap_open,
-    .capture_start = pacap_start,
-    .capture_stop = pacap_stop,
-    .capture_close = pacap_close,
-    .list_sessions = pa_list_sessions,
-    .inject = NULL,
-};

@@ -1,0 +1,97 @@
+/* mirror.h — the PulseAudio backend's view of the server (mirror.c): the
+ * connection and its threaded main loop, the sink-inputs and clients the
+ * server announces, a timer and deferred work, the session listing. Captures
+ * (capture.c) read the mirror and listen to it; the mirror knows nothing of
+ * them: it tells its listeners what changed, so the dependency points one
+ * way.
+ *
+ * Threads: everything runs on the pa_threaded_mainloop's thread or under its
+ * lock; listeners are called on the loop thread. */
+#ifndef WAC_PULSE_MIRROR_H
+#define WAC_PULSE_MIRROR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pulse/pulseaudio.h>
+
+#include "backend/backend.h"
+
+#define WAC__PULSE_NAME_SIZE 128
+#define WAC__PULSE_WAIT_S 5
+
+struct wac__pulse_client {
+    struct wac__pulse_client *next;
+    uint32_t index;
+    uint32_t pid; /* application.process.id, 0 if none */
+    char app_name[WAC__PULSE_NAME_SIZE];
+    char binary[WAC__PULSE_NAME_SIZE];
+};
+
+/* An application playback stream. */
+struct wac__pulse_input {
+    struct wac__pulse_input *next;
+    uint32_t index;
+    uint32_t client; /* PA_INVALID_INDEX for none */
+    uint32_t prop_pid; /* its own application.process.id, 0 if none */
+    bool corked;
+    char app_name[WAC__PULSE_NAME_SIZE];
+    char binary[WAC__PULSE_NAME_SIZE];
+};
+
+/* What the mirror tells its listeners, on the loop thread. A listener may
+ * remove itself (not others) from within a call. */
+struct wac__pulse_mirror_events {
+    /* The connection is lost (once; lost_detail says why). */
+    void (*lost)(void *data);
+    /* The deferred work runs: sink-inputs or clients changed, or a listener
+     * scheduled it. */
+    void (*changed)(void *data);
+    /* Timer work at now_ns; returns when it next needs to run (monotonic ns;
+     * INT64_MAX: not at all). */
+    int64_t (*tick)(void *data, int64_t now_ns);
+    /* A sink-input is about to go. */
+    void (*input_removed)(void *data, uint32_t index);
+};
+
+struct wac__pulse_listener {
+    struct wac__pulse_listener *next;
+    const struct wac__pulse_mirror_events *events;
+    void *data;
+};
+
+struct wac__pulse_mirror {
+    wac_context *ctx;
+    pa_threaded_mainloop *ml;
+    pa_mainloop_api *api;
+    pa_context *pa;
+    pa_context_state_t state;
+    pa_time_event *timer;
+    pa_defer_event *deferred;
+    bool wait_timed_out;
+    struct wac__pulse_client *clients;
+    struct wac__pulse_input *inputs;
+    struct wac__pulse_listener *listeners;
+    bool lost, lost_handled;
+    char lost_detail[160];
+};
+
+/* The backend table's connect/disconnect/list_sessions. */
+int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
+void wac__pulse_mirror_disconnect(void *data);
+int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
+
+/* Under the loop lock: listener is the caller's, filled in here. */
+void wac__pulse_mirror_add_listener(struct wac__pulse_mirror *b, struct wac__pulse_listener *listener,
+                                    const struct wac__pulse_mirror_events *events, void *data);
+void wac__pulse_mirror_remove_listener(struct wac__pulse_mirror *b, struct wac__pulse_listener *listener);
+/* Run the deferred work (listeners' changed) soon on the loop thread. */
+void wac__pulse_mirror_schedule(struct wac__pulse_mirror *b);
+/* Run the listeners' tick within a few ms (a capture started, a stream came
+ * or went); the timer then sleeps until the ticks ask for it. */
+void wac__pulse_mirror_tick_soon(struct wac__pulse_mirror *b);
+struct wac__pulse_input *wac__pulse_mirror_find_input(struct wac__pulse_mirror *b, uint32_t index);
+/* The process that owns a sink-input. False while its client is not known yet. */
+bool wac__pulse_mirror_input_owner(struct wac__pulse_mirror *b, const struct wac__pulse_input *in, uint32_t *pid);
+
+#endif
