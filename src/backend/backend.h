@@ -1,7 +1,10 @@
 /* backend.h — what a backend implements, and the core services it may call.
  *
- * A backend is one file exporting one `const struct wac__backend`. The core
- * validates every argument before a backend sees it.
+ * A backend is an engine adapter in its own folder (src/backend/<engine>/)
+ * exporting one `const struct wac__backend`; what every engine shares (the
+ * attach layer, the converter, the mixer, target matching) is in src/attach/
+ * (doc/ARCHITECTURE.md). The core validates every argument before a backend
+ * sees it.
  *
  * Threads: a capture has one producer at a time — the backend's real-time
  * thread — which calls only the "producer" functions below (they never
