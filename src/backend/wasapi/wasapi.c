@@ -20,16 +20,17 @@
  * an acknowledgement, so the control thread can swap it when a name target
  * restarts.
  *
- * Format: the engine is asked for the caller's format with
- * AUTOCONVERTPCM | SRC_DEFAULT_QUALITY; if it refuses, the capture runs at
- * 48 kHz float stereo and WAC converts (src/attach/convert.c).
+ * Format: the engine is asked for the caller's rate and sample type with at
+ * least two channels (every working process-loopback client asks the virtual
+ * device for stereo; a mono capture is downmixed by WAC's rule), first with
+ * AUTOCONVERTPCM | SRC_DEFAULT_QUALITY, then AUTOCONVERTPCM alone (the
+ * virtual device is reported to refuse the flags on some builds), then
+ * 48 kHz float stereo with neither flag; WAC converts whatever the engine
+ * does not (src/attach/convert.c).
  *
- * Test and diagnostic knobs (environment, read when a capture opens):
- *   WAC_WASAPI_SYSTEM_DEVICE=capture  a SYSTEM capture records the default
- *       capture endpoint (a microphone, or under Wine the PulseAudio default
- *       source) instead of loopback on the default render endpoint: this is
- *       how the Wine tests drive the whole IAudioClient event loop;
- *   WAC_WASAPI_CONVERT=1  skip the engine's conversion and use WAC's. */
+ * Test switches: backend/test-hooks.h (a SYSTEM capture of the capture
+ * endpoint, WAC's converter forced); the OS calls go through
+ * wac__wasapi_system, which the fake-COM tests replace. */
 #include "backend/wasapi/wasapi.h"
 
 #include <avrt.h>
@@ -125,7 +126,7 @@ static int error_for(HRESULT hr)
     }
 }
 
-static DWORD windows_build(void)
+static DWORD real_windows_build(void)
 {
     /* GetVersionEx lies to programs without a manifest; ntdll does not. */
     typedef LONG(WINAPI * rtl_get_version)(OSVERSIONINFOW *);
@@ -139,6 +140,19 @@ static DWORD windows_build(void)
     return v.dwBuildNumber;
 }
 
+static HRESULT real_activate_async(LPCWSTR path, REFIID iid, PROPVARIANT *params,
+                                   IActivateAudioInterfaceCompletionHandler *handler,
+                                   IActivateAudioInterfaceAsyncOperation **op)
+{
+    return ActivateAudioInterfaceAsync(path, iid, params, handler, op);
+}
+
+static const struct wac__wasapi_system real_system = {
+    .activate_async = real_activate_async,
+    .windows_build = real_windows_build,
+};
+const struct wac__wasapi_system *wac__wasapi_system = &real_system;
+
 /* ---- the activation completion handler (agile) -------------------------------------- */
 
 struct activation {
@@ -148,6 +162,10 @@ struct activation {
     HRESULT hr;             /* GetActivateResult's own result */
     HRESULT activate_hr;    /* the activation's result */
     IAudioClient *client;
+    /* The parameters live as long as the activation: the OS may read them
+     * until it completes, which can be after WAC stopped waiting. */
+    wac__activation_params params;
+    PROPVARIANT pv;
 };
 
 static HRESULT STDMETHODCALLTYPE act_query(IActivateAudioInterfaceCompletionHandler *self, REFIID iid, void **out)
@@ -191,7 +209,9 @@ static HRESULT STDMETHODCALLTYPE act_completed(IActivateAudioInterfaceCompletion
     /* Both results count: the call's, and the activation's. */
     a->hr = IActivateAudioInterfaceAsyncOperation_GetActivateResult(op, &activate_hr, &unk);
     a->activate_hr = activate_hr;
-    if (SUCCEEDED(a->hr) && SUCCEEDED(activate_hr) && unk)
+    if (SUCCEEDED(a->hr) && SUCCEEDED(activate_hr) && !unk)
+        a->hr = E_NOINTERFACE; /* success without an interface: nothing to use */
+    else if (SUCCEEDED(a->hr) && SUCCEEDED(activate_hr))
         a->hr = IUnknown_QueryInterface(unk, &wac__iid_audio_client, (void **)&a->client);
     if (unk)
         IUnknown_Release(unk);
@@ -212,15 +232,15 @@ static int activate_loopback(struct wcap *wc, DWORD pid, bool exclude, IAudioCli
     }
     a->iface.lpVtbl = &act_vtbl;
     a->refs = 1;
-    wac__activation_params params = {WAC__ACTIVATION_TYPE_PROCESS_LOOPBACK,
-                                     {pid, exclude ? WAC__LOOPBACK_EXCLUDE_TREE : WAC__LOOPBACK_INCLUDE_TREE}};
-    PROPVARIANT pv;
-    memset(&pv, 0, sizeof pv);
-    pv.vt = VT_BLOB;
-    pv.blob.cbSize = sizeof params;
-    pv.blob.pBlobData = (BYTE *)&params;
+    a->params.activation_type = WAC__ACTIVATION_TYPE_PROCESS_LOOPBACK;
+    a->params.loopback.target_pid = pid;
+    a->params.loopback.mode = exclude ? WAC__LOOPBACK_EXCLUDE_TREE : WAC__LOOPBACK_INCLUDE_TREE;
+    a->pv.vt = VT_BLOB;
+    a->pv.blob.cbSize = sizeof a->params;
+    a->pv.blob.pBlobData = (BYTE *)&a->params;
     IActivateAudioInterfaceAsyncOperation *op = NULL;
-    HRESULT hr = ActivateAudioInterfaceAsync(WAC__VAD_PROCESS_LOOPBACK, &wac__iid_audio_client, &pv, &a->iface, &op);
+    HRESULT hr = wac__wasapi_system->activate_async(WAC__VAD_PROCESS_LOOPBACK, &wac__iid_audio_client, &a->pv,
+                                                    &a->iface, &op);
     int rc = 0;
     if (FAILED(hr)) {
         set_detail(wc, "process loopback: ActivateAudioInterfaceAsync failed", hr);
@@ -306,26 +326,35 @@ static int open_client(struct wcap *wc, DWORD pid)
     DWORD flags = AUDCLNT_STREAMFLAGS_EVENTCALLBACK;
     if (process || wc->device == DEVICE_RENDER_LOOPBACK)
         flags |= AUDCLNT_STREAMFLAGS_LOOPBACK;
+    /* What to ask of the engine, in order (see the file comment). WAC
+     * converts what differs from the caller's format. */
+    uint32_t channels = wc->format.channels < 2 ? 2 : wc->format.channels;
+    wac_sample_type sample = channels == wc->format.channels ? wc->format.sample : WAC_SAMPLE_F32;
+    const struct {
+        uint32_t rate, channels;
+        wac_sample_type sample;
+        DWORD flags;
+    } attempts[] = {
+        {wc->format.rate, channels, sample, AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM | AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY},
+        {wc->format.rate, channels, sample, AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM},
+        {FALLBACK_RATE, FALLBACK_CHANNELS, WAC_SAMPLE_F32, 0},
+    };
+    size_t n_attempts = sizeof attempts / sizeof attempts[0];
     HRESULT hr = E_FAIL;
-    for (int attempt = wc->force_convert ? 1 : 0; attempt < 2; attempt++) {
+    for (size_t i = wc->force_convert ? n_attempts - 1 : 0; i < n_attempts; i++) {
         IAudioClient *client = NULL;
         int rc = process ? activate_loopback(wc, pid, wc->target.exclude, &client) : activate_endpoint(wc, &client);
         if (rc)
             return rc;
         WAVEFORMATEXTENSIBLE f;
-        bool fallback = attempt == 1;
-        if (fallback)
-            make_format(&f, FALLBACK_RATE, FALLBACK_CHANNELS, WAC_SAMPLE_F32);
-        else
-            make_format(&f, wc->format.rate, wc->format.channels, wc->format.sample);
-        /* The engine converts to what we ask (rate, channels, type); the
-         * buffers are read only with the format passed here. */
-        hr = IAudioClient_Initialize(client, AUDCLNT_SHAREMODE_SHARED,
-                                     flags | AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM | AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY,
-                                     BUFFER_HNS, 0, &f.Format, NULL);
+        make_format(&f, attempts[i].rate, attempts[i].channels, attempts[i].sample);
+        /* The buffers are read only with the format passed here. */
+        hr = IAudioClient_Initialize(client, AUDCLNT_SHAREMODE_SHARED, flags | attempts[i].flags, BUFFER_HNS, 0,
+                                     &f.Format, NULL);
         if (SUCCEEDED(hr)) {
             wc->client = client;
-            wc->converting = fallback;
+            wc->converting = attempts[i].rate != wc->format.rate || attempts[i].channels != wc->format.channels ||
+                             attempts[i].sample != wc->format.sample;
             wc->src_rate = f.Format.nSamplesPerSec;
             wc->src_channels = f.Format.nChannels;
             wc->src_frame_bytes = f.Format.nBlockAlign;
@@ -726,7 +755,7 @@ static int wasapi_connect(wac_context *ctx, void **data, char *detail, size_t de
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
     }
-    w->build = windows_build();
+    w->build = wac__wasapi_system->windows_build();
     *data = w;
     return 0;
 }

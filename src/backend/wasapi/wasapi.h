@@ -77,6 +77,19 @@ static const GUID wac__iid_session_notification = {
 static const GUID wac__subtype_float = {0x00000003, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
 static const GUID wac__subtype_pcm = {0x00000001, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
 
+/* ---- the operating system as the backend calls it ---------------------------
+ * A seam for tests: tests/wine/test-wasapi-fakes.c swaps in fake COM objects
+ * that behave as Microsoft documents process loopback (a logic test under
+ * Wine, which has no process loopback; not a verification of Windows). Set it
+ * before a context opens; the library itself never changes it. */
+struct wac__wasapi_system {
+    HRESULT (*activate_async)(LPCWSTR path, REFIID iid, PROPVARIANT *params,
+                              IActivateAudioInterfaceCompletionHandler *handler,
+                              IActivateAudioInterfaceAsyncOperation **op);
+    DWORD (*windows_build)(void); /* 0 when unknown */
+};
+extern const struct wac__wasapi_system *wac__wasapi_system;
+
 /* ---- helpers (sessions.c) ------------------------------------------- */
 
 /* "HRESULT 0x80070002 (The system cannot find the file specified.)" */

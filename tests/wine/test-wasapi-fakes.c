@@ -1,0 +1,657 @@
+/* test-wasapi-fakes.c — the WASAPI backend's process-loopback path against
+ * fake COM objects that behave as Microsoft documents process loopback
+ * (ActivateAudioInterfaceAsync on VAD\Process_Loopback; the virtual device
+ * implements neither GetMixFormat, IsFormatSupported, GetDevicePeriod nor
+ * GetCurrentPadding; packets carry QPC stamps in 100 ns units). Wine has no
+ * process loopback, so this is the only way the path runs here.
+ *
+ * A logic test of WAC against documented behaviour, under Wine: it is NOT a
+ * verification of Windows. What only a real Windows can show (isolation of
+ * one application, what the engine really accepts, its timing) is listed in
+ * the README's Windows section.
+ *
+ * The fakes replace the OS calls through the backend's seam
+ * (wac__wasapi_system); everything else — the backend's threads, COM calls,
+ * the converter, the core — is the product's code. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/wasapi/wasapi.h"
+#include "tap.h"
+#include "wac.h"
+
+static const double PI = 3.14159265358979323846;
+
+/* ---- what a case asks of the fakes, and what they saw ---- */
+
+static struct {
+    bool null_interface;   /* activation succeeds without an interface */
+    int complete_after_ms; /* 0: completes inside ActivateAudioInterfaceAsync */
+    DWORD refuse_flags;    /* Initialize fails when any of these flags is passed */
+} script;
+
+#define MAX_INITS 8
+static struct {
+    LONG activations;
+    DWORD type, pid, mode; /* the activation parameters, read when the fake completes */
+    _Atomic int params_intact; /* 1: still the caller's at a late completion; -1: not */
+    int n_init;
+    DWORD init_flags[MAX_INITS];
+    WAVEFORMATEX init_format[MAX_INITS];
+} seen;
+
+static void reset_fakes(void)
+{
+    memset(&script, 0, sizeof script);
+    memset(&seen, 0, sizeof seen);
+}
+
+/* ---- IAudioCaptureClient: packets of a 440 Hz tone, 10 ms each ---- */
+
+#define PACKET_MS 10
+#define QUEUE 32
+
+struct fake_client;
+
+struct fake_capture {
+    IAudioCaptureClient iface;
+    struct fake_client *owner;
+};
+
+struct fake_client {
+    IAudioClient iface;
+    LONG refs;
+    struct fake_capture capture;
+    WAVEFORMATEX format;
+    bool float_samples;
+    HANDLE event;
+    HANDLE thread;
+    _Atomic bool running, quit;
+    CRITICAL_SECTION lock;
+    uint8_t *packets[QUEUE];
+    UINT64 packet_qpc[QUEUE], packet_position[QUEUE];
+    unsigned head, count;
+    UINT64 frames_made;
+};
+
+static UINT64 qpc_100ns(void)
+{
+    LARGE_INTEGER c, f;
+    QueryPerformanceCounter(&c);
+    QueryPerformanceFrequency(&f);
+    return (UINT64)((double)c.QuadPart * 1e7 / (double)f.QuadPart);
+}
+
+static DWORD WINAPI packet_thread(void *arg)
+{
+    struct fake_client *fc = arg;
+    UINT32 frames = fc->format.nSamplesPerSec * PACKET_MS / 1000;
+    while (!atomic_load(&fc->quit)) {
+        Sleep(PACKET_MS);
+        if (!atomic_load(&fc->running))
+            continue;
+        EnterCriticalSection(&fc->lock);
+        if (fc->count < QUEUE) {
+            unsigned slot = (fc->head + fc->count) % QUEUE;
+            uint8_t *p = fc->packets[slot];
+            UINT64 now = qpc_100ns();
+            for (UINT32 i = 0; i < frames; i++) {
+                double v = 0.5 * sin(2 * PI * 440.0 * (double)(fc->frames_made + i) / fc->format.nSamplesPerSec);
+                for (WORD c = 0; c < fc->format.nChannels; c++) {
+                    size_t at = (size_t)i * fc->format.nChannels + c;
+                    if (fc->float_samples)
+                        ((float *)(void *)p)[at] = (float)v;
+                    else
+                        ((int16_t *)(void *)p)[at] = (int16_t)lrint(v * 32767);
+                }
+            }
+            /* The stamp of the packet's first frame. */
+            fc->packet_qpc[slot] = now - (UINT64)frames * 10000000 / fc->format.nSamplesPerSec;
+            fc->packet_position[slot] = fc->frames_made;
+            fc->frames_made += frames;
+            fc->count++;
+        }
+        LeaveCriticalSection(&fc->lock);
+        if (fc->event)
+            SetEvent(fc->event);
+    }
+    return 0;
+}
+
+static struct fake_client *client_of_capture(IAudioCaptureClient *self)
+{
+    return ((struct fake_capture *)(void *)self)->owner;
+}
+
+static HRESULT STDMETHODCALLTYPE cc_query(IAudioCaptureClient *self, REFIID iid, void **out)
+{
+    (void)self;
+    (void)iid;
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE cc_addref(IAudioCaptureClient *self)
+{
+    return (ULONG)InterlockedIncrement(&client_of_capture(self)->refs);
+}
+static ULONG STDMETHODCALLTYPE cc_release(IAudioCaptureClient *self)
+{
+    return IAudioClient_Release(&client_of_capture(self)->iface);
+}
+static HRESULT STDMETHODCALLTYPE cc_get_buffer(IAudioCaptureClient *self, BYTE **data, UINT32 *frames, DWORD *flags,
+                                               UINT64 *position, UINT64 *qpc)
+{
+    struct fake_client *fc = client_of_capture(self);
+    EnterCriticalSection(&fc->lock);
+    if (!fc->count) {
+        LeaveCriticalSection(&fc->lock);
+        *frames = 0;
+        return AUDCLNT_S_BUFFER_EMPTY;
+    }
+    *data = fc->packets[fc->head];
+    *frames = fc->format.nSamplesPerSec * PACKET_MS / 1000;
+    *flags = 0;
+    if (position)
+        *position = fc->packet_position[fc->head];
+    if (qpc)
+        *qpc = fc->packet_qpc[fc->head];
+    LeaveCriticalSection(&fc->lock);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE cc_release_buffer(IAudioCaptureClient *self, UINT32 frames)
+{
+    struct fake_client *fc = client_of_capture(self);
+    (void)frames;
+    EnterCriticalSection(&fc->lock);
+    if (fc->count) {
+        fc->head = (fc->head + 1) % QUEUE;
+        fc->count--;
+    }
+    LeaveCriticalSection(&fc->lock);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE cc_next_size(IAudioCaptureClient *self, UINT32 *frames)
+{
+    struct fake_client *fc = client_of_capture(self);
+    EnterCriticalSection(&fc->lock);
+    *frames = fc->count ? fc->format.nSamplesPerSec * PACKET_MS / 1000 : 0;
+    LeaveCriticalSection(&fc->lock);
+    return S_OK;
+}
+
+static IAudioCaptureClientVtbl capture_vtbl = {
+    .QueryInterface = cc_query,
+    .AddRef = cc_addref,
+    .Release = cc_release,
+    .GetBuffer = cc_get_buffer,
+    .ReleaseBuffer = cc_release_buffer,
+    .GetNextPacketSize = cc_next_size,
+};
+
+/* ---- IAudioClient: the process-loopback virtual device ---- */
+
+static struct fake_client *client_of(IAudioClient *self)
+{
+    return (struct fake_client *)(void *)self;
+}
+
+static HRESULT STDMETHODCALLTYPE ac_query(IAudioClient *self, REFIID iid, void **out)
+{
+    if (IsEqualGUID(iid, &wac__iid_audio_client) || IsEqualGUID(iid, &wac__iid_unknown)) {
+        *out = self;
+        IAudioClient_AddRef(self);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE ac_addref(IAudioClient *self)
+{
+    return (ULONG)InterlockedIncrement(&client_of(self)->refs);
+}
+static ULONG STDMETHODCALLTYPE ac_release(IAudioClient *self)
+{
+    struct fake_client *fc = client_of(self);
+    LONG n = InterlockedDecrement(&fc->refs);
+    if (n == 0) {
+        atomic_store(&fc->quit, true);
+        if (fc->thread) {
+            WaitForSingleObject(fc->thread, INFINITE);
+            CloseHandle(fc->thread);
+        }
+        for (int i = 0; i < QUEUE; i++)
+            free(fc->packets[i]);
+        DeleteCriticalSection(&fc->lock);
+        free(fc);
+    }
+    return (ULONG)n;
+}
+static HRESULT STDMETHODCALLTYPE ac_initialize(IAudioClient *self, AUDCLNT_SHAREMODE mode, DWORD flags,
+                                               REFERENCE_TIME duration, REFERENCE_TIME periodicity,
+                                               const WAVEFORMATEX *format, LPCGUID session)
+{
+    struct fake_client *fc = client_of(self);
+    (void)mode;
+    (void)duration;
+    (void)periodicity;
+    (void)session;
+    if (seen.n_init < MAX_INITS) {
+        seen.init_flags[seen.n_init] = flags;
+        seen.init_format[seen.n_init] = *format;
+        seen.n_init++;
+    }
+    if (flags & script.refuse_flags)
+        return E_INVALIDARG;
+    fc->format = *format;
+    const WAVEFORMATEXTENSIBLE *x = (const WAVEFORMATEXTENSIBLE *)(const void *)format;
+    fc->float_samples = format->wFormatTag == WAVE_FORMAT_IEEE_FLOAT ||
+                        (format->wFormatTag == WAVE_FORMAT_EXTENSIBLE && IsEqualGUID(&x->SubFormat, &wac__subtype_float));
+    size_t bytes = (size_t)format->nSamplesPerSec * PACKET_MS / 1000 * format->nBlockAlign;
+    for (int i = 0; i < QUEUE; i++)
+        if (!(fc->packets[i] = calloc(1, bytes)))
+            return E_OUTOFMEMORY;
+    fc->thread = CreateThread(NULL, 0, packet_thread, fc, 0, NULL);
+    return fc->thread ? S_OK : E_OUTOFMEMORY;
+}
+static HRESULT STDMETHODCALLTYPE ac_buffer_size(IAudioClient *self, UINT32 *frames)
+{
+    *frames = client_of(self)->format.nSamplesPerSec / 5;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE ac_latency(IAudioClient *self, REFERENCE_TIME *latency)
+{
+    (void)self;
+    *latency = 0;
+    return S_OK;
+}
+/* Not implemented by the process-loopback virtual device (documented). */
+static HRESULT STDMETHODCALLTYPE ac_padding(IAudioClient *self, UINT32 *padding)
+{
+    (void)self;
+    (void)padding;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE ac_is_supported(IAudioClient *self, AUDCLNT_SHAREMODE mode, const WAVEFORMATEX *f,
+                                                 WAVEFORMATEX **closest)
+{
+    (void)self;
+    (void)mode;
+    (void)f;
+    (void)closest;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE ac_mix_format(IAudioClient *self, WAVEFORMATEX **f)
+{
+    (void)self;
+    (void)f;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE ac_period(IAudioClient *self, REFERENCE_TIME *def, REFERENCE_TIME *min)
+{
+    (void)self;
+    (void)def;
+    (void)min;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE ac_start(IAudioClient *self)
+{
+    atomic_store(&client_of(self)->running, true);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE ac_stop(IAudioClient *self)
+{
+    atomic_store(&client_of(self)->running, false);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE ac_reset(IAudioClient *self)
+{
+    (void)self;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE ac_set_event(IAudioClient *self, HANDLE event)
+{
+    client_of(self)->event = event;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE ac_get_service(IAudioClient *self, REFIID iid, void **out)
+{
+    struct fake_client *fc = client_of(self);
+    if (!IsEqualGUID(iid, &wac__iid_capture_client)) {
+        *out = NULL;
+        return E_NOINTERFACE;
+    }
+    IAudioClient_AddRef(self);
+    *out = &fc->capture.iface;
+    return S_OK;
+}
+
+static IAudioClientVtbl client_vtbl = {
+    .QueryInterface = ac_query,
+    .AddRef = ac_addref,
+    .Release = ac_release,
+    .Initialize = ac_initialize,
+    .GetBufferSize = ac_buffer_size,
+    .GetStreamLatency = ac_latency,
+    .GetCurrentPadding = ac_padding,
+    .IsFormatSupported = ac_is_supported,
+    .GetMixFormat = ac_mix_format,
+    .GetDevicePeriod = ac_period,
+    .Start = ac_start,
+    .Stop = ac_stop,
+    .Reset = ac_reset,
+    .SetEventHandle = ac_set_event,
+    .GetService = ac_get_service,
+};
+
+static struct fake_client *new_client(void)
+{
+    struct fake_client *fc = calloc(1, sizeof *fc);
+    ASSERT(fc);
+    fc->iface.lpVtbl = &client_vtbl;
+    fc->refs = 1;
+    fc->capture.iface.lpVtbl = &capture_vtbl;
+    fc->capture.owner = fc;
+    InitializeCriticalSection(&fc->lock);
+    return fc;
+}
+
+/* ---- ActivateAudioInterfaceAsync and its operation ---- */
+
+struct fake_op {
+    IActivateAudioInterfaceAsyncOperation iface;
+    LONG refs;
+    IActivateAudioInterfaceCompletionHandler *handler;
+    PROPVARIANT *params; /* the caller's, as the OS keeps a pointer to it */
+    IUnknown *result;    /* NULL: the script's "success without an interface" */
+};
+
+static HRESULT STDMETHODCALLTYPE op_query(IActivateAudioInterfaceAsyncOperation *self, REFIID iid, void **out)
+{
+    (void)self;
+    (void)iid;
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE op_addref(IActivateAudioInterfaceAsyncOperation *self)
+{
+    return (ULONG)InterlockedIncrement(&((struct fake_op *)(void *)self)->refs);
+}
+static ULONG STDMETHODCALLTYPE op_release(IActivateAudioInterfaceAsyncOperation *self)
+{
+    struct fake_op *op = (struct fake_op *)(void *)self;
+    LONG n = InterlockedDecrement(&op->refs);
+    if (n == 0) {
+        if (op->result)
+            IUnknown_Release(op->result);
+        IActivateAudioInterfaceCompletionHandler_Release(op->handler);
+        free(op);
+    }
+    return (ULONG)n;
+}
+static HRESULT STDMETHODCALLTYPE op_result(IActivateAudioInterfaceAsyncOperation *self, HRESULT *activate_hr,
+                                           IUnknown **iface)
+{
+    struct fake_op *op = (struct fake_op *)(void *)self;
+    *activate_hr = S_OK;
+    *iface = op->result;
+    if (op->result)
+        IUnknown_AddRef(op->result);
+    return S_OK;
+}
+
+static IActivateAudioInterfaceAsyncOperationVtbl op_vtbl = {
+    .QueryInterface = op_query,
+    .AddRef = op_addref,
+    .Release = op_release,
+    .GetActivateResult = op_result,
+};
+
+/* The OS reads the parameters when it activates, then completes. */
+static void complete(struct fake_op *op)
+{
+    const PROPVARIANT *pv = op->params;
+    bool intact = pv->vt == VT_BLOB && pv->blob.cbSize == sizeof(wac__activation_params);
+    if (intact) {
+        const wac__activation_params *p = (const wac__activation_params *)(const void *)pv->blob.pBlobData;
+        intact = p->activation_type == seen.type && p->loopback.target_pid == seen.pid &&
+                 p->loopback.mode == seen.mode;
+    }
+    atomic_store(&seen.params_intact, intact ? 1 : -1);
+    IActivateAudioInterfaceCompletionHandler_ActivateCompleted(op->handler, &op->iface);
+    IActivateAudioInterfaceAsyncOperation_Release(&op->iface);
+}
+
+static DWORD WINAPI late_completion(void *arg)
+{
+    Sleep((DWORD)script.complete_after_ms);
+    complete(arg);
+    return 0;
+}
+
+static HRESULT fake_activate_async(LPCWSTR path, REFIID iid, PROPVARIANT *params,
+                                   IActivateAudioInterfaceCompletionHandler *handler,
+                                   IActivateAudioInterfaceAsyncOperation **out)
+{
+    InterlockedIncrement(&seen.activations);
+    if (wcscmp(path, WAC__VAD_PROCESS_LOOPBACK) != 0 || !IsEqualGUID(iid, &wac__iid_audio_client))
+        return E_INVALIDARG;
+    const wac__activation_params *p = (const wac__activation_params *)(const void *)params->blob.pBlobData;
+    seen.type = p->activation_type;
+    seen.pid = p->loopback.target_pid;
+    seen.mode = p->loopback.mode;
+    struct fake_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return E_OUTOFMEMORY;
+    op->iface.lpVtbl = &op_vtbl;
+    op->refs = 2; /* the caller's, and the completion's */
+    op->handler = handler;
+    IActivateAudioInterfaceCompletionHandler_AddRef(handler);
+    op->params = params;
+    op->result = script.null_interface ? NULL : (IUnknown *)(void *)&new_client()->iface;
+    *out = &op->iface;
+    if (script.complete_after_ms <= 0) {
+        complete(op);
+    } else {
+        HANDLE t = CreateThread(NULL, 0, late_completion, op, 0, NULL);
+        if (t)
+            CloseHandle(t);
+    }
+    return S_OK;
+}
+
+static DWORD fake_build(void)
+{
+    return 22621; /* Windows 11 22H2 */
+}
+
+static const struct wac__wasapi_system fake_system = {
+    .activate_async = fake_activate_async,
+    .windows_build = fake_build,
+};
+
+/* ---- helpers ---- */
+
+static double amplitude_at(const float *x, size_t n, double hz, double rate)
+{
+    double re = 0, im = 0;
+    for (size_t i = 0; i < n; i++) {
+        double w = 2 * PI * hz * (double)i / rate;
+        re += x[i] * cos(w);
+        im -= x[i] * sin(w);
+    }
+    return 2 * sqrt(re * re + im * im) / (double)n;
+}
+
+static wac_context *open_fake_context(void)
+{
+    wac__wasapi_system = &fake_system;
+    wac_context *ctx = NULL;
+    char detail[256];
+    int rc = wac_context_open("wasapi", &ctx, detail, sizeof detail);
+    if (rc)
+        FAIL("wasapi context: %s (%s)", wac_strerror(rc), detail);
+    return ctx;
+}
+
+static wac_capture_config pid_config(uint32_t rate, uint32_t channels)
+{
+    wac_capture_config c;
+    wac_capture_config_init(&c);
+    c.target.kind = WAC_TARGET_PID;
+    c.target.pid = (uint32_t)GetCurrentProcessId(); /* a process that stays */
+    c.target.include_tree = true;
+    c.format.rate = rate;
+    c.format.channels = channels;
+    c.format.sample = WAC_SAMPLE_F32;
+    return c;
+}
+
+/* Record `seconds` of a mono capture and check the fake's 440 Hz tone. */
+static void record_tone(wac_capture *cap, uint32_t rate, double seconds)
+{
+    size_t total = (size_t)(seconds * rate);
+    float *x = malloc(total * sizeof *x);
+    ASSERT(x);
+    size_t got = 0;
+    while (got < total) {
+        int n = wac_capture_read(cap, x + got, (uint32_t)(total - got), 2000, NULL);
+        if (n < 0)
+            FAIL("read: %s (%s)", wac_error_name(n), wac_capture_last_error(cap));
+        got += (size_t)n;
+    }
+    /* The last half second: past the start and the converter's delay. */
+    size_t n = rate / 2;
+    double tone = amplitude_at(x + total - n, n, 440, rate);
+    double other = amplitude_at(x + total - n, n, 1012, rate);
+    printf("# 440 Hz at %.4f (%.2f dBFS), 1012 Hz at %.2g\n", tone, 20 * log10(tone), other);
+    if (fabs(20 * log10(tone / 0.5)) > 0.5)
+        FAIL("the tone is %.2f dB off 0.5", 20 * log10(tone / 0.5));
+    ASSERT(other * 1000 < tone);
+    free(x);
+}
+
+/* ---- cases ---- */
+
+/* The pid path: VAD\Process_Loopback with the pid and its tree included; the
+ * virtual device is asked for stereo (every working client does), and a mono
+ * capture is WAC's average of it. */
+static void pid_path_asks_stereo_and_downmixes(void)
+{
+    reset_fakes();
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    char detail[256] = "";
+    int rc = wac_capture_open(ctx, &c, &cap);
+    if (rc)
+        FAIL("open: %s (%s)", wac_error_name(rc), wac_context_last_error(ctx));
+    (void)detail;
+    ASSERT_EQ(seen.type, WAC__ACTIVATION_TYPE_PROCESS_LOOPBACK);
+    ASSERT_EQ(seen.pid, GetCurrentProcessId());
+    ASSERT_EQ(seen.mode, WAC__LOOPBACK_INCLUDE_TREE);
+    ASSERT_EQ(seen.n_init, 1);
+    ASSERT_EQ(seen.init_format[0].nChannels, 2);
+    ASSERT_EQ(seen.init_format[0].nSamplesPerSec, 16000);
+    DWORD want = AUDCLNT_STREAMFLAGS_LOOPBACK | AUDCLNT_STREAMFLAGS_EVENTCALLBACK |
+                 AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM | AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY;
+    ASSERT_EQ(seen.init_flags[0], want);
+    ASSERT_OK(wac_capture_start(cap));
+    record_tone(cap, 16000, 1.5);
+    wac_event ev;
+    int types[4], n = 0;
+    while (n < 4 && wac_capture_next_event(cap, &ev, sizeof ev) == 1)
+        types[n++] = ev.type;
+    ASSERT_CMP(n, >=, 3);
+    ASSERT_EQ(types[0], WAC_EVENT_STARTED);
+    ASSERT_EQ(types[1], WAC_EVENT_TARGET_ATTACHED);
+    ASSERT_EQ(types[2], WAC_EVENT_STREAM_ADDED);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* A device that refuses AUTOCONVERTPCM (reported for the virtual device):
+ * each attempt differs from the last, and the capture still opens, at 48 kHz
+ * float stereo without flags, converted by WAC. */
+static void refused_flags_still_open(void)
+{
+    reset_fakes();
+    script.refuse_flags = AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    int rc = wac_capture_open(ctx, &c, &cap);
+    if (rc)
+        FAIL("open: %s (%s)", wac_error_name(rc), wac_context_last_error(ctx));
+    ASSERT_EQ(seen.n_init, 3);
+    ASSERT(seen.init_flags[0] & AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY);
+    ASSERT(!(seen.init_flags[1] & AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY));
+    ASSERT(seen.init_flags[1] & AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM);
+    ASSERT(!(seen.init_flags[2] & AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM));
+    ASSERT_EQ(seen.init_format[2].nSamplesPerSec, 48000);
+    ASSERT_EQ(seen.init_format[2].nChannels, 2);
+    ASSERT_OK(wac_capture_start(cap));
+    record_tone(cap, 16000, 1.5);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* Activation "succeeds" with no interface: an error with its reason, not a
+ * crash. */
+static void null_interface_is_an_error(void)
+{
+    reset_fakes();
+    script.null_interface = true;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(48000, 2);
+    wac_capture *cap = NULL;
+    ASSERT_RC(wac_capture_open(ctx, &c, &cap), WAC_ERR_BACKEND);
+    const char *why = wac_context_last_error(ctx);
+    printf("# %s\n", why);
+    ASSERT(strstr(why, "0x80004002") != NULL); /* E_NOINTERFACE */
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* The activation completes after WAC stopped waiting (5 s): a timeout for the
+ * caller; the OS still reads the parameters then, and they must still be the
+ * caller's (they lived on the stack of a function that had returned). */
+static void late_completion_reads_live_parameters(void)
+{
+    reset_fakes();
+    script.complete_after_ms = 5600;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(48000, 2);
+    wac_capture *cap = NULL;
+    ASSERT_RC(wac_capture_open(ctx, &c, &cap), WAC_ERR_TIMEOUT);
+    for (int i = 0; i < 300 && atomic_load(&seen.params_intact) == 0; i++)
+        Sleep(10);
+    ASSERT_EQ(atomic_load(&seen.params_intact), 1);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* Completion inside ActivateAudioInterfaceAsync itself (allowed). */
+static void synchronous_completion(void)
+{
+    reset_fakes();
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(48000, 2);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_EQ(atomic_load(&seen.params_intact), 1);
+    ASSERT_EQ(seen.init_format[0].nChannels, 2);
+    ASSERT_EQ(seen.init_flags[0] & AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM, AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    printf("# fake COM objects after Microsoft's documentation of process loopback: a logic test under Wine,\n"
+           "# not a verification of Windows\n");
+    RUN(pid_path_asks_stereo_and_downmixes);
+    RUN(refused_flags_still_open);
+    RUN(null_interface_is_an_error);
+    RUN_T(late_completion_reads_live_parameters, 30);
+    RUN(synchronous_completion);
+    return tap_done();
+}
