@@ -43,10 +43,13 @@ static struct {
     WAVEFORMATEX init_format[MAX_INITS];
 } seen;
 
+static void reset_processes(void);
+
 static void reset_fakes(void)
 {
     memset(&script, 0, sizeof script);
     memset(&seen, 0, sizeof seen);
+    reset_processes();
 }
 
 /* ---- IAudioCaptureClient: packets of a 440 Hz tone, 10 ms each ---- */
@@ -467,9 +470,120 @@ static DWORD fake_build(void)
     return 22621; /* Windows 11 22H2 */
 }
 
+/* ---- processes: a table the cases edit; a process's handle is an event ---- */
+
+#define MAX_PROCS 16
+static struct fake_process {
+    DWORD pid, parent, session;
+    wchar_t exe[32];
+    HANDLE exited; /* manual-reset: set when it exits */
+    bool running;
+} procs[MAX_PROCS];
+static CRITICAL_SECTION procs_lock;
+
+static void reset_processes(void)
+{
+    EnterCriticalSection(&procs_lock);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].exited)
+            CloseHandle(procs[i].exited);
+    memset(procs, 0, sizeof procs);
+    LeaveCriticalSection(&procs_lock);
+}
+
+static void start_process(DWORD pid, DWORD parent, DWORD session, const wchar_t *exe)
+{
+    EnterCriticalSection(&procs_lock);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (!procs[i].pid) {
+            procs[i] = (struct fake_process){pid, parent, session, {0}, CreateEventW(NULL, TRUE, FALSE, NULL), true};
+            wcsncpy(procs[i].exe, exe, 31);
+            break;
+        }
+    LeaveCriticalSection(&procs_lock);
+}
+
+static void exit_process(DWORD pid)
+{
+    EnterCriticalSection(&procs_lock);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].pid == pid && procs[i].running) {
+            procs[i].running = false;
+            SetEvent(procs[i].exited);
+        }
+    LeaveCriticalSection(&procs_lock);
+}
+
+static bool fake_each_process(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user)
+{
+    struct wac__wasapi_process list[MAX_PROCS + 1];
+    wchar_t names[MAX_PROCS][32];
+    int n = 0;
+    bool self_listed = false;
+    EnterCriticalSection(&procs_lock);
+    for (int i = 0; i < MAX_PROCS; i++) {
+        self_listed |= procs[i].pid == GetCurrentProcessId();
+        if (procs[i].pid && procs[i].running) {
+            memcpy(names[n], procs[i].exe, sizeof names[0]);
+            list[n] = (struct wac__wasapi_process){procs[i].pid, procs[i].parent, names[n]};
+            n++;
+        }
+    }
+    LeaveCriticalSection(&procs_lock);
+    if (!self_listed)
+        list[n++] = (struct wac__wasapi_process){GetCurrentProcessId(), 1, L"test-wasapi-fakes.exe"};
+    for (int i = 0; i < n; i++)
+        if (!fn(user, &list[i]))
+            break;
+    return true;
+}
+
+static HANDLE fake_open_process(DWORD pid)
+{
+    HANDLE h = NULL;
+    EnterCriticalSection(&procs_lock);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].pid == pid && procs[i].running)
+            DuplicateHandle(GetCurrentProcess(), procs[i].exited, GetCurrentProcess(), &h, 0, FALSE,
+                            DUPLICATE_SAME_ACCESS);
+    LeaveCriticalSection(&procs_lock);
+    if (!h && pid == GetCurrentProcessId())
+        h = OpenProcess(SYNCHRONIZE, FALSE, pid);
+    return h;
+}
+
+static DWORD fake_session_of(DWORD pid)
+{
+    DWORD session = 1; /* this test's own session */
+    EnterCriticalSection(&procs_lock);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].pid == pid)
+            session = procs[i].session;
+    LeaveCriticalSection(&procs_lock);
+    return session;
+}
+
+/* Session notifications that never come: what the GetCount rule does to a
+ * client that never counts, or a session on another endpoint. */
+static struct wac__session_watch *fake_watch(HANDLE event)
+{
+    (void)event;
+    return (struct wac__session_watch *)(void *)&procs_lock;
+}
+
+static void fake_unwatch(struct wac__session_watch *watch)
+{
+    (void)watch;
+}
+
 static const struct wac__wasapi_system fake_system = {
     .activate_async = fake_activate_async,
     .windows_build = fake_build,
+    .each_process = fake_each_process,
+    .open_process = fake_open_process,
+    .session_of = fake_session_of,
+    .watch_sessions = fake_watch,
+    .unwatch_sessions = fake_unwatch,
 };
 
 /* ---- helpers ---- */
@@ -643,8 +757,130 @@ static void synchronous_completion(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* Read until an event of `type` (for pid, if pid) arrives, at most ms; the
+ * audio read on the way is dropped. Returns the events seen, in order. */
+static int read_until_event(wac_capture *cap, wac_event_type type, uint32_t pid, int ms, wac_event *evs, int max)
+{
+    float buf[1600];
+    int n = 0;
+    DWORD t0 = GetTickCount();
+    while ((int)(GetTickCount() - t0) < ms) {
+        int r = wac_capture_read(cap, buf, 160, 500, NULL);
+        wac_event ev;
+        while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
+            if (n < max)
+                evs[n++] = ev;
+            if (ev.type == type && (!pid || ev.pid == pid))
+                return n;
+        }
+        if (r < 0 && r != WAC_ERR_TIMEOUT)
+            break;
+    }
+    return -n - 1;
+}
+
+static bool has_event(const wac_event *evs, int n, wac_event_type type)
+{
+    for (int i = 0; i < n; i++)
+        if (evs[i].type == type)
+            return true;
+    return false;
+}
+
+/* Process loopback captures the tree: a launcher that exits while its child
+ * plays does not end the capture; the child's exit does. The launcher is
+ * this test's own pid (the core checks that a target pid exists), whose exit
+ * the fakes play. */
+static void launcher_child_keeps_capture(void)
+{
+    reset_fakes();
+    DWORD launcher = GetCurrentProcessId();
+    start_process(launcher, 1, 1, L"launcher.exe");
+    start_process(501, launcher, 1, L"player.exe");
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    c.target.pid = launcher;
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 3000, evs, 16), >, 0);
+    exit_process(launcher);
+    int n = read_until_event(cap, WAC_EVENT_ENDED, 0, 2000, evs, 16);
+    if (n > 0)
+        FAIL("the capture ended when the launcher exited (%s)", wac_capture_last_error(cap));
+    ASSERT(!has_event(evs, -n - 1, WAC_EVENT_TARGET_DETACHED));
+    ASSERT_EQ(wac_capture_get_state(cap), WAC_STATE_RUNNING);
+    exit_process(501);
+    n = read_until_event(cap, WAC_EVENT_ENDED, 0, 3000, evs, 16);
+    ASSERT_CMP(n, >, 0);
+    ASSERT_EQ(evs[n - 1].error, WAC_ERR_TARGET_EXITED);
+    ASSERT(has_event(evs, n, WAC_EVENT_STREAM_REMOVED));
+    ASSERT(has_event(evs, n, WAC_EVENT_TARGET_DETACHED));
+    ASSERT(!has_event(evs, n, WAC_EVENT_ERROR));
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* A name target that starts after the capture, while session notifications
+ * never come: found by the poll, then followed through a restart. */
+static void late_and_restarting_name_target(void)
+{
+    reset_fakes();
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    c.target.kind = WAC_TARGET_NAME;
+    c.target.name = "player";
+    c.target.pid = 0;
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 800, evs, 16), <, 0); /* nothing plays yet */
+    start_process(600, 1, 1, L"player.exe");
+    int n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 600, 3000, evs, 16);
+    if (n < 0)
+        FAIL("a name target that started late was not attached within 3 s");
+    ASSERT(has_event(evs, n, WAC_EVENT_TARGET_ATTACHED));
+    ASSERT_EQ(seen.pid, 600);
+    exit_process(600);
+    n = read_until_event(cap, WAC_EVENT_TARGET_DETACHED, 600, 3000, evs, 16);
+    ASSERT_CMP(n, >, 0);
+    ASSERT(has_event(evs, n, WAC_EVENT_STREAM_REMOVED));
+    start_process(601, 1, 1, L"player.exe");
+    n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 601, 3000, evs, 16);
+    if (n < 0)
+        FAIL("the restarted name target was not attached within 3 s");
+    ASSERT(!has_event(evs, n, WAC_EVENT_ERROR));
+    ASSERT_EQ(wac_capture_get_state(cap), WAC_STATE_RUNNING);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* Another user's instance (another login session) is not the caller's to
+ * record; one in the caller's session is taken. */
+static void name_target_keeps_to_the_callers_session(void)
+{
+    reset_fakes();
+    start_process(700, 1, 2, L"player.exe");
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    c.target.kind = WAC_TARGET_NAME;
+    c.target.name = "player.exe";
+    c.target.pid = 0;
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 1500, evs, 16), <, 0);
+    ASSERT_EQ(seen.activations, 0);
+    start_process(701, 1, 1, L"player.exe");
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 701, 3000, evs, 16), >, 0);
+    ASSERT_EQ(seen.pid, 701);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 int main(void)
 {
+    InitializeCriticalSection(&procs_lock);
     setvbuf(stdout, NULL, _IONBF, 0);
     printf("# fake COM objects after Microsoft's documentation of process loopback: a logic test under Wine,\n"
            "# not a verification of Windows\n");
@@ -653,5 +889,8 @@ int main(void)
     RUN(null_interface_is_an_error);
     RUN_T(late_completion_reads_live_parameters, 30);
     RUN(synchronous_completion);
+    RUN(launcher_child_keeps_capture);
+    RUN(late_and_restarting_name_target);
+    RUN(name_target_keeps_to_the_callers_session);
     return tap_done();
 }

@@ -118,40 +118,72 @@ static bool name_matches(const wchar_t *exe, const wchar_t *want)
     return wcslen(exe) == n + 4 && _wcsnicmp(exe, want, n) == 0 && _wcsicmp(exe + n, L".exe") == 0;
 }
 
-DWORD wac__wasapi_find_process(const char *name)
+bool wac__wasapi_each_process(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user)
 {
-    wchar_t want[MAX_PATH];
-    if (!MultiByteToWideChar(CP_UTF8, 0, name, -1, want, MAX_PATH))
-        return 0;
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
-        return 0;
-    /* Two passes over one snapshot: the matches, then a match whose parent is
-     * not one (the root of the application's tree: process loopback takes the
-     * tree from there). */
-    DWORD matches[256];
-    size_t n = 0;
-    DWORD self = GetCurrentProcessId();
+        return false;
     PROCESSENTRY32W e;
     e.dwSize = sizeof e;
-    for (BOOL ok = Process32FirstW(snap, &e); ok && n < 256; ok = Process32NextW(snap, &e))
-        if (e.th32ProcessID != self && name_matches(e.szExeFile, want))
-            matches[n++] = e.th32ProcessID;
-    DWORD found = 0;
-    e.dwSize = sizeof e;
-    for (BOOL ok = Process32FirstW(snap, &e); ok && !found; ok = Process32NextW(snap, &e)) {
-        if (e.th32ProcessID == self || !name_matches(e.szExeFile, want))
-            continue;
-        bool parent_matches = false;
-        for (size_t i = 0; i < n; i++)
-            parent_matches |= matches[i] == e.th32ParentProcessID;
-        if (!parent_matches)
-            found = e.th32ProcessID;
+    for (BOOL ok = Process32FirstW(snap, &e); ok; ok = Process32NextW(snap, &e)) {
+        struct wac__wasapi_process p = {e.th32ProcessID, e.th32ParentProcessID, e.szExeFile};
+        if (!fn(user, &p))
+            break;
     }
-    if (!found && n)
-        found = matches[0]; /* a cycle of reused parent ids: take any */
     CloseHandle(snap);
-    return found;
+    return true;
+}
+
+HANDLE wac__wasapi_open_process(DWORD pid)
+{
+    return OpenProcess(SYNCHRONIZE, FALSE, pid);
+}
+
+DWORD wac__wasapi_session_of(DWORD pid)
+{
+    DWORD session = 0;
+    return ProcessIdToSessionId(pid, &session) ? session : (DWORD)-1;
+}
+
+struct name_search {
+    wchar_t want[MAX_PATH];
+    DWORD self, session;
+    DWORD pids[256], parents[256];
+    size_t n;
+};
+
+static bool collect_match(void *user, const struct wac__wasapi_process *p)
+{
+    struct name_search *s = user;
+    if (p->pid != s->self && name_matches(p->exe, s->want) &&
+        wac__wasapi_system->session_of(p->pid) == s->session) {
+        s->pids[s->n] = p->pid;
+        s->parents[s->n] = p->parent;
+        s->n++;
+    }
+    return s->n < 256;
+}
+
+DWORD wac__wasapi_find_process(const char *name)
+{
+    struct name_search s;
+    if (!MultiByteToWideChar(CP_UTF8, 0, name, -1, s.want, MAX_PATH))
+        return 0;
+    s.self = GetCurrentProcessId();
+    s.session = wac__wasapi_system->session_of(s.self);
+    s.n = 0;
+    if (!wac__wasapi_system->each_process(collect_match, &s) || !s.n)
+        return 0;
+    /* The root of the application's tree (process loopback takes the tree
+     * from there): a match whose parent is not a match. */
+    for (size_t i = 0; i < s.n; i++) {
+        bool parent_matches = false;
+        for (size_t j = 0; j < s.n; j++)
+            parent_matches |= s.pids[j] == s.parents[i];
+        if (!parent_matches)
+            return s.pids[i];
+    }
+    return s.pids[0]; /* a cycle of reused parent ids: take any */
 }
 
 /* ---- session listing ---------------------------------------------------------- */
@@ -355,9 +387,13 @@ struct wac__session_watch *wac__wasapi_watch_sessions(HANDLE event)
         hr = IMMDeviceEnumerator_GetDefaultAudioEndpoint(en, eRender, eConsole, &dev);
     if (SUCCEEDED(hr))
         hr = IMMDevice_Activate(dev, &wac__iid_session_manager2, CLSCTX_ALL, NULL, (void **)&w->mgr);
-    /* Notifications start only once the sessions have been enumerated. */
     if (SUCCEEDED(hr))
         hr = IAudioSessionManager2_GetSessionEnumerator(w->mgr, &sessions);
+    /* Microsoft documents that notifications are discarded until the
+     * application has called IAudioSessionEnumerator::GetCount. */
+    int count = 0;
+    if (SUCCEEDED(hr))
+        hr = IAudioSessionEnumerator_GetCount(sessions, &count);
     if (SUCCEEDED(hr))
         hr = IAudioSessionManager2_RegisterSessionNotification(w->mgr, &w->iface);
     if (sessions)

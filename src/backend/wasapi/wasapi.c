@@ -51,6 +51,8 @@
 #define FALLBACK_CHANNELS 2
 
 #define DETAIL_SIZE 256
+#define TREE_MAX 256
+#define NAME_POLL_MS 1000
 
 struct wasapi {
     DWORD build; /* Windows build number (RtlGetVersion: the real one) */
@@ -78,8 +80,15 @@ struct wcap {
     /* The target's one stream (key 1: Windows isolates the process tree
      * itself) and its events; used on the control thread only. */
     struct wac__attach attach;
-    HANDLE process; /* the attached target, SYNCHRONIZE; NULL when detached */
+    HANDLE process; /* the watched process, SYNCHRONIZE; NULL when detached */
     DWORD pid;      /* the attached target's pid (NAME: 0 while detached) */
+    /* PID target: the processes of its tree seen so far (process loopback
+     * captures the whole tree, so the capture lasts while any of them runs:
+     * a launcher may exit while its child plays). */
+    DWORD tree[TREE_MAX];
+    size_t n_tree;
+    DWORD watched;  /* PID target: the tree member whose exit is awaited */
+    DWORD skip_pid; /* NAME: the instance that just exited */
     struct wac__session_watch *watch;
     HANDLE session_event; /* NAME: a session appeared (auto-reset) */
 
@@ -150,6 +159,11 @@ static HRESULT real_activate_async(LPCWSTR path, REFIID iid, PROPVARIANT *params
 static const struct wac__wasapi_system real_system = {
     .activate_async = real_activate_async,
     .windows_build = real_windows_build,
+    .each_process = wac__wasapi_each_process,
+    .open_process = wac__wasapi_open_process,
+    .session_of = wac__wasapi_session_of,
+    .watch_sessions = wac__wasapi_watch_sessions,
+    .unwatch_sessions = wac__wasapi_unwatch_sessions,
 };
 const struct wac__wasapi_system *wac__wasapi_system = &real_system;
 
@@ -540,11 +554,16 @@ static void rt_stop(struct wcap *wc)
 
 /* ---- the control thread ---------------------------------------------------------------- */
 
+static void watch_handle(struct wcap *wc, DWORD pid)
+{
+    /* Without SYNCHRONIZE access (a protected process) its exit goes unseen. */
+    wc->process = wac__wasapi_system->open_process(pid);
+}
+
 static void watch_process(struct wcap *wc, DWORD pid)
 {
     wc->pid = pid;
-    /* Without SYNCHRONIZE access (a protected process) its exit goes unseen. */
-    wc->process = OpenProcess(SYNCHRONIZE, FALSE, pid);
+    watch_handle(wc, pid);
 }
 
 static void unwatch_process(struct wcap *wc)
@@ -554,10 +573,74 @@ static void unwatch_process(struct wcap *wc)
     wc->process = NULL;
 }
 
+/* ---- a PID target's process tree ---- */
+
+struct process_pairs {
+    DWORD (*pairs)[2]; /* pid, parent */
+    size_t n, cap;
+};
+
+static bool collect_pair(void *user, const struct wac__wasapi_process *p)
+{
+    struct process_pairs *pp = user;
+    if (pp->n == pp->cap)
+        return false;
+    pp->pairs[pp->n][0] = p->pid;
+    pp->pairs[pp->n][1] = p->parent;
+    pp->n++;
+    return true;
+}
+
+static bool in_tree(const struct wcap *wc, DWORD pid)
+{
+    for (size_t i = 0; i < wc->n_tree; i++)
+        if (wc->tree[i] == pid)
+            return true;
+    return false;
+}
+
+/* Learn the tree's new descendants (Windows keeps a process's parent id after
+ * the parent exits, so a launcher's children are still found), forget members
+ * that no longer run and `gone`, and return a member still running (0: none).
+ * Without a process list the tree is taken as gone with its root. */
+static DWORD tree_refresh(struct wcap *wc, DWORD gone)
+{
+    struct process_pairs pp = {malloc(4096 * sizeof *pp.pairs), 0, 4096};
+    if (!pp.pairs || !wac__wasapi_system->each_process(collect_pair, &pp)) {
+        free(pp.pairs);
+        return 0;
+    }
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < pp.n && wc->n_tree < TREE_MAX; i++)
+            if (in_tree(wc, pp.pairs[i][1]) && !in_tree(wc, pp.pairs[i][0])) {
+                wc->tree[wc->n_tree++] = pp.pairs[i][0];
+                grew = true;
+            }
+    }
+    DWORD alive = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < wc->n_tree; i++) {
+        bool running = false;
+        for (size_t j = 0; j < pp.n && !running; j++)
+            running = pp.pairs[j][0] == wc->tree[i];
+        if (running && wc->tree[i] != gone) {
+            wc->tree[kept++] = wc->tree[i];
+            if (!alive)
+                alive = wc->tree[i];
+        }
+    }
+    wc->n_tree = kept;
+    free(pp.pairs);
+    return alive;
+}
+
 /* NAME: find the process and attach to it. 0 also when it is not running. */
 static int try_attach_name(struct wcap *wc)
 {
     DWORD pid = wac__wasapi_find_process(wc->target.name);
+    if (pid && wc->skip_pid == pid)
+        return 0; /* the process that just exited, still listed while it winds down */
     if (!pid)
         return 0;
     int rc = open_client(wc, pid);
@@ -594,18 +677,30 @@ static void on_target_exit(struct wcap *wc)
 {
     DWORD pid = wc->pid;
     char why[96];
-    snprintf(why, sizeof why, "target pid %lu exited", (unsigned long)pid);
     unwatch_process(wc);
     if (wc->target.kind == WAC_TARGET_PID) {
+        /* The process watched exited; the tree may play on without it. */
+        DWORD next = tree_refresh(wc, wc->watched);
+        if (next) {
+            wc->watched = next;
+            watch_handle(wc, next);
+            if (wc->process)
+                return;
+        }
+        snprintf(why, sizeof why, "pid %lu and its process tree exited", (unsigned long)pid);
         /* A process id never comes back. */
         rt_stop(wc);
         wac__attach_exited(&wc->attach, pid, why);
         end_stream(wc, WAC_ERR_TARGET_EXITED, why);
         return;
     }
+    snprintf(why, sizeof why, "%s (pid %lu) exited", wc->target.name, (unsigned long)pid);
     rt_command(wc, RT_DETACH);
     release_client(wc);
+    /* A failure of the client that is gone is no failure of the capture. */
+    ResetEvent(wc->rt_failed);
     wc->pid = 0;
+    wc->skip_pid = pid;
     wac__attach_gone(&wc->attach, 1);
     wac__attach_exited(&wc->attach, pid, why);
     /* Another instance may be running already; else the next session tells. */
@@ -664,13 +759,18 @@ static void do_stop(struct wcap *wc)
 static int ctl_open(struct wcap *wc)
 {
     if (wc->target.kind == WAC_TARGET_NAME) {
-        wc->watch = wac__wasapi_watch_sessions(wc->session_event);
+        wc->watch = wac__wasapi_system->watch_sessions(wc->session_event);
         return try_attach_name(wc);
     }
     int rc = open_client(wc, wc->target.pid);
     /* The end of an included target ends the stream; an excluded one's does not. */
-    if (rc == 0 && wc->target.kind == WAC_TARGET_PID && !wc->target.exclude)
+    if (rc == 0 && wc->target.kind == WAC_TARGET_PID && !wc->target.exclude) {
         watch_process(wc, wc->target.pid);
+        wc->watched = wc->target.pid;
+        wc->tree[0] = wc->target.pid;
+        wc->n_tree = 1;
+        tree_refresh(wc, 0);
+    }
     return rc;
 }
 
@@ -683,17 +783,20 @@ static void *ctl_main(void *arg)
     SetEvent(wc->ctl_done);
     while (!quit) {
         HANDLE waits[4];
-        DWORD n = 0, i_process = 99, i_session = 99;
+        DWORD n = 0, i_process = 99, i_failed, i_session = 99;
         waits[n++] = wc->ctl_cmd;
-        waits[n++] = wc->rt_failed;
+        /* The target's exit before a capture failure: when both come at once
+         * (the client fails because the process went), the exit is the news. */
         if (wc->running && wc->process)
             waits[i_process = n, n++] = wc->process;
+        waits[i_failed = n, n++] = wc->rt_failed;
         bool looking = wc->running && wc->target.kind == WAC_TARGET_NAME && !wc->client;
         if (looking)
             waits[i_session = n, n++] = wc->session_event;
-        /* Without session notifications a waiting name target looks once a
-         * second (Wine, or a Windows without the session manager). */
-        DWORD timeout = looking && !wc->watch ? 1000 : INFINITE;
+        /* A waiting name target also looks once a second: session
+         * notifications may never come (Wine; a session on another endpoint;
+         * one discarded before registration). */
+        DWORD timeout = looking ? NAME_POLL_MS : INFINITE;
         DWORD r = WaitForMultipleObjects(n, waits, FALSE, timeout);
         if (r == WAIT_OBJECT_0) {
             int rc = 0;
@@ -707,7 +810,7 @@ static void *ctl_main(void *arg)
             }
             wc->cmd_result = rc;
             SetEvent(wc->ctl_done);
-        } else if (r == WAIT_OBJECT_0 + 1 && wc->running) {
+        } else if (r == WAIT_OBJECT_0 + i_failed && wc->running) {
             HRESULT hr = (HRESULT)atomic_load(&wc->rt_hresult);
             set_detail(wc, hr == AUDCLNT_E_DEVICE_INVALIDATED ? "audio device invalidated (removed or reconfigured)"
                                                               : "capture failed",
@@ -729,7 +832,7 @@ static void *ctl_main(void *arg)
     rt_stop(wc);
     release_client(wc);
     unwatch_process(wc);
-    wac__wasapi_unwatch_sessions(wc->watch);
+    wac__wasapi_system->unwatch_sessions(wc->watch);
     wc->watch = NULL;
     if (SUCCEEDED(co))
         CoUninitialize();

@@ -82,11 +82,26 @@ static const GUID wac__subtype_pcm = {0x00000001, 0x0000, 0x0010, {0x80, 0x00, 0
  * that behave as Microsoft documents process loopback (a logic test under
  * Wine, which has no process loopback; not a verification of Windows). Set it
  * before a context opens; the library itself never changes it. */
+struct wac__wasapi_process {
+    DWORD pid, parent;
+    const wchar_t *exe; /* the executable's basename */
+};
+struct wac__session_watch;
 struct wac__wasapi_system {
     HRESULT (*activate_async)(LPCWSTR path, REFIID iid, PROPVARIANT *params,
                               IActivateAudioInterfaceCompletionHandler *handler,
                               IActivateAudioInterfaceAsyncOperation **op);
     DWORD (*windows_build)(void); /* 0 when unknown */
+    /* Call fn for every running process until it returns false; false when
+     * the processes cannot be listed. */
+    bool (*each_process)(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user);
+    /* A handle that is signalled when pid exits (SYNCHRONIZE), or NULL. */
+    HANDLE (*open_process)(DWORD pid);
+    /* The login session (Terminal Services) pid runs in; (DWORD)-1 if unknown. */
+    DWORD (*session_of)(DWORD pid);
+    /* Audio-session notifications: event is set when a session appears. */
+    struct wac__session_watch *(*watch_sessions)(HANDLE event);
+    void (*unwatch_sessions)(struct wac__session_watch *watch);
 };
 extern const struct wac__wasapi_system *wac__wasapi_system;
 
@@ -99,9 +114,15 @@ void wac__wasapi_utf8(const wchar_t *w, char *buf, size_t size);
 /* The executable basename of a process ("firefox.exe"), or "" if unknown. */
 void wac__wasapi_process_name(DWORD pid, char *buf, size_t size);
 /* Find a running process by executable basename (case-insensitive; "firefox"
- * also matches "firefox.exe"): the root of the first matching tree (a match
- * whose parent does not match). 0 if none. */
+ * also matches "firefox.exe") in the caller's login session (another user's
+ * instance is not theirs to record): the root of the first matching tree (a
+ * match whose parent does not match). 0 if none. Two independent instances:
+ * the first one listed; the other is taken when the first exits. */
 DWORD wac__wasapi_find_process(const char *name);
+/* The real system calls behind wac__wasapi_system (sessions.c). */
+bool wac__wasapi_each_process(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user);
+HANDLE wac__wasapi_open_process(DWORD pid);
+DWORD wac__wasapi_session_of(DWORD pid);
 /* The session listing, run on its own MTA thread. */
 int wac__wasapi_list_sessions(struct wac__session_list_builder *list);
 
