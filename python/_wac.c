@@ -33,9 +33,39 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
 #include <time.h>
+#endif
 
 #include <wac.h>
+
+/* The two things this file needs from the platform. */
+static void sleep_1ms(void)
+{
+#ifdef _WIN32
+    Sleep(1);
+#else
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+#endif
+}
+
+static long long now_ms(void)
+{
+#ifdef _WIN32
+    return (long long)GetTickCount64();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
 
 /* Events kept for events() when nobody pulls them: the core's own queue size. */
 #define PENDING_EVENTS_MAX 256
@@ -342,9 +372,8 @@ static void context_shutdown(ContextObject *c)
      * still be on its way into libwac; its call returns WAC_ERR_CLOSED at
      * once (the captures are closed), so this wait is short. */
     while (c->calls > 0) {
-        struct timespec ts = {0, 1000000};
         Py_BEGIN_ALLOW_THREADS
-        nanosleep(&ts, NULL);
+        sleep_1ms();
         Py_END_ALLOW_THREADS
     }
     wac_context *ctx = c->ctx;
@@ -780,13 +809,6 @@ static PyObject *end_result(CaptureObject *self)
     return raise_wac(self->end_error, self->end_detail);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* read(timeout_ms): one chunk of chunk_frames frames (fewer only at the end:
  * flag LAST), None on timeout or after a clean end; raises the error that
  * ended the stream otherwise. Signals are handled while waiting: a handler
@@ -883,6 +905,20 @@ static PyObject *capture_fileno(PyObject *obj, PyObject *unused)
     if (fd < 0)
         return capture_error(self, fd);
     return PyLong_FromLong(fd);
+}
+
+/* The Win32 event HANDLE (an integer) with the descriptor's meaning, for
+ * asyncio's Proactor loop on Windows; NotSupported elsewhere. */
+static PyObject *capture_event_handle(PyObject *obj, PyObject *unused)
+{
+    CaptureObject *self = (CaptureObject *)obj;
+    if (capture_check(self))
+        return NULL;
+    void *handle = NULL;
+    int rc = wac_capture_event_handle(self->cap, &handle);
+    if (rc < 0)
+        return capture_error(self, rc);
+    return PyLong_FromVoidPtr(handle);
 }
 
 static PyObject *capture_stats(PyObject *obj, PyObject *unused)
@@ -1032,6 +1068,8 @@ static PyMethodDef capture_methods[] = {
     {"read", capture_read, METH_O, "read(timeout_ms) -> Chunk or None"},
     {"events", capture_events, METH_NOARGS, "events() -> list of event tuples since the last call"},
     {"fileno", capture_fileno, METH_NOARGS, "A descriptor readable when a chunk, an event or the end waits."},
+    {"event_handle", capture_event_handle, METH_NOARGS,
+     "Windows: the event HANDLE (an int) signalled when a chunk, an event or the end waits."},
     {"stats", capture_stats, METH_NOARGS, "stats() -> tuple of counters"},
     {"available", capture_available, METH_NOARGS, "Frames ready to read now."},
     {"inject", capture_inject, METH_VARARGS, "inject(fault, amount): dummy backend fault injection (tests)."},

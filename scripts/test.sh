@@ -40,6 +40,8 @@ step "Windows: cross-build with mingw-w64, unit and WASAPI tests under Wine (pri
 ninja -C build-win
 meson test -C build-win --suite unit --print-errorlogs
 tests/servers/pa-daemon-for-wine.sh run meson test -C build-win --suite wasapi --print-errorlogs
+step "Windows: pywac's extension compiles for Windows (mingw-w64, CPython's Windows headers)"
+scripts/check-pywac-windows.sh
 
 step "integration tests against a private PipeWire + WirePlumber"
 tests/servers/pw-session.sh run meson test -C build --suite pipewire --print-errorlogs

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import math
+import sys
 import threading
 import weakref
 from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple, Optional, Union
@@ -402,7 +403,7 @@ class Capture:
             chunk = self._cap.read(0)
             if chunk is not None or self._cap.ended:
                 return chunk
-            await _readable(self._cap.fileno())
+            await _ready(self._cap)
 
     async def aread(self) -> Optional[Samples]:
         """As :meth:`read` without a timeout, for asyncio (use
@@ -455,6 +456,31 @@ class Capture:
     def __repr__(self) -> str:
         return (f"<pywac.Capture {self._cap.state} {self._cap.rate} Hz {self._cap.channels} ch "
                 f"{self._cap.format} chunk {self._cap.chunk_frames}>")
+
+
+async def _ready(cap) -> None:
+    """Wait until the capture has a chunk, an event or its end waiting,
+    without a thread: the descriptor on the loop's selector (POSIX), or the
+    event HANDLE on the Proactor loop, asyncio's default on Windows (it
+    waits on handles with RegisterWaitForSingleObject). A selector loop on
+    Windows cannot wait on a handle: one executor thread waits there."""
+    if sys.platform != "win32":
+        await _readable(cap.fileno())
+        return
+    loop = asyncio.get_running_loop()
+    handle = cap.event_handle()
+    proactor = getattr(loop, "_proactor", None)
+    if proactor is not None and hasattr(proactor, "wait_for_handle"):
+        await proactor.wait_for_handle(handle)
+        return
+    await loop.run_in_executor(None, _wait_handle, handle)
+
+
+def _wait_handle(handle: int) -> None:
+    import ctypes
+
+    # 200 ms at a time: a capture closed meanwhile is noticed by the caller.
+    ctypes.windll.kernel32.WaitForSingleObject(ctypes.c_void_p(handle), 200)
 
 
 async def _readable(fd: int) -> None:

@@ -177,6 +177,15 @@ def test_fileno_readiness():
         assert len(cap.read(0)) == 4800
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the POSIX side of the platform split")
+def test_event_handle_is_windows_only():
+    # The asyncio path on Windows waits on this HANDLE; here the descriptor
+    # is the way, and asking for a HANDLE is a clear error, not a crash.
+    with pywac.Capture(**DUMMY) as cap:
+        with pytest.raises(pywac.NotSupported):
+            cap._cap.event_handle()
+
+
 def test_clean_end():
     cap = pywac.Capture(**DUMMY)
     cap.start()
