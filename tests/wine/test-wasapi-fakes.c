@@ -31,6 +31,8 @@ static struct {
     bool null_interface;   /* activation succeeds without an interface */
     int complete_after_ms; /* 0: completes inside ActivateAudioInterfaceAsync */
     DWORD refuse_flags;    /* Initialize fails when any of these flags is passed */
+    int packets_after_ms;  /* the client delivers nothing until then */
+    bool target_playing;   /* the target's audio session is active */
 } script;
 
 #define MAX_INITS 8
@@ -78,6 +80,7 @@ struct fake_client {
     UINT64 packet_qpc[QUEUE], packet_position[QUEUE];
     unsigned head, count;
     UINT64 frames_made;
+    DWORD started_at;
 };
 
 static UINT64 qpc_100ns(void)
@@ -94,7 +97,7 @@ static DWORD WINAPI packet_thread(void *arg)
     UINT32 frames = fc->format.nSamplesPerSec * PACKET_MS / 1000;
     while (!atomic_load(&fc->quit)) {
         Sleep(PACKET_MS);
-        if (!atomic_load(&fc->running))
+        if (!atomic_load(&fc->running) || (int)(GetTickCount() - fc->started_at) < script.packets_after_ms)
             continue;
         EnterCriticalSection(&fc->lock);
         if (fc->count < QUEUE) {
@@ -301,6 +304,7 @@ static HRESULT STDMETHODCALLTYPE ac_period(IAudioClient *self, REFERENCE_TIME *d
 }
 static HRESULT STDMETHODCALLTYPE ac_start(IAudioClient *self)
 {
+    client_of(self)->started_at = GetTickCount();
     atomic_store(&client_of(self)->running, true);
     return S_OK;
 }
@@ -563,6 +567,12 @@ static DWORD fake_session_of(DWORD pid)
     return session;
 }
 
+static bool fake_session_active(DWORD pid)
+{
+    (void)pid;
+    return script.target_playing;
+}
+
 /* Session notifications that never come: what the GetCount rule does to a
  * client that never counts, or a session on another endpoint. */
 static struct wac__session_watch *fake_watch(HANDLE event)
@@ -582,6 +592,7 @@ static const struct wac__wasapi_system fake_system = {
     .each_process = fake_each_process,
     .open_process = fake_open_process,
     .session_of = fake_session_of,
+    .session_active = fake_session_active,
     .watch_sessions = fake_watch,
     .unwatch_sessions = fake_unwatch,
 };
@@ -878,6 +889,55 @@ static void name_target_keeps_to_the_callers_session(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* The target plays, but no packet comes (Windows withholds protected content,
+ * or an unpatched 2004/20H2 delivers nothing): not a STREAM_ADDED at start as
+ * if all were well, but a STREAM_SKIPPED saying why after 3 s; the stream is
+ * added when packets do come. */
+static void withheld_audio_is_reported(void)
+{
+    reset_fakes();
+    script.packets_after_ms = 5000;
+    script.target_playing = true;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    DWORD t0 = GetTickCount();
+    int n = read_until_event(cap, WAC_EVENT_STREAM_SKIPPED, 0, 4500, evs, 16);
+    if (n < 0)
+        FAIL("no STREAM_SKIPPED within 4.5 s of silence from a playing target");
+    DWORD waited = GetTickCount() - t0;
+    printf("# STREAM_SKIPPED after %lu ms: %s\n", (unsigned long)waited, evs[n - 1].detail);
+    ASSERT_CMP(waited, >=, 2500);
+    ASSERT_EQ(evs[n - 1].error, WAC_ERR_NOT_SUPPORTED);
+    ASSERT(!has_event(evs, n, WAC_EVENT_STREAM_ADDED));
+    n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 3000, evs, 16);
+    ASSERT_CMP(n, >, 0);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* A target that plays nothing (its session inactive) is just silent: no
+ * STREAM_SKIPPED. */
+static void quiet_target_is_not_reported(void)
+{
+    reset_fakes();
+    script.packets_after_ms = 100000;
+    script.target_playing = false;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    int n = read_until_event(cap, WAC_EVENT_STREAM_SKIPPED, 0, 4000, evs, 16);
+    ASSERT_CMP(n, <, 0);
+    ASSERT(!has_event(evs, -n - 1, WAC_EVENT_STREAM_ADDED));
+    ASSERT(has_event(evs, -n - 1, WAC_EVENT_TARGET_ATTACHED));
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 int main(void)
 {
     InitializeCriticalSection(&procs_lock);
@@ -892,5 +952,7 @@ int main(void)
     RUN(launcher_child_keeps_capture);
     RUN(late_and_restarting_name_target);
     RUN(name_target_keeps_to_the_callers_session);
+    RUN(withheld_audio_is_reported);
+    RUN(quiet_target_is_not_reported);
     return tap_done();
 }

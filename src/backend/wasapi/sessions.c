@@ -274,6 +274,57 @@ static void list_device(struct listing *l, IMMDevice *dev)
     IAudioSessionManager2_Release(mgr);
 }
 
+/* ---- is a process playing? ---------------------------------------------------- */
+
+bool wac__wasapi_session_active(DWORD pid)
+{
+    IMMDeviceEnumerator *en = NULL;
+    IMMDeviceCollection *devs = NULL;
+    bool active = false;
+    if (FAILED(CoCreateInstance(&wac__clsid_device_enumerator, NULL, CLSCTX_ALL, &wac__iid_device_enumerator,
+                                (void **)&en)))
+        return false;
+    UINT n = 0;
+    if (SUCCEEDED(IMMDeviceEnumerator_EnumAudioEndpoints(en, eRender, DEVICE_STATE_ACTIVE, &devs)))
+        IMMDeviceCollection_GetCount(devs, &n);
+    for (UINT d = 0; d < n && !active; d++) {
+        IMMDevice *dev = NULL;
+        IAudioSessionManager2 *mgr = NULL;
+        IAudioSessionEnumerator *sessions = NULL;
+        int count = 0;
+        if (SUCCEEDED(IMMDeviceCollection_Item(devs, d, &dev)) &&
+            SUCCEEDED(IMMDevice_Activate(dev, &wac__iid_session_manager2, CLSCTX_ALL, NULL, (void **)&mgr)) &&
+            SUCCEEDED(IAudioSessionManager2_GetSessionEnumerator(mgr, &sessions)) &&
+            SUCCEEDED(IAudioSessionEnumerator_GetCount(sessions, &count))) {
+            for (int i = 0; i < count && !active; i++) {
+                IAudioSessionControl *ctl = NULL;
+                IAudioSessionControl2 *c2 = NULL;
+                AudioSessionState state = AudioSessionStateInactive;
+                DWORD owner = 0;
+                if (SUCCEEDED(IAudioSessionEnumerator_GetSession(sessions, i, &ctl)) && ctl &&
+                    SUCCEEDED(IAudioSessionControl_QueryInterface(ctl, &wac__iid_session_control2, (void **)&c2)) &&
+                    SUCCEEDED(IAudioSessionControl2_GetProcessId(c2, &owner)) && owner == pid &&
+                    SUCCEEDED(IAudioSessionControl_GetState(ctl, &state)))
+                    active = state == AudioSessionStateActive;
+                if (c2)
+                    IAudioSessionControl2_Release(c2);
+                if (ctl)
+                    IAudioSessionControl_Release(ctl);
+            }
+        }
+        if (sessions)
+            IAudioSessionEnumerator_Release(sessions);
+        if (mgr)
+            IAudioSessionManager2_Release(mgr);
+        if (dev)
+            IMMDevice_Release(dev);
+    }
+    if (devs)
+        IMMDeviceCollection_Release(devs);
+    IMMDeviceEnumerator_Release(en);
+    return active;
+}
+
 static void *list_main(void *arg)
 {
     struct listing *l = arg;

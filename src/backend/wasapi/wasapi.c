@@ -53,6 +53,10 @@
 #define DETAIL_SIZE 256
 #define TREE_MAX 256
 #define NAME_POLL_MS 1000
+/* A client that delivers no packet for this long while its target plays is
+ * reported (process loopback withholds protected content; unpatched Windows
+ * 10 2004/20H2 delivers nothing). */
+#define NO_PACKET_NS 3000000000LL
 
 struct wasapi {
     DWORD build; /* Windows build number (RtlGetVersion: the real one) */
@@ -105,6 +109,11 @@ struct wcap {
     wac__thread rt_thread;
     bool rt_running;
     HANDLE rt_cmd, rt_ack, rt_failed; /* auto-reset */
+    /* The attached client's first packet arrived (auto-reset; once per attach):
+     * its stream is live from then, not from start. */
+    HANDLE rt_packet;
+    _Atomic bool rt_got_packet;
+    int64_t packet_deadline_ns; /* control: no packet by then -> say so */
     _Atomic int rt_code;
     bool rt_start_attached;
     _Atomic long rt_hresult; /* the failure it reported */
@@ -162,6 +171,7 @@ static const struct wac__wasapi_system real_system = {
     .each_process = wac__wasapi_each_process,
     .open_process = wac__wasapi_open_process,
     .session_of = wac__wasapi_session_of,
+    .session_active = wac__wasapi_session_active,
     .watch_sessions = wac__wasapi_watch_sessions,
     .unwatch_sessions = wac__wasapi_unwatch_sessions,
 };
@@ -469,6 +479,10 @@ static HRESULT drain(struct wcap *wc, bool *first)
         }
         *first = false;
         wc->next_device_position = device_position + frames;
+        if (!atomic_load_explicit(&wc->rt_got_packet, memory_order_relaxed)) {
+            atomic_store_explicit(&wc->rt_got_packet, true, memory_order_relaxed);
+            SetEvent(wc->rt_packet); /* once per attach */
+        }
         /* QPC position is in 100 ns units, on the clock wac__now_ns reads. */
         int64_t t = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR) || qpc == 0 ? 0 : (int64_t)qpc * 100;
         bool silent = (flags & AUDCLNT_BUFFERFLAGS_SILENT) || !data;
@@ -532,6 +546,8 @@ static void rt_command(struct wcap *wc, int code)
 
 static int rt_start(struct wcap *wc)
 {
+    atomic_store(&wc->rt_got_packet, false);
+    ResetEvent(wc->rt_packet);
     wc->rt_start_attached = wc->capture != NULL;
     int rc = wac__thread_start(&wc->rt_thread, rt_main, wc);
     if (rc) {
@@ -655,10 +671,11 @@ static int try_attach_name(struct wcap *wc)
             unwatch_process(wc);
             return error_for(hr);
         }
+        atomic_store(&wc->rt_got_packet, false);
+        ResetEvent(wc->rt_packet);
+        wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
         rt_command(wc, RT_ATTACH);
-        struct wac__attach_entry *e = wac__attach_add(&wc->attach, 1, pid);
-        if (e)
-            wac__attach_live(&wc->attach, e, NULL);
+        wac__attach_add(&wc->attach, 1, pid);
     }
     return 0;
 }
@@ -737,10 +754,11 @@ static int do_start(struct wcap *wc)
     }
     wc->running = true;
     wac__attach_start(&wc->attach);
-    struct wac__attach_entry *e = wc->client ? wac__attach_add(&wc->attach, 1, wc->pid) : NULL;
+    /* The stream goes live with its first packet (on_first_packet). */
+    if (wc->client)
+        wac__attach_add(&wc->attach, 1, wc->pid);
     wac__attach_started(&wc->attach);
-    if (e)
-        wac__attach_live(&wc->attach, e, NULL);
+    wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
     return 0;
 }
 
@@ -774,6 +792,28 @@ static int ctl_open(struct wcap *wc)
     return rc;
 }
 
+/* The attached client delivered its first packet: its stream is live. */
+static void on_first_packet(struct wcap *wc)
+{
+    struct wac__attach_entry *e = wac__attach_find(&wc->attach, 1);
+    if (e)
+        wac__attach_live(&wc->attach, e, NULL);
+}
+
+/* No packet since the client was attached: if the target plays, Windows
+ * withholds its audio; say so once (the capture goes on, silent). */
+static void on_no_packet(struct wcap *wc)
+{
+    wc->packet_deadline_ns = 0;
+    struct wac__attach_entry *e = wac__attach_find(&wc->attach, 1);
+    if (!e || e->live || wc->target.kind == WAC_TARGET_SYSTEM || wc->target.exclude ||
+        !wac__wasapi_system->session_active(wc->pid))
+        return;
+    wac__attach_skipped(&wc->attach, e, WAC_ERR_NOT_SUPPORTED,
+                        "the target plays but Windows gave none of its audio for 3 s (protected content, or "
+                        "Windows 10 2004/20H2 without loopback fixes)");
+}
+
 static void *ctl_main(void *arg)
 {
     struct wcap *wc = arg;
@@ -782,14 +822,16 @@ static void *ctl_main(void *arg)
     bool quit = wc->cmd_result != 0;
     SetEvent(wc->ctl_done);
     while (!quit) {
-        HANDLE waits[4];
-        DWORD n = 0, i_process = 99, i_failed, i_session = 99;
+        HANDLE waits[5];
+        DWORD n = 0, i_process = 99, i_failed, i_packet = 99, i_session = 99;
         waits[n++] = wc->ctl_cmd;
         /* The target's exit before a capture failure: when both come at once
          * (the client fails because the process went), the exit is the news. */
         if (wc->running && wc->process)
             waits[i_process = n, n++] = wc->process;
         waits[i_failed = n, n++] = wc->rt_failed;
+        if (wc->running && wc->client)
+            waits[i_packet = n, n++] = wc->rt_packet;
         bool looking = wc->running && wc->target.kind == WAC_TARGET_NAME && !wc->client;
         if (looking)
             waits[i_session = n, n++] = wc->session_event;
@@ -797,6 +839,12 @@ static void *ctl_main(void *arg)
          * notifications may never come (Wine; a session on another endpoint;
          * one discarded before registration). */
         DWORD timeout = looking ? NAME_POLL_MS : INFINITE;
+        bool awaiting_packet = wc->running && wc->client && wc->packet_deadline_ns;
+        if (awaiting_packet) {
+            int64_t left_ms = (wc->packet_deadline_ns - wac__now_ns()) / 1000000;
+            DWORD until = left_ms > 0 ? (DWORD)left_ms : 0;
+            timeout = until < timeout ? until : timeout;
+        }
         DWORD r = WaitForMultipleObjects(n, waits, FALSE, timeout);
         if (r == WAIT_OBJECT_0) {
             int rc = 0;
@@ -820,6 +868,10 @@ static void *ctl_main(void *arg)
             end_stream(wc, error_for(hr), detail);
         } else if (r == WAIT_OBJECT_0 + i_process && wc->running) {
             on_target_exit(wc);
+        } else if (r == WAIT_OBJECT_0 + i_packet && wc->running) {
+            on_first_packet(wc);
+        } else if (r == WAIT_TIMEOUT && awaiting_packet && wac__now_ns() >= wc->packet_deadline_ns) {
+            on_no_packet(wc);
         } else if ((r == WAIT_OBJECT_0 + i_session || r == WAIT_TIMEOUT) && looking) {
             int rc = try_attach_name(wc);
             if (rc) {
@@ -871,8 +923,8 @@ static void wasapi_disconnect(void *data)
 static void free_wcap(struct wcap *wc)
 {
     wac__attach_free(&wc->attach);
-    HANDLE *handles[] = {&wc->ctl_cmd, &wc->ctl_done, &wc->data_event, &wc->rt_cmd,
-                         &wc->rt_ack,  &wc->rt_failed, &wc->session_event};
+    HANDLE *handles[] = {&wc->ctl_cmd, &wc->ctl_done,   &wc->data_event,   &wc->rt_cmd,
+                         &wc->rt_ack,  &wc->rt_failed, &wc->session_event, &wc->rt_packet};
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
         if (*handles[i])
             CloseHandle(*handles[i]);
@@ -925,9 +977,10 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     wc->rt_cmd = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->rt_ack = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->rt_failed = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->rt_packet = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->session_event = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (!wc->zeros || !wc->out || !wc->ctl_cmd || !wc->ctl_done || !wc->data_event || !wc->rt_cmd || !wc->rt_ack ||
-        !wc->rt_failed || !wc->session_event) {
+        !wc->rt_failed || !wc->session_event || !wc->rt_packet) {
         free_wcap(wc);
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     }

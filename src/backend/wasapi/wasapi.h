@@ -99,6 +99,9 @@ struct wac__wasapi_system {
     HANDLE (*open_process)(DWORD pid);
     /* The login session (Terminal Services) pid runs in; (DWORD)-1 if unknown. */
     DWORD (*session_of)(DWORD pid);
+    /* Does pid have an active audio session (it is playing) on a render
+     * endpoint? False when unknown. */
+    bool (*session_active)(DWORD pid);
     /* Audio-session notifications: event is set when a session appears. */
     struct wac__session_watch *(*watch_sessions)(HANDLE event);
     void (*unwatch_sessions)(struct wac__session_watch *watch);
@@ -122,6 +125,7 @@ DWORD wac__wasapi_find_process(const char *name);
 /* The real system calls behind wac__wasapi_system (sessions.c). */
 bool wac__wasapi_each_process(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user);
 HANDLE wac__wasapi_open_process(DWORD pid);
+bool wac__wasapi_session_active(DWORD pid);
 DWORD wac__wasapi_session_of(DWORD pid);
 /* The session listing, run on its own MTA thread. */
 int wac__wasapi_list_sessions(struct wac__session_list_builder *list);
