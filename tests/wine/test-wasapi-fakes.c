@@ -33,6 +33,9 @@ static struct {
     DWORD refuse_flags;    /* Initialize fails when any of these flags is passed */
     int packets_after_ms;  /* the client delivers nothing until then */
     bool target_playing;   /* the target's audio session is active */
+    int fail_after_ms;     /* the first client fails then, with fail_hr */
+    HRESULT fail_hr;
+    int failing_clients;   /* how many clients fail so (0: the first only) */
 } script;
 
 #define MAX_INITS 8
@@ -46,11 +49,13 @@ static struct {
 } seen;
 
 static void reset_processes(void);
+static LONG clients_made;
 
 static void reset_fakes(void)
 {
     memset(&script, 0, sizeof script);
     memset(&seen, 0, sizeof seen);
+    clients_made = 0;
     reset_processes();
 }
 
@@ -81,6 +86,7 @@ struct fake_client {
     unsigned head, count;
     UINT64 frames_made;
     DWORD started_at;
+    bool fails; /* fails fail_after_ms after Start (the script's) */
 };
 
 static UINT64 qpc_100ns(void)
@@ -182,6 +188,8 @@ static HRESULT STDMETHODCALLTYPE cc_release_buffer(IAudioCaptureClient *self, UI
 static HRESULT STDMETHODCALLTYPE cc_next_size(IAudioCaptureClient *self, UINT32 *frames)
 {
     struct fake_client *fc = client_of_capture(self);
+    if (fc->fails && (int)(GetTickCount() - fc->started_at) >= script.fail_after_ms)
+        return script.fail_hr;
     EnterCriticalSection(&fc->lock);
     *frames = fc->count ? fc->format.nSamplesPerSec * PACKET_MS / 1000 : 0;
     LeaveCriticalSection(&fc->lock);
@@ -362,6 +370,8 @@ static struct fake_client *new_client(void)
     fc->capture.iface.lpVtbl = &capture_vtbl;
     fc->capture.owner = fc;
     InitializeCriticalSection(&fc->lock);
+    LONG made = InterlockedIncrement(&clients_made);
+    fc->fails = script.fail_after_ms > 0 && made <= (script.failing_clients ? script.failing_clients : 1);
     return fc;
 }
 
@@ -938,6 +948,58 @@ static void quiet_target_is_not_reported(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* The audio service restarts under a capture (its RPC connection breaks):
+ * the client is replaced, the stream is removed and added again, the clock
+ * fills the gap, and the capture goes on without an error. */
+static void service_restart_reactivates(void)
+{
+    reset_fakes();
+    script.fail_after_ms = 500;
+    script.fail_hr = HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE);
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16), >, 0);
+    int n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 4000, evs, 16);
+    if (n < 0)
+        FAIL("no new stream after the service restart (state %d: %s)", wac_capture_get_state(cap),
+             wac_capture_last_error(cap));
+    ASSERT(has_event(evs, n, WAC_EVENT_STREAM_REMOVED));
+    ASSERT(!has_event(evs, n, WAC_EVENT_ERROR));
+    ASSERT(!has_event(evs, n, WAC_EVENT_ENDED));
+    ASSERT_EQ(seen.activations, 2);
+    record_tone(cap, 16000, 1.0);
+    ASSERT_EQ(wac_capture_get_state(cap), WAC_STATE_RUNNING);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* It keeps failing: after a few bounded tries the stream ends with the
+ * failure's error and detail. */
+static void service_that_stays_down_ends_the_stream(void)
+{
+    reset_fakes();
+    script.fail_after_ms = 300;
+    script.fail_hr = HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE);
+    script.failing_clients = 100;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    int n = read_until_event(cap, WAC_EVENT_ENDED, 0, 8000, evs, 16);
+    if (n < 0)
+        FAIL("a service that stays down did not end the stream within 8 s");
+    ASSERT_EQ(evs[n - 1].error, WAC_ERR_BACKEND);
+    printf("# ended after %ld activations: %s\n", (long)seen.activations, evs[n - 1].detail);
+    ASSERT(strstr(evs[n - 1].detail, "0x800706BA") != NULL || strstr(evs[n - 1].detail, "0x800706ba") != NULL);
+    ASSERT_CMP(seen.activations, >=, 2);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 int main(void)
 {
     InitializeCriticalSection(&procs_lock);
@@ -954,5 +1016,7 @@ int main(void)
     RUN(name_target_keeps_to_the_callers_session);
     RUN(withheld_audio_is_reported);
     RUN(quiet_target_is_not_reported);
+    RUN(service_restart_reactivates);
+    RUN(service_that_stays_down_ends_the_stream);
     return tap_done();
 }

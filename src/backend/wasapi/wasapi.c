@@ -114,6 +114,8 @@ struct wcap {
     HANDLE rt_packet;
     _Atomic bool rt_got_packet;
     int64_t packet_deadline_ns; /* control: no packet by then -> say so */
+    int64_t recover_window_ns;  /* control: when the current run of recoveries began */
+    int recoveries;             /* ... and how many it has had */
     _Atomic int rt_code;
     bool rt_start_attached;
     _Atomic long rt_hresult; /* the failure it reported */
@@ -792,6 +794,61 @@ static int ctl_open(struct wcap *wc)
     return rc;
 }
 
+/* Failures after which a new client may work: the audio service restarted
+ * (its RPC connection is gone), the engine's resources were rebuilt, or the
+ * device went away (a system capture then takes the new default). */
+static bool recoverable(HRESULT hr)
+{
+    return hr == RPC_E_DISCONNECTED || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
+           hr == AUDCLNT_E_RESOURCES_INVALIDATED || hr == AUDCLNT_E_DEVICE_INVALIDATED ||
+           hr == AUDCLNT_E_SERVICE_NOT_RUNNING;
+}
+
+/* Replace a failed client: its stream goes (STREAM_REMOVED), a new one is
+ * activated and started (STREAM_ADDED with its first packet); the clock
+ * fills the gap with silence. A few tries, a bounded wait. False: give up
+ * (the caller ends the stream with the failure). */
+static bool reactivate(struct wcap *wc)
+{
+    static const DWORD backoff_ms[] = {50, 250, 1000};
+    DWORD pid = wc->pid;
+    /* A client that keeps failing is not recovered for ever: at most three
+     * recoveries in ten seconds. */
+    int64_t now = wac__now_ns();
+    if (now - wc->recover_window_ns > 10 * 1000000000LL) {
+        wc->recover_window_ns = now;
+        wc->recoveries = 0;
+    }
+    if (++wc->recoveries > 3)
+        return false;
+    rt_command(wc, RT_DETACH);
+    release_client(wc);
+    wac__attach_gone(&wc->attach, 1);
+    for (size_t i = 0; i < sizeof backoff_ms / sizeof backoff_ms[0]; i++) {
+        /* A stop or close waits at most one backoff, and is handled by the
+         * loop: the capture stops without its client. */
+        if (WaitForSingleObject(wc->ctl_cmd, backoff_ms[i]) == WAIT_OBJECT_0) {
+            SetEvent(wc->ctl_cmd);
+            return true;
+        }
+        if (open_client(wc, pid) != 0)
+            continue;
+        HRESULT hr = IAudioClient_Start(wc->client);
+        if (FAILED(hr)) {
+            release_client(wc);
+            continue;
+        }
+        ResetEvent(wc->rt_failed);
+        atomic_store(&wc->rt_got_packet, false);
+        ResetEvent(wc->rt_packet);
+        wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
+        rt_command(wc, RT_ATTACH);
+        wac__attach_add(&wc->attach, 1, pid);
+        return true;
+    }
+    return false;
+}
+
 /* The attached client delivered its first packet: its stream is live. */
 static void on_first_packet(struct wcap *wc)
 {
@@ -860,6 +917,8 @@ static void *ctl_main(void *arg)
             SetEvent(wc->ctl_done);
         } else if (r == WAIT_OBJECT_0 + i_failed && wc->running) {
             HRESULT hr = (HRESULT)atomic_load(&wc->rt_hresult);
+            if (recoverable(hr) && reactivate(wc))
+                continue;
             set_detail(wc, hr == AUDCLNT_E_DEVICE_INVALIDATED ? "audio device invalidated (removed or reconfigured)"
                                                               : "capture failed",
                        hr);
