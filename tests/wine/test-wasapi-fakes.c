@@ -49,13 +49,14 @@ static struct {
 } seen;
 
 static void reset_processes(void);
-static LONG clients_made;
+static LONG clients_made, endpoint_activations;
 
 static void reset_fakes(void)
 {
     memset(&script, 0, sizeof script);
     memset(&seen, 0, sizeof seen);
     clients_made = 0;
+    endpoint_activations = 0;
     reset_processes();
 }
 
@@ -596,6 +597,31 @@ static void fake_unwatch(struct wac__session_watch *watch)
     (void)watch;
 }
 
+/* The default endpoints: an endpoint loopback client, and a watch the cases
+ * trigger as the user switching the default output. */
+static HANDLE device_changed; /* the backend's event, while it watches */
+
+static HRESULT fake_activate_endpoint(EDataFlow flow, IAudioClient **out)
+{
+    (void)flow;
+    InterlockedIncrement(&endpoint_activations);
+    *out = &new_client()->iface;
+    return S_OK;
+}
+
+static struct wac__device_watch *fake_watch_device(EDataFlow flow, HANDLE event)
+{
+    (void)flow;
+    device_changed = event;
+    return (struct wac__device_watch *)(void *)&device_changed;
+}
+
+static void fake_unwatch_device(struct wac__device_watch *watch)
+{
+    if (watch)
+        device_changed = NULL;
+}
+
 static const struct wac__wasapi_system fake_system = {
     .activate_async = fake_activate_async,
     .windows_build = fake_build,
@@ -605,6 +631,9 @@ static const struct wac__wasapi_system fake_system = {
     .session_active = fake_session_active,
     .watch_sessions = fake_watch,
     .unwatch_sessions = fake_unwatch,
+    .activate_endpoint = fake_activate_endpoint,
+    .watch_default_device = fake_watch_device,
+    .unwatch_default_device = fake_unwatch_device,
 };
 
 /* ---- helpers ---- */
@@ -1000,6 +1029,35 @@ static void service_that_stays_down_ends_the_stream(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* A system capture follows the default output when the user switches it:
+ * the old device's stream goes, the new one's comes, the audio goes on. */
+static void system_capture_follows_the_default_output(void)
+{
+    reset_fakes();
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    c.target.kind = WAC_TARGET_SYSTEM;
+    c.target.pid = 0;
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    ASSERT_EQ(endpoint_activations, 1);
+    ASSERT(seen.n_init >= 1 && (seen.init_flags[0] & AUDCLNT_STREAMFLAGS_LOOPBACK));
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16), >, 0);
+    ASSERT(device_changed != NULL);
+    SetEvent(device_changed);
+    int n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 3000, evs, 16);
+    if (n < 0)
+        FAIL("the capture did not move to the new default output");
+    ASSERT(has_event(evs, n, WAC_EVENT_STREAM_REMOVED));
+    ASSERT(!has_event(evs, n, WAC_EVENT_ERROR));
+    ASSERT_EQ(endpoint_activations, 2);
+    record_tone(cap, 16000, 1.0);
+    ASSERT_OK(wac_context_close(ctx));
+    ASSERT(device_changed == NULL); /* the watch is gone with the capture */
+}
+
 int main(void)
 {
     InitializeCriticalSection(&procs_lock);
@@ -1018,5 +1076,6 @@ int main(void)
     RUN(quiet_target_is_not_reported);
     RUN(service_restart_reactivates);
     RUN(service_that_stays_down_ends_the_stream);
+    RUN(system_capture_follows_the_default_output);
     return tap_done();
 }

@@ -95,6 +95,8 @@ struct wcap {
     DWORD skip_pid; /* NAME: the instance that just exited */
     struct wac__session_watch *watch;
     HANDLE session_event; /* NAME: a session appeared (auto-reset) */
+    struct wac__device_watch *device_watch;
+    HANDLE device_event;  /* SYSTEM: the default endpoint changed (auto-reset) */
 
     /* ---- the audio client (the control thread's; the capture thread's while attached) ---- */
     IAudioClient *client;
@@ -176,6 +178,9 @@ static const struct wac__wasapi_system real_system = {
     .session_active = wac__wasapi_session_active,
     .watch_sessions = wac__wasapi_watch_sessions,
     .unwatch_sessions = wac__wasapi_unwatch_sessions,
+    .activate_endpoint = wac__wasapi_activate_endpoint,
+    .watch_default_device = wac__wasapi_watch_default_device,
+    .unwatch_default_device = wac__wasapi_unwatch_default_device,
 };
 const struct wac__wasapi_system *wac__wasapi_system = &real_system;
 
@@ -295,24 +300,13 @@ static int activate_loopback(struct wcap *wc, DWORD pid, bool exclude, IAudioCli
 /* The default render (for loopback) or capture endpoint's client. */
 static int activate_endpoint(struct wcap *wc, IAudioClient **out)
 {
-    IMMDeviceEnumerator *en = NULL;
-    IMMDevice *dev = NULL;
     bool capture = wc->device == DEVICE_CAPTURE;
-    HRESULT hr = CoCreateInstance(&wac__clsid_device_enumerator, NULL, CLSCTX_ALL, &wac__iid_device_enumerator,
-                                  (void **)&en);
+    HRESULT hr = wac__wasapi_system->activate_endpoint(capture ? eCapture : eRender, out);
     if (FAILED(hr)) {
-        set_detail(wc, "cannot create the MMDeviceEnumerator", hr);
-        return WAC_ERR_BACKEND_UNAVAILABLE;
-    }
-    hr = IMMDeviceEnumerator_GetDefaultAudioEndpoint(en, capture ? eCapture : eRender, eConsole, &dev);
-    if (SUCCEEDED(hr))
-        hr = IMMDevice_Activate(dev, &wac__iid_audio_client, CLSCTX_ALL, NULL, (void **)out);
-    if (FAILED(hr))
         set_detail(wc, capture ? "no default capture endpoint" : "no default render endpoint", hr);
-    if (dev)
-        IMMDevice_Release(dev);
-    IMMDeviceEnumerator_Release(en);
-    return FAILED(hr) ? (hr == E_NOTFOUND ? WAC_ERR_BACKEND_UNAVAILABLE : error_for(hr)) : 0;
+        return hr == E_NOTFOUND || hr == REGDB_E_CLASSNOTREG ? WAC_ERR_BACKEND_UNAVAILABLE : error_for(hr);
+    }
+    return 0;
 }
 
 static void make_format(WAVEFORMATEXTENSIBLE *f, uint32_t rate, uint32_t channels, wac_sample_type type)
@@ -783,6 +777,9 @@ static int ctl_open(struct wcap *wc)
         return try_attach_name(wc);
     }
     int rc = open_client(wc, wc->target.pid);
+    if (rc == 0 && wc->target.kind == WAC_TARGET_SYSTEM)
+        wc->device_watch = wac__wasapi_system->watch_default_device(
+            wc->device == DEVICE_CAPTURE ? eCapture : eRender, wc->device_event);
     /* The end of an included target ends the stream; an excluded one's does not. */
     if (rc == 0 && wc->target.kind == WAC_TARGET_PID && !wc->target.exclude) {
         watch_process(wc, wc->target.pid);
@@ -808,18 +805,19 @@ static bool recoverable(HRESULT hr)
  * activated and started (STREAM_ADDED with its first packet); the clock
  * fills the gap with silence. A few tries, a bounded wait. False: give up
  * (the caller ends the stream with the failure). */
-static bool reactivate(struct wcap *wc)
+static bool reactivate(struct wcap *wc, bool after_failure)
 {
     static const DWORD backoff_ms[] = {50, 250, 1000};
     DWORD pid = wc->pid;
     /* A client that keeps failing is not recovered for ever: at most three
-     * recoveries in ten seconds. */
+     * recoveries in ten seconds. (A switch of the default device is no
+     * failure.) */
     int64_t now = wac__now_ns();
     if (now - wc->recover_window_ns > 10 * 1000000000LL) {
         wc->recover_window_ns = now;
         wc->recoveries = 0;
     }
-    if (++wc->recoveries > 3)
+    if (after_failure && ++wc->recoveries > 3)
         return false;
     rt_command(wc, RT_DETACH);
     release_client(wc);
@@ -879,8 +877,8 @@ static void *ctl_main(void *arg)
     bool quit = wc->cmd_result != 0;
     SetEvent(wc->ctl_done);
     while (!quit) {
-        HANDLE waits[5];
-        DWORD n = 0, i_process = 99, i_failed, i_packet = 99, i_session = 99;
+        HANDLE waits[6];
+        DWORD n = 0, i_process = 99, i_failed, i_packet = 99, i_session = 99, i_device = 99;
         waits[n++] = wc->ctl_cmd;
         /* The target's exit before a capture failure: when both come at once
          * (the client fails because the process went), the exit is the news. */
@@ -889,6 +887,8 @@ static void *ctl_main(void *arg)
         waits[i_failed = n, n++] = wc->rt_failed;
         if (wc->running && wc->client)
             waits[i_packet = n, n++] = wc->rt_packet;
+        if (wc->running && wc->device_watch)
+            waits[i_device = n, n++] = wc->device_event;
         bool looking = wc->running && wc->target.kind == WAC_TARGET_NAME && !wc->client;
         if (looking)
             waits[i_session = n, n++] = wc->session_event;
@@ -917,7 +917,7 @@ static void *ctl_main(void *arg)
             SetEvent(wc->ctl_done);
         } else if (r == WAIT_OBJECT_0 + i_failed && wc->running) {
             HRESULT hr = (HRESULT)atomic_load(&wc->rt_hresult);
-            if (recoverable(hr) && reactivate(wc))
+            if (recoverable(hr) && reactivate(wc, true))
                 continue;
             set_detail(wc, hr == AUDCLNT_E_DEVICE_INVALIDATED ? "audio device invalidated (removed or reconfigured)"
                                                               : "capture failed",
@@ -927,6 +927,13 @@ static void *ctl_main(void *arg)
             end_stream(wc, error_for(hr), detail);
         } else if (r == WAIT_OBJECT_0 + i_process && wc->running) {
             on_target_exit(wc);
+        } else if (r == WAIT_OBJECT_0 + i_device && wc->running) {
+            /* The user switched the default output (or input): follow it. */
+            if (!reactivate(wc, false)) {
+                char detail[sizeof wc->detail];
+                memcpy(detail, wc->detail, sizeof detail);
+                end_stream(wc, WAC_ERR_BACKEND, detail);
+            }
         } else if (r == WAIT_OBJECT_0 + i_packet && wc->running) {
             on_first_packet(wc);
         } else if (r == WAIT_TIMEOUT && awaiting_packet && wac__now_ns() >= wc->packet_deadline_ns) {
@@ -944,6 +951,8 @@ static void *ctl_main(void *arg)
     release_client(wc);
     unwatch_process(wc);
     wac__wasapi_system->unwatch_sessions(wc->watch);
+    wac__wasapi_system->unwatch_default_device(wc->device_watch);
+    wc->device_watch = NULL;
     wc->watch = NULL;
     if (SUCCEEDED(co))
         CoUninitialize();
@@ -982,8 +991,8 @@ static void wasapi_disconnect(void *data)
 static void free_wcap(struct wcap *wc)
 {
     wac__attach_free(&wc->attach);
-    HANDLE *handles[] = {&wc->ctl_cmd, &wc->ctl_done,   &wc->data_event,   &wc->rt_cmd,
-                         &wc->rt_ack,  &wc->rt_failed, &wc->session_event, &wc->rt_packet};
+    HANDLE *handles[] = {&wc->ctl_cmd, &wc->ctl_done,   &wc->data_event,   &wc->rt_cmd,  &wc->rt_ack,
+                         &wc->rt_failed, &wc->session_event, &wc->rt_packet, &wc->device_event};
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
         if (*handles[i])
             CloseHandle(*handles[i]);
@@ -1037,9 +1046,10 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     wc->rt_ack = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->rt_failed = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->rt_packet = CreateEventW(NULL, FALSE, FALSE, NULL);
+    wc->device_event = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->session_event = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (!wc->zeros || !wc->out || !wc->ctl_cmd || !wc->ctl_done || !wc->data_event || !wc->rt_cmd || !wc->rt_ack ||
-        !wc->rt_failed || !wc->session_event || !wc->rt_packet) {
+        !wc->rt_failed || !wc->session_event || !wc->rt_packet || !wc->device_event) {
         free_wcap(wc);
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     }

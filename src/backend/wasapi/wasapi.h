@@ -87,6 +87,7 @@ struct wac__wasapi_process {
     const wchar_t *exe; /* the executable's basename */
 };
 struct wac__session_watch;
+struct wac__device_watch;
 struct wac__wasapi_system {
     HRESULT (*activate_async)(LPCWSTR path, REFIID iid, PROPVARIANT *params,
                               IActivateAudioInterfaceCompletionHandler *handler,
@@ -105,6 +106,11 @@ struct wac__wasapi_system {
     /* Audio-session notifications: event is set when a session appears. */
     struct wac__session_watch *(*watch_sessions)(HANDLE event);
     void (*unwatch_sessions)(struct wac__session_watch *watch);
+    /* The default endpoint of flow (eRender: for loopback; eCapture). */
+    HRESULT (*activate_endpoint)(EDataFlow flow, IAudioClient **out);
+    /* event is set when the default endpoint of flow changes (console role). */
+    struct wac__device_watch *(*watch_default_device)(EDataFlow flow, HANDLE event);
+    void (*unwatch_default_device)(struct wac__device_watch *watch);
 };
 extern const struct wac__wasapi_system *wac__wasapi_system;
 
@@ -126,6 +132,10 @@ DWORD wac__wasapi_find_process(const char *name);
 bool wac__wasapi_each_process(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user);
 HANDLE wac__wasapi_open_process(DWORD pid);
 bool wac__wasapi_session_active(DWORD pid);
+/* devices.c */
+HRESULT wac__wasapi_activate_endpoint(EDataFlow flow, IAudioClient **out);
+struct wac__device_watch *wac__wasapi_watch_default_device(EDataFlow flow, HANDLE event);
+void wac__wasapi_unwatch_default_device(struct wac__device_watch *watch);
 DWORD wac__wasapi_session_of(DWORD pid);
 /* The session listing, run on its own MTA thread. */
 int wac__wasapi_list_sessions(struct wac__session_list_builder *list);
