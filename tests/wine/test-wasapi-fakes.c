@@ -36,6 +36,11 @@ static struct {
     int fail_after_ms;     /* the first client fails then, with fail_hr */
     HRESULT fail_hr;
     int failing_clients;   /* how many clients fail so (0: the first only) */
+    /* A packet script (packet numbers from 1; 0: none): */
+    int gap_at;            /* the device loses gap_frames before this packet (DATA_DISCONTINUITY) */
+    UINT64 gap_frames;
+    int silent_from, silent_to; /* SILENT packets; their data is a loud 3 kHz tone */
+    int stamp_error_at;    /* TIMESTAMP_ERROR, no QPC */
 } script;
 
 #define MAX_INITS 8
@@ -84,6 +89,8 @@ struct fake_client {
     CRITICAL_SECTION lock;
     uint8_t *packets[QUEUE];
     UINT64 packet_qpc[QUEUE], packet_position[QUEUE];
+    DWORD packet_flags[QUEUE];
+    int packets_made;
     unsigned head, count;
     UINT64 frames_made;
     DWORD started_at;
@@ -111,8 +118,21 @@ static DWORD WINAPI packet_thread(void *arg)
             unsigned slot = (fc->head + fc->count) % QUEUE;
             uint8_t *p = fc->packets[slot];
             UINT64 now = qpc_100ns();
+            int k = ++fc->packets_made;
+            DWORD flags = 0;
+            if (k == script.gap_at) {
+                fc->frames_made += script.gap_frames; /* lost by the engine */
+                flags |= AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY;
+            }
+            bool silent = k >= script.silent_from && k <= script.silent_to && script.silent_from;
+            if (silent)
+                flags |= AUDCLNT_BUFFERFLAGS_SILENT;
+            if (k == script.stamp_error_at)
+                flags |= AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR;
+            fc->packet_flags[slot] = flags;
             for (UINT32 i = 0; i < frames; i++) {
-                double v = 0.5 * sin(2 * PI * 440.0 * (double)(fc->frames_made + i) / fc->format.nSamplesPerSec);
+                double t = (double)(fc->frames_made + i) / fc->format.nSamplesPerSec;
+                double v = silent ? 0.9 * sin(2 * PI * 3000.0 * t) : 0.5 * sin(2 * PI * 440.0 * t);
                 for (WORD c = 0; c < fc->format.nChannels; c++) {
                     size_t at = (size_t)i * fc->format.nChannels + c;
                     if (fc->float_samples)
@@ -122,7 +142,9 @@ static DWORD WINAPI packet_thread(void *arg)
                 }
             }
             /* The stamp of the packet's first frame. */
-            fc->packet_qpc[slot] = now - (UINT64)frames * 10000000 / fc->format.nSamplesPerSec;
+            fc->packet_qpc[slot] = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR)
+                                       ? 0
+                                       : now - (UINT64)frames * 10000000 / fc->format.nSamplesPerSec;
             fc->packet_position[slot] = fc->frames_made;
             fc->frames_made += frames;
             fc->count++;
@@ -166,7 +188,7 @@ static HRESULT STDMETHODCALLTYPE cc_get_buffer(IAudioCaptureClient *self, BYTE *
     }
     *data = fc->packets[fc->head];
     *frames = fc->format.nSamplesPerSec * PACKET_MS / 1000;
-    *flags = 0;
+    *flags = fc->packet_flags[fc->head];
     if (position)
         *position = fc->packet_position[fc->head];
     if (qpc)
@@ -1058,6 +1080,85 @@ static void system_capture_follows_the_default_output(void)
     ASSERT(device_changed == NULL); /* the watch is gone with the capture */
 }
 
+/* A packet script: the engine loses 100 ms (DATA_DISCONTINUITY, the device
+ * position jumps by 1600 frames), SILENT packets whose buffers hold a loud
+ * 3 kHz tone (the flag, not the data, counts), a packet without a valid
+ * stamp. The loss is a discontinuity of exactly 1600 frames at 16 kHz,
+ * never silence; the SILENT packets are silence; the rest is the tone. */
+static void packet_flags_are_honoured(void)
+{
+    reset_fakes();
+    script.gap_at = 30;
+    script.gap_frames = 1600;
+    script.silent_from = 50;
+    script.silent_to = 60;
+    script.stamp_error_at = 70;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    size_t total = 16000 * 2, got = 0;
+    float *x = malloc(total * sizeof *x);
+    ASSERT(x);
+    uint64_t next_position = 0, jumps = 0;
+    while (got < total) {
+        wac_chunk_info info;
+        int n = wac_capture_read(cap, x + got, (uint32_t)(total - got < 160 ? total - got : 160), 2000, &info);
+        if (n < 0)
+            FAIL("read: %s", wac_error_name(n));
+        if (got)
+            jumps += info.position - next_position;
+        next_position = info.position + (uint64_t)n;
+        got += (size_t)n;
+    }
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    wac_event ev;
+    uint64_t discontinuity = 0;
+    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1)
+        if (ev.type == WAC_EVENT_DISCONTINUITY)
+            discontinuity += ev.frames;
+    double loud = amplitude_at(x, total, 3000, 16000);
+    printf("# discontinuity %llu frames, positions jumped %llu, skipped %llu, silence %llu; 3 kHz at %.2g\n",
+           (unsigned long long)discontinuity, (unsigned long long)jumps, (unsigned long long)st.frames_skipped,
+           (unsigned long long)st.frames_silence, loud);
+    ASSERT_EQ(discontinuity, 1600);
+    ASSERT_EQ(jumps, 1600);
+    ASSERT_EQ(st.frames_skipped, 1600);
+    ASSERT(loud < 1e-4);
+    free(x);
+    record_tone(cap, 16000, 1.0);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* The target exits and its client then fails (device invalidated): the exit
+ * is the news, not an error. (Which of the two the control thread sees first
+ * when both are already signalled is the wait order's: the exit; this case
+ * cannot force both to be signalled at once, so it checks the sequence.) */
+static void exit_then_invalidation_is_an_exit(void)
+{
+    reset_fakes();
+    DWORD self = GetCurrentProcessId();
+    start_process(self, 1, 1, L"player.exe");
+    script.fail_after_ms = 300;
+    script.fail_hr = AUDCLNT_E_DEVICE_INVALIDATED;
+    script.failing_clients = 100;
+    wac_context *ctx = open_fake_context();
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = NULL;
+    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
+    ASSERT_OK(wac_capture_start(cap));
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16), >, 0);
+    exit_process(self); /* then, within 300 ms of start, every client fails */
+    int n = read_until_event(cap, WAC_EVENT_ENDED, 0, 4000, evs, 16);
+    ASSERT_CMP(n, >, 0);
+    ASSERT_EQ(evs[n - 1].error, WAC_ERR_TARGET_EXITED);
+    ASSERT(!has_event(evs, n, WAC_EVENT_ERROR));
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 int main(void)
 {
     InitializeCriticalSection(&procs_lock);
@@ -1077,5 +1178,7 @@ int main(void)
     RUN(service_restart_reactivates);
     RUN(service_that_stays_down_ends_the_stream);
     RUN(system_capture_follows_the_default_output);
+    RUN(packet_flags_are_honoured);
+    RUN(exit_then_invalidation_is_an_exit);
     return tap_done();
 }
