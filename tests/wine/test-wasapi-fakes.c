@@ -695,6 +695,19 @@ static wac_capture_config pid_config(uint32_t rate, uint32_t channels)
     return c;
 }
 
+/* Open and start a capture; any failure fails the case with its detail. */
+static wac_capture *start_capture(wac_context *ctx, const wac_capture_config *c)
+{
+    wac_capture *cap = NULL;
+    int rc = wac_capture_open(ctx, c, &cap);
+    if (rc)
+        FAIL("open: %s (%s)", wac_error_name(rc), wac_context_last_error(ctx));
+    rc = wac_capture_start(cap);
+    if (rc)
+        FAIL("start: %s (%s)", wac_error_name(rc), wac_capture_last_error(cap));
+    return cap;
+}
+
 /* Record `seconds` of a mono capture and check the fake's 440 Hz tone. */
 static void record_tone(wac_capture *cap, uint32_t rate, double seconds)
 {
@@ -872,9 +885,7 @@ static void launcher_child_keeps_capture(void)
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
     c.target.pid = launcher;
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 3000, evs, 16), >, 0);
     exit_process(launcher);
@@ -903,9 +914,7 @@ static void late_and_restarting_name_target(void)
     c.target.kind = WAC_TARGET_NAME;
     c.target.name = "player";
     c.target.pid = 0;
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 800, evs, 16), <, 0); /* nothing plays yet */
     start_process(600, 1, 1, L"player.exe");
@@ -938,9 +947,7 @@ static void name_target_keeps_to_the_callers_session(void)
     c.target.kind = WAC_TARGET_NAME;
     c.target.name = "player.exe";
     c.target.pid = 0;
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 1500, evs, 16), <, 0);
     ASSERT_EQ(seen.activations, 0);
@@ -961,9 +968,7 @@ static void withheld_audio_is_reported(void)
     script.target_playing = true;
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     DWORD t0 = GetTickCount();
     int n = read_until_event(cap, WAC_EVENT_STREAM_SKIPPED, 0, 4500, evs, 16);
@@ -988,9 +993,7 @@ static void quiet_target_is_not_reported(void)
     script.target_playing = false;
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     int n = read_until_event(cap, WAC_EVENT_STREAM_SKIPPED, 0, 4000, evs, 16);
     ASSERT_CMP(n, <, 0);
@@ -1009,9 +1012,7 @@ static void service_restart_reactivates(void)
     script.fail_hr = HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE);
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16), >, 0);
     int n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 4000, evs, 16);
@@ -1037,9 +1038,7 @@ static void service_that_stays_down_ends_the_stream(void)
     script.failing_clients = 100;
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     int n = read_until_event(cap, WAC_EVENT_ENDED, 0, 8000, evs, 16);
     if (n < 0)
@@ -1060,9 +1059,7 @@ static void system_capture_follows_the_default_output(void)
     wac_capture_config c = pid_config(16000, 1);
     c.target.kind = WAC_TARGET_SYSTEM;
     c.target.pid = 0;
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     ASSERT_EQ(endpoint_activations, 1);
     ASSERT(seen.n_init >= 1 && (seen.init_flags[0] & AUDCLNT_STREAMFLAGS_LOOPBACK));
     wac_event evs[16];
@@ -1095,9 +1092,7 @@ static void packet_flags_are_honoured(void)
     script.stamp_error_at = 70;
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     size_t total = 16000 * 2, got = 0;
     float *x = malloc(total * sizeof *x);
     ASSERT(x);
@@ -1146,9 +1141,7 @@ static void exit_then_invalidation_is_an_exit(void)
     script.failing_clients = 100;
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
-    wac_capture *cap = NULL;
-    ASSERT_OK(wac_capture_open(ctx, &c, &cap));
-    ASSERT_OK(wac_capture_start(cap));
+    wac_capture *cap = start_capture(ctx, &c);
     wac_event evs[16];
     ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16), >, 0);
     exit_process(self); /* then, within 300 ms of start, every client fails */
