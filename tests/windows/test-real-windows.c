@@ -22,6 +22,7 @@
 
 #include "backend/wasapi/wasapi.h"
 #include "wac.h"
+#include "../tone.h"
 
 static const double PI = 3.14159265358979323846;
 static const GUID iid_render_client = {0xf294acfc, 0x3146, 0x4483, {0xa7, 0xbf, 0xad, 0xdc, 0xa7, 0xc2, 0x60, 0xe2}};
@@ -98,17 +99,6 @@ static bool spawn_player(double hz, PROCESS_INFORMATION *pi)
 }
 
 /* ---- measuring ---- */
-
-static double amplitude_at(const float *x, size_t n, double hz, double rate)
-{
-    double re = 0, im = 0;
-    for (size_t i = 0; i < n; i++) {
-        double w = 2 * PI * hz * (double)i / rate;
-        re += x[i] * cos(w);
-        im -= x[i] * sin(w);
-    }
-    return 2 * sqrt(re * re + im * im) / (double)n;
-}
 
 /* Record 3 s of target; the levels of want and other (dBFS) in the last 2 s
  * of the first channel. */

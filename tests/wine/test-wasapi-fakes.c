@@ -21,6 +21,7 @@
 
 #include "backend/wasapi/wasapi.h"
 #include "tap.h"
+#include "tone.h"
 #include "wac.h"
 
 static const double PI = 3.14159265358979323846;
@@ -659,17 +660,6 @@ static const struct wac__wasapi_system fake_system = {
 };
 
 /* ---- helpers ---- */
-
-static double amplitude_at(const float *x, size_t n, double hz, double rate)
-{
-    double re = 0, im = 0;
-    for (size_t i = 0; i < n; i++) {
-        double w = 2 * PI * hz * (double)i / rate;
-        re += x[i] * cos(w);
-        im -= x[i] * sin(w);
-    }
-    return 2 * sqrt(re * re + im * im) / (double)n;
-}
 
 static wac_context *open_fake_context(void)
 {

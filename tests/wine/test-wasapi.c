@@ -28,9 +28,8 @@
 #include <string.h>
 
 #include "tap.h"
+#include "tone.h"
 #include "wac.h"
-
-static const double PI = 3.14159265358979323846;
 
 static bool under_wine(void)
 {
@@ -65,18 +64,6 @@ static wac_context *open_wasapi(void)
 }
 
 /* Amplitude of `hz` in x[0..n) (Goertzel). */
-static double amplitude_at(const float *x, size_t n, double hz, double rate)
-{
-    double w = 2 * PI * hz / rate, coeff = 2 * cos(w), s1 = 0, s2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double s = x[i] + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    return 2 * sqrt(power > 0 ? power : 0) / (double)n;
-}
-
 /* Run a Linux command (Wine runs Unix programs given by their path). */
 static void run_unix(const char *cmdline)
 {
