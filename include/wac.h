@@ -175,6 +175,10 @@ typedef struct wac_session {
     const char *app_name;   /**< application name the stream announced */
     uint32_t streams;       /**< number of output streams it owns */
     bool playing;           /**< true if at least one stream is running now */
+    float volume;           /**< its output streams' volume, a linear amplitude factor 0...1 (the
+                                 loudest channel of the loudest stream; see wac_context_get_volume);
+                                 negative when the backend cannot tell */
+    bool muted;             /**< true when every one of its output streams is muted */
 } wac_session;
 
 typedef struct wac_session_list wac_session_list;
@@ -224,6 +228,79 @@ typedef struct wac_target {
     bool exclude;      /**< capture every application except the target (not with SYSTEM; WASAPI:
                             PID only, not NAME) */
 } wac_target;
+
+/* ---- application volume ----------------------------------------------- */
+
+/** The volume of an application's output streams. */
+typedef struct wac_volume {
+    float level;      /**< linear amplitude factor 0...1 (0.5 is -6.02 dB): the loudest channel
+                           of the loudest matching stream. A muted stream keeps its level. */
+    bool muted;       /**< true when every matching stream is muted */
+    uint32_t streams; /**< how many output streams matched */
+} wac_volume;
+
+/**
+ * The volume and mute flag of the output streams that @p target owns now.
+ *
+ * The target is a WAC_TARGET_PID (with its process tree unless include_tree is
+ * false) or a WAC_TARGET_NAME (every process by that executable name), matched
+ * as a capture matches it; not SYSTEM, not exclude. Only streams that exist
+ * now count: an application that plays nothing has no volume to read.
+ *
+ * What the numbers mean on each backend (linear amplitude, so 0.5 is -6 dB):
+ * - PipeWire: the stream nodes' Props (`channelVolumes` times `volume`, and
+ *   `mute`), as pavucontrol, wpctl and pactl (through pipewire-pulse) show them.
+ * - PulseAudio: the sink-inputs' volume (pa_sw_volume_to_linear: the
+ *   software volume's cubic scale converted to amplitude) and mute.
+ * - WASAPI: ISimpleAudioVolume of the process's sessions on every active
+ *   render endpoint (the "volume mixer" slider's value, which Windows applies
+ *   as an amplitude factor) and GetMute.
+ *
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT (NULL pointers, SYSTEM or exclude
+ *         target, empty name), WAC_ERR_TARGET_NOT_FOUND (no output stream of
+ *         the target now; for a pid that does not exist, too),
+ *         WAC_ERR_SERVER_LOST, WAC_ERR_NOT_SUPPORTED, WAC_ERR_BACKEND.
+ *         Details: wac_context_last_error().
+ * Thread: any thread, including callbacks.
+ */
+WAC_EXPORT int wac_context_get_volume(wac_context *ctx, const wac_target *target, wac_volume *out);
+
+/**
+ * Set the volume of every output stream @p target owns now to @p level (all
+ * channels; the mute flag is kept). Streams the target opens later keep what
+ * the server gives them (PipeWire's WirePlumber and PulseAudio's
+ * module-stream-restore restore an application's last volume by its name).
+ *
+ * After the change, on every backend: what the user hears from that
+ * application changes; a whole-system capture (WAC_TARGET_SYSTEM, exclude)
+ * gets it as the user hears it; a capture of the application itself:
+ * - PipeWire (and PulseAudio through pipewire-pulse): gets it too; the volume
+ *   applies before the stream's output ports that WAC links to.
+ * - PulseAudio: gets it too; the sink-input's monitor carries its volume.
+ * - WASAPI: process loopback is documented to capture the process's audio as
+ *   it is mixed; whether the session volume is applied before the tap is
+ *   only known on real Windows (Wine has no process loopback).
+ *
+ * @param level  linear amplitude factor 0...1 (0.5 is -6.02 dB).
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT (level outside 0...1 or NaN, and as
+ *         for wac_context_get_volume), WAC_ERR_TARGET_NOT_FOUND,
+ *         WAC_ERR_SERVER_LOST, WAC_ERR_NOT_SUPPORTED, WAC_ERR_BACKEND (the
+ *         server refused: another user's stream, a sandbox's permissions).
+ *         When several streams match and one refuses, the others are still set
+ *         and the error is returned.
+ * Thread: any thread, including callbacks.
+ */
+WAC_EXPORT int wac_context_set_volume(wac_context *ctx, const wac_target *target, float level);
+
+/**
+ * Mute (@p muted true) or unmute every output stream @p target owns now.
+ * The level is kept, so unmuting restores it. A muted application is silent
+ * to the user and in every capture that gets its volume (see
+ * wac_context_set_volume).
+ * @return as wac_context_set_volume.
+ * Thread: any thread, including callbacks.
+ */
+WAC_EXPORT int wac_context_set_mute(wac_context *ctx, const wac_target *target, bool muted);
 
 typedef enum wac_sample_type {
     WAC_SAMPLE_F32 = 1, /**< 32-bit float, native endian, nominal range [-1, 1] */

@@ -19,7 +19,7 @@ static char *copy_or_empty(const char *s)
 }
 
 int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, const char *executable,
-                          const char *app_name, uint32_t streams, bool playing)
+                          const char *app_name, uint32_t streams, bool playing, float volume, bool muted)
 {
     struct wac_session_list *l = &b->list;
     if (l->count == l->capacity) {
@@ -36,6 +36,8 @@ int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, con
     s->app_name = copy_or_empty(app_name);
     s->streams = streams;
     s->playing = playing;
+    s->volume = volume >= 0.0f ? volume : -1.0f;
+    s->muted = muted;
     if (!s->executable || !s->app_name) {
         free((char *)s->executable);
         free((char *)s->app_name);

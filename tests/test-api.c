@@ -411,8 +411,75 @@ static void sessions_listed(void)
     ASSERT(strcmp(s->executable, "wac-dummy-player") == 0);
     ASSERT_EQ(s->streams, 1);
     ASSERT(s->playing);
+    ASSERT(s->volume == 1.0f && !s->muted);
     ASSERT(wac_session_list_at(list, 1) == NULL);
     wac_session_list_free(list);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* Volume: every bad argument is refused with a detail; on the dummy the
+ * level and flag round-trip, muting keeps the level, and what the player
+ * plays is scaled by it (the capture shows it). */
+static void volume_arguments_and_dummy(void)
+{
+    wac_context *ctx = open_dummy();
+    wac_target player = {.kind = WAC_TARGET_PID, .pid = (uint32_t)getpid(), .include_tree = true};
+    wac_volume v;
+    ASSERT_RC(wac_context_get_volume(NULL, &player, &v), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_context_get_volume(ctx, NULL, &v), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_context_get_volume(ctx, &player, NULL), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_context_set_volume(NULL, &player, 0.5f), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_context_set_mute(ctx, NULL, true), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_context_set_volume(ctx, &player, 1.5f), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT(strstr(wac_context_last_error(ctx), "outside 0...1"));
+    ASSERT_RC(wac_context_set_volume(ctx, &player, -0.01f), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT_RC(wac_context_set_volume(ctx, &player, NAN), WAC_ERR_INVALID_ARGUMENT);
+    wac_target system = {.kind = WAC_TARGET_SYSTEM};
+    ASSERT_RC(wac_context_get_volume(ctx, &system, &v), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT(strstr(wac_context_last_error(ctx), "give a pid or a name"));
+    wac_target excluded = player;
+    excluded.exclude = true;
+    ASSERT_RC(wac_context_set_mute(ctx, &excluded, true), WAC_ERR_INVALID_ARGUMENT);
+    wac_target pid0 = {.kind = WAC_TARGET_PID, .pid = 0};
+    ASSERT_RC(wac_context_get_volume(ctx, &pid0, &v), WAC_ERR_INVALID_ARGUMENT);
+    wac_target empty = {.kind = WAC_TARGET_NAME, .name = ""};
+    ASSERT_RC(wac_context_get_volume(ctx, &empty, &v), WAC_ERR_INVALID_ARGUMENT);
+    wac_target unknown = {.kind = (wac_target_kind)42};
+    ASSERT_RC(wac_context_get_volume(ctx, &unknown, &v), WAC_ERR_INVALID_ARGUMENT);
+    wac_target other = {.kind = WAC_TARGET_NAME, .name = "no-such-player"};
+    ASSERT_RC(wac_context_set_volume(ctx, &other, 0.5f), WAC_ERR_TARGET_NOT_FOUND);
+    ASSERT(strstr(wac_context_last_error(ctx), "no-such-player"));
+
+    ASSERT_OK(wac_context_get_volume(ctx, &player, &v));
+    ASSERT(v.level == 1.0f && !v.muted && v.streams == 1);
+    wac_capture_config c = speech_config();
+    wac_capture *cap = open_started(ctx, &c);
+    float before[1600], after[1600];
+    ASSERT_EQ(wac_capture_read(cap, before, 1600, 2000, NULL), 1600);
+    ASSERT_OK(wac_context_set_volume(ctx, &player, 0.5f));
+    ASSERT_OK(wac_context_get_volume(ctx, &player, &v));
+    ASSERT(v.level == 0.5f && !v.muted);
+    /* The ring holds what was played before the change: skip it. */
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(wac_capture_read(cap, after, 1600, 2000, NULL), 1600);
+    ASSERT_EQ(wac_capture_read(cap, after, 1600, 2000, NULL), 1600);
+    /* Half the counter's value at the same counter position. */
+    long long expected = counter_of(before[1599]) + 1 + 4 * 1600 - 1;
+    double ratio = (double)after[1599] / ((double)(expected % ((1 << 24) - 1) + 1) / (double)(1 << 24));
+    ASSERT(fabs(ratio - 0.5) < 1e-3);
+
+    ASSERT_OK(wac_context_set_mute(ctx, &player, true));
+    ASSERT_OK(wac_context_get_volume(ctx, &player, &v));
+    ASSERT(v.muted && v.level == 0.5f);
+    wac_session_list *list = NULL;
+    ASSERT_OK(wac_context_list_sessions(ctx, &list));
+    ASSERT(wac_session_list_at(list, 0)->muted && wac_session_list_at(list, 0)->volume == 0.5f);
+    wac_session_list_free(list);
+    wac_target by_name = {.kind = WAC_TARGET_NAME, .name = "wac-dummy-player"};
+    ASSERT_OK(wac_context_set_mute(ctx, &by_name, false));
+    ASSERT_OK(wac_context_get_volume(ctx, &by_name, &v));
+    ASSERT(!v.muted && v.level == 0.5f);
+    ASSERT_OK(wac_capture_close(cap));
     ASSERT_OK(wac_context_close(ctx));
 }
 
@@ -447,5 +514,6 @@ int main(void)
     RUN(callback_capture_refuses_pull_styles);
     RUN(inject_before_start);
     RUN(sessions_listed);
+    RUN(volume_arguments_and_dummy);
     return tap_done();
 }

@@ -38,7 +38,22 @@ typedef struct record_options {
     bool print_events;
 } record_options;
 
+typedef enum volume_action {
+    VOLUME_SHOW = 1, /* print the level (and " muted") */
+    VOLUME_SET,      /* set the level */
+    VOLUME_MUTE,
+    VOLUME_UNMUTE
+} volume_action;
+
+typedef struct volume_options {
+    const char *backend;
+    wac_target target; /* PID or NAME */
+    volume_action action;
+    float level; /* VOLUME_SET */
+} volume_options;
+
 int list_run(const list_options *options);
+int volume_run(const volume_options *options);
 int record_run(const record_options *options);
 
 #endif

@@ -41,7 +41,13 @@ static void print_json(const char *backend, const wac_session_list *sessions)
         print_json_string(session->executable);
         fputs(", \"app_name\": ", stdout);
         print_json_string(session->app_name);
-        printf(", \"streams\": %u, \"playing\": %s}", session->streams, session->playing ? "true" : "false");
+        printf(", \"streams\": %u, \"playing\": %s, \"volume\": ", session->streams,
+               session->playing ? "true" : "false");
+        if (session->volume >= 0.0f)
+            printf("%.4f", (double)session->volume);
+        else
+            fputs("null", stdout);
+        printf(", \"muted\": %s}", session->muted ? "true" : "false");
     }
     fputs(count ? "\n]}\n" : "]}\n", stdout);
 }
@@ -49,12 +55,16 @@ static void print_json(const char *backend, const wac_session_list *sessions)
 static void print_table(const char *backend, const wac_session_list *sessions)
 {
     printf("backend: %s\n", backend);
-    printf("%8s  %-20s %-28s %7s  %s\n", "PID", "EXECUTABLE", "APP", "STREAMS", "PLAYING");
+    printf("%8s  %-20s %-28s %7s  %-7s  %s\n", "PID", "EXECUTABLE", "APP", "STREAMS", "PLAYING", "VOLUME");
     size_t count = wac_session_list_count(sessions);
     for (size_t i = 0; i < count; i++) {
         const wac_session *session = wac_session_list_at(sessions, i);
-        printf("%8u  %-20s %-28s %7u  %s\n", session->pid, session->executable[0] ? session->executable : "-",
-               session->app_name[0] ? session->app_name : "-", session->streams, session->playing ? "yes" : "no");
+        char volume[32] = "-";
+        if (session->volume >= 0.0f)
+            snprintf(volume, sizeof volume, "%.2f%s", (double)session->volume, session->muted ? " muted" : "");
+        printf("%8u  %-20s %-28s %7u  %-7s  %s\n", session->pid, session->executable[0] ? session->executable : "-",
+               session->app_name[0] ? session->app_name : "-", session->streams, session->playing ? "yes" : "no",
+               volume);
     }
     if (count == 0)
         printf("(no process plays audio now)\n");

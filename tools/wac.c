@@ -1,9 +1,10 @@
-/* wac.c — the wac command-line tool: `wac list` and `wac record`.
+/* wac.c — the wac command-line tool: `wac list`, `wac record`, and
+ * `wac volume` / `mute` / `unmute`.
  *
  * This file is the front door: it dispatches the subcommand, parses its
  * options with getopt_long, and refuses inconsistent combinations before any
- * audio server is contacted (exit code 2). The work itself is in list.c and
- * record.c. Exit codes: report.h. */
+ * audio server is contacted (exit code 2). The work itself is in list.c,
+ * record.c and volume.c. Exit codes: report.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -36,6 +37,9 @@ static void print_main_help(FILE *out)
             "Commands:\n"
             "  list      show the processes that play audio now\n"
             "  record    record one or more applications (or the system) to files\n"
+            "  volume    show or set an application's volume\n"
+            "  mute      mute an application (its volume is kept)\n"
+            "  unmute    unmute an application\n"
             "\n"
             "Options:\n"
             "  -h, --help     show this help\n"
@@ -53,7 +57,9 @@ static void print_list_help(FILE *out)
     fprintf(out,
             "Usage: wac list [--json] [--backend NAME]\n"
             "Show the processes that play audio now: pid, executable, application\n"
-            "name, number of output streams, and whether one of them is playing.\n"
+            "name, number of output streams, whether one of them is playing, and\n"
+            "their volume (a linear factor 0-1, the loudest stream's; 'muted' when\n"
+            "every stream is muted; '-' or null when the backend cannot tell).\n"
             "\n"
             "  --json          print {\"backend\": ..., \"sessions\": [...]} instead of a table\n"
             "  --backend NAME  auto, pipewire, pulse or dummy (default: $WAC_BACKEND, else auto)\n"
@@ -103,6 +109,30 @@ static void print_record_help(FILE *out)
             "On a terminal, a status line per target shows the time recorded, the level\n"
             "of the last chunk in dBFS, the attached streams and the overruns.\n"
             "A --pid target that exits ends its recording normally (exit 0).\n"
+            "\n"
+            "%s",
+            exit_codes_help);
+}
+
+static void print_volume_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: wac volume (--pid N | --name EXE) [LEVEL] [OPTIONS]\n"
+            "       wac mute (--pid N | --name EXE) [OPTIONS]\n"
+            "       wac unmute (--pid N | --name EXE) [OPTIONS]\n"
+            "Show or set the volume of an application's output streams, or mute and\n"
+            "unmute them. Without LEVEL, 'wac volume' prints the volume as a linear\n"
+            "factor (e.g. 0.50, the loudest stream's), followed by ' muted' when every\n"
+            "stream is muted. LEVEL is a linear factor from 0 to 1 (0.5 is -6 dB) or a\n"
+            "percentage such as 50%%; it sets every channel of every stream. Muting\n"
+            "keeps the level, so unmuting restores it. What the user hears and what a\n"
+            "system capture gets both change (see wac.h for each backend).\n"
+            "\n"
+            "  --pid N         a process and its children\n"
+            "  --name EXE      every process by that executable name\n"
+            "  --no-tree       only the process itself, not its children\n"
+            "  --backend NAME  auto, pipewire, pulse or dummy (default: $WAC_BACKEND, else auto)\n"
+            "  -h, --help      show this help\n"
             "\n"
             "%s",
             exit_codes_help);
@@ -183,6 +213,79 @@ static int list_main(int argc, char **argv)
     if (optind < argc)
         return usage_error("list", "unexpected argument '%s'", argv[optind]);
     return list_run(&options);
+}
+
+/* ---- wac volume / mute / unmute ----------------------------------------------- */
+
+enum { OPT_VOLUME_PID = 280, OPT_VOLUME_NAME, OPT_VOLUME_NO_TREE, OPT_VOLUME_BACKEND };
+
+/* "0.5", "1", "50%": a level 0...1. */
+static bool parse_level(const char *text, float *out)
+{
+    char *end;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (!text[0] || errno || end == text || !isfinite(value))
+        return false;
+    if (*end == '%') {
+        value /= 100.0;
+        end++;
+    }
+    if (*end || value < 0.0 || value > 1.0)
+        return false;
+    *out = (float)value;
+    return true;
+}
+
+static int volume_main(int argc, char **argv, volume_action action)
+{
+    static const struct option long_options[] = {
+        {"pid", required_argument, NULL, OPT_VOLUME_PID},
+        {"name", required_argument, NULL, OPT_VOLUME_NAME},
+        {"no-tree", no_argument, NULL, OPT_VOLUME_NO_TREE},
+        {"backend", required_argument, NULL, OPT_VOLUME_BACKEND},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *command = argv[0];
+    volume_options options = {.backend = NULL, .action = action};
+    options.target.include_tree = true;
+    int targets = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_VOLUME_PID:
+            if (!parse_uint32(optarg, &options.target.pid) || options.target.pid == 0)
+                return usage_error(command, "--pid needs a positive process id, not '%s'", optarg);
+            options.target.kind = WAC_TARGET_PID;
+            targets++;
+            break;
+        case OPT_VOLUME_NAME:
+            if (!optarg[0])
+                return usage_error(command, "--name needs an executable name");
+            options.target.kind = WAC_TARGET_NAME;
+            options.target.name = optarg;
+            targets++;
+            break;
+        case OPT_VOLUME_NO_TREE: options.target.include_tree = false; break;
+        case OPT_VOLUME_BACKEND: options.backend = optarg; break;
+        case 'h': print_volume_help(stdout); return WAC_EXIT_OK;
+        default: return option_error(command, c, argv);
+        }
+    }
+    if (targets != 1)
+        return usage_error(command, "give exactly one --pid or --name");
+    if (optind < argc && action == VOLUME_SHOW) {
+        if (!parse_level(argv[optind], &options.level))
+            return usage_error(command, "bad level '%s': a factor from 0 to 1 (e.g. 0.5) or a percentage (e.g. 50%%)",
+                               argv[optind]);
+        options.action = VOLUME_SET;
+        optind++;
+    }
+    if (optind < argc)
+        return usage_error(command, "unexpected argument '%s'", argv[optind]);
+    return volume_run(&options);
 }
 
 /* ---- wac record -------------------------------------------------------------- */
@@ -390,7 +493,7 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return usage_error(NULL, "no command: use 'wac list' or 'wac record'");
+        return usage_error(NULL, "no command: use 'wac list', 'wac record', 'wac volume', 'wac mute' or 'wac unmute'");
     const char *command = argv[optind];
     int command_argc = argc - optind;
     char **command_argv = argv + optind;
@@ -398,9 +501,15 @@ int main(int argc, char **argv)
         return list_main(command_argc, command_argv);
     if (strcmp(command, "record") == 0)
         return record_main(command_argc, command_argv);
+    if (strcmp(command, "volume") == 0)
+        return volume_main(command_argc, command_argv, VOLUME_SHOW);
+    if (strcmp(command, "mute") == 0)
+        return volume_main(command_argc, command_argv, VOLUME_MUTE);
+    if (strcmp(command, "unmute") == 0)
+        return volume_main(command_argc, command_argv, VOLUME_UNMUTE);
     if (strcmp(command, "help") == 0) {
         print_main_help(stdout);
         return WAC_EXIT_OK;
     }
-    return usage_error(NULL, "unknown command '%s': use 'wac list' or 'wac record'", command);
+    return usage_error(NULL, "unknown command '%s': use 'wac list', 'wac record', 'wac volume', 'wac mute' or 'wac unmute'", command);
 }

@@ -15,7 +15,7 @@ int wac__session_group_init(struct wac__session_group *g, size_t streams)
 }
 
 void wac__session_group_add(struct wac__session_group *g, uint32_t pid, const char *app_name, const char *binary,
-                            bool playing)
+                            bool playing, float volume, bool muted)
 {
     size_t i;
     for (i = 0; i < g->count; i++)
@@ -28,9 +28,15 @@ void wac__session_group_add(struct wac__session_group *g, uint32_t pid, const ch
         s->pid = pid;
         snprintf(s->app_name, sizeof s->app_name, "%s", app_name ? app_name : "");
         snprintf(s->binary, sizeof s->binary, "%s", binary ? binary : "");
+        s->volume = -1.0f;
+        s->muted = true;
     }
-    g->items[i].streams++;
-    g->items[i].playing |= playing;
+    struct wac__session_group_item *s = &g->items[i];
+    s->streams++;
+    s->playing |= playing;
+    if (volume > s->volume)
+        s->volume = volume;
+    s->muted = s->muted && muted && volume >= 0.0f;
 }
 
 int wac__session_group_finish(struct wac__session_group *g, struct wac__session_list_builder *list)
@@ -41,7 +47,8 @@ int wac__session_group_finish(struct wac__session_group *g, struct wac__session_
         char exe[256] = "";
         if (s->pid)
             wac__proc_exe_name(s->pid, exe, sizeof exe);
-        rc = wac__session_list_add(list, s->pid, exe[0] ? exe : s->binary, s->app_name, s->streams, s->playing);
+        rc = wac__session_list_add(list, s->pid, exe[0] ? exe : s->binary, s->app_name, s->streams, s->playing,
+                                   s->volume, s->muted);
     }
     free(g->items);
     g->items = NULL;

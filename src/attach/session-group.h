@@ -19,6 +19,8 @@ struct wac__session_group_item {
     uint32_t pid;
     uint32_t streams;
     bool playing;
+    float volume; /* the loudest stream's; negative while none is known */
+    bool muted;   /* every stream muted */
     char app_name[WAC__SESSION_NAME_SIZE];
     char binary[WAC__SESSION_NAME_SIZE]; /* the server's idea of it; /proc wins */
 };
@@ -33,9 +35,10 @@ struct wac__session_group {
 int wac__session_group_init(struct wac__session_group *g, size_t streams);
 /* Count one stream of pid (0: owner unknown; those share one session).
  * app_name / binary (may be NULL or empty) name the session when it is new.
- * Ignored past the room reserved by init. */
+ * volume: the stream's linear level, negative when unknown (its mute flag
+ * then counts as unmuted). Ignored past the room reserved by init. */
 void wac__session_group_add(struct wac__session_group *g, uint32_t pid, const char *app_name, const char *binary,
-                            bool playing);
+                            bool playing, float volume, bool muted);
 /* Hand the sessions to the listing, with executables from /proc where the
  * process is still there, and free the group. 0, or WAC_ERR_NO_MEMORY. */
 int wac__session_group_finish(struct wac__session_group *g, struct wac__session_list_builder *list);

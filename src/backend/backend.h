@@ -55,6 +55,14 @@ struct wac__backend {
 
     int (*list_sessions)(void *data, struct wac__session_list_builder *list);
 
+    /* Application volume (wac_context_get_volume & co.; NULL: not supported).
+     * The core has checked the target: PID or NAME, not exclude. set_volume
+     * changes the level when level is not NULL and the flag when muted is not
+     * NULL. Both report a failure as a wac_error and a reason in detail. */
+    int (*get_volume)(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
+    int (*set_volume)(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
+                      size_t detail_size);
+
     /* Fault injection; only the dummy backend has it (NULL elsewhere). */
     int (*inject)(void *cap_data, wac_dummy_fault fault, uint32_t amount);
 };
@@ -99,7 +107,8 @@ void wac__stream_end(wac_capture *cap, int error, const char *detail);
 void wac__capture_streams_changed(wac_capture *cap, int delta);
 
 /* ---- session listing ---- */
+/* volume: linear level, negative when unknown. */
 int wac__session_list_add(struct wac__session_list_builder *list, uint32_t pid, const char *executable,
-                          const char *app_name, uint32_t streams, bool playing);
+                          const char *app_name, uint32_t streams, bool playing, float volume, bool muted);
 
 #endif

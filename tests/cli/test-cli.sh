@@ -12,7 +12,7 @@ py=/usr/bin/python3
 export WAC_DUMMY_PERIOD_MS=${WAC_DUMMY_PERIOD_MS:-10}
 unset WAC_BACKEND
 
-echo "1..34"
+echo "1..50"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
@@ -51,9 +51,37 @@ check "list --help documents --json" eval '[ $rc -eq 0 ] && grep -q -- "--json" 
 
 # ---- list ------------------------------------------------------------------------
 run list --json --backend dummy
-check "list --json is valid JSON with backend \"dummy\"" eval '[ $rc -eq 0 ] && $py -c "import json,sys; d=json.load(sys.stdin); assert d[\"backend\"]==\"dummy\"; assert isinstance(d[\"sessions\"], list); s=d[\"sessions\"][0]; assert set(s)=={\"pid\",\"executable\",\"app_name\",\"streams\",\"playing\"}" <"$tmp/out"'
+check "list --json is valid JSON with backend \"dummy\"" eval '[ $rc -eq 0 ] && $py -c "import json,sys; d=json.load(sys.stdin); assert d[\"backend\"]==\"dummy\"; assert isinstance(d[\"sessions\"], list); s=d[\"sessions\"][0]; assert set(s)=={\"pid\",\"executable\",\"app_name\",\"streams\",\"playing\",\"volume\",\"muted\"}; assert s[\"volume\"]==1.0 and s[\"muted\"] is False" <"$tmp/out"'
 WAC_BACKEND=dummy run list
-check "list (backend from WAC_BACKEND) prints the backend, then the table" eval '[ $rc -eq 0 ] && [ "$(head -1 "$tmp/out")" = "backend: dummy" ] && sed -n 2p "$tmp/out" | grep -q "PID.*EXECUTABLE.*APP.*STREAMS.*PLAYING" && grep -q wac-dummy-player "$tmp/out"'
+check "list (backend from WAC_BACKEND) prints the backend, then the table" eval '[ $rc -eq 0 ] && [ "$(head -1 "$tmp/out")" = "backend: dummy" ] && sed -n 2p "$tmp/out" | grep -q "PID.*EXECUTABLE.*APP.*STREAMS.*PLAYING.*VOLUME" && grep -q "wac-dummy-player.* 1.00$" "$tmp/out"'
+
+# ---- volume, mute, unmute (the dummy's player is the wac process itself) -------------
+run volume --backend dummy --name wac-dummy-player
+check "volume prints the player's level" eval '[ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = "1.00" ]'
+run volume --backend dummy --name wac-dummy-player 50%
+check "volume LEVEL as a percentage is accepted (exit 0, prints nothing)" eval '[ $rc -eq 0 ] && [ ! -s "$tmp/out" ]'
+run volume --backend dummy --name wac-dummy-player 0.25
+check "volume LEVEL as a factor is accepted" eval '[ $rc -eq 0 ]'
+for level in 1.5 101% abc 0.5x nan; do
+    run volume --backend dummy --name wac-dummy-player "$level"
+    check "volume $level is a usage error (exit 2)" expect_error 2 "bad level"
+done
+run volume --backend dummy --name wac-dummy-player -- -0.1
+check "volume -0.1 (after --) is a usage error (exit 2)" expect_error 2 "bad level"
+run volume --backend dummy --name no-such-player
+check "volume of an unknown name: exit 3 with the detail" expect_error 3 "no process named \"no-such-player\""
+run mute --backend dummy --pid 999999999
+check "mute of a pid that plays nothing: exit 3" expect_error 3 "target process not found"
+run unmute --backend dummy --name wac-dummy-player
+check "unmute of the player: exit 0" eval '[ $rc -eq 0 ]'
+run volume --backend dummy
+check "volume without a target is a usage error" expect_error 2 "exactly one --pid or --name"
+run volume --backend dummy --pid 1 --name x
+check "volume with two targets is a usage error" expect_error 2 "exactly one --pid or --name"
+run mute --backend dummy --name x 0.5
+check "mute takes no level" expect_error 2 "unexpected argument '0.5'"
+run volume --help
+check "volume --help documents LEVEL and mute" eval '[ $rc -eq 0 ] && grep -q "LEVEL" "$tmp/out" && grep -q "wac mute" "$tmp/out"'
 
 # ---- record: files ------------------------------------------------------------------
 run record "${dummy[@]}" --system -r 16000 -c 1 -d 1.5 -o "$tmp/speech.wav"

@@ -16,7 +16,7 @@
 
 /* ---- players ---- */
 
-static pid_t spawn_argv(char *const argv[])
+static inline pid_t spawn_argv(char *const argv[])
 {
     fflush(stdout);
     pid_t pid = fork();
@@ -32,7 +32,7 @@ static pid_t spawn_argv(char *const argv[])
 }
 
 /* A player of a sine tone at `freq` for `secs` seconds; its pid is the player's. */
-static pid_t play_tone(int freq, int secs)
+static inline pid_t play_tone(int freq, int secs)
 {
     char f[16], s[16];
     snprintf(f, sizeof f, "%d", freq);
@@ -42,7 +42,7 @@ static pid_t play_tone(int freq, int secs)
 }
 
 /* A shell that runs the player as its child (and stays its parent). */
-static pid_t play_tone_in_tree(int freq, int secs)
+static inline pid_t play_tone_in_tree(int freq, int secs)
 {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "'%s' %d %d; true", WAC_PLAY_TONE, freq, secs);
@@ -51,7 +51,7 @@ static pid_t play_tone_in_tree(int freq, int secs)
 }
 
 /* One process playing each of `freqs` on a stream of its own (amplitude 0.2). */
-static pid_t play_tones_in_one_process(int secs, int f1, int f2)
+static inline pid_t play_tones_in_one_process(int secs, int f1, int f2)
 {
     char s[16], a[16], b[16];
     snprintf(s, sizeof s, "%d", secs);
@@ -61,7 +61,7 @@ static pid_t play_tones_in_one_process(int secs, int f1, int f2)
     return spawn_argv(argv);
 }
 
-static void kill_player(pid_t pid)
+static inline void kill_player(pid_t pid)
 {
     kill(-pid, SIGTERM);
     kill(pid, SIGTERM);
@@ -76,7 +76,7 @@ static const char *backend_under_test(void)
 }
 
 /* A plain PulseAudio daemon (pulse-session.sh), not PipeWire. */
-static bool on_pulseaudio_daemon(void)
+static inline bool on_pulseaudio_daemon(void)
 {
     return getenv("WAC_PULSE_SESSION_DIR") != NULL;
 }
@@ -100,7 +100,7 @@ static wac_context *open_pw(void)
 
 /* Wait until `n` processes play (or, with pid, until that one does with at
  * least `n` streams). */
-static void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
+static inline void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
 {
     int64_t deadline = now_ms() + 8000;
     for (;;) {
@@ -135,7 +135,7 @@ struct rec {
     wac_capture_stats stats; /* at the end of the recording */
 };
 
-static wac_capture_config pid_config(uint32_t pid, bool tree, bool exclude)
+static inline wac_capture_config pid_config(uint32_t pid, bool tree, bool exclude)
 {
     wac_capture_config c = speech_config();
     c.target.kind = WAC_TARGET_PID;
@@ -145,7 +145,7 @@ static wac_capture_config pid_config(uint32_t pid, bool tree, bool exclude)
     return c;
 }
 
-static void drain_events(wac_capture *cap, struct rec *r)
+static inline void drain_events(wac_capture *cap, struct rec *r)
 {
     wac_event ev;
     while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
@@ -157,7 +157,7 @@ static void drain_events(wac_capture *cap, struct rec *r)
 }
 
 /* Record `secs` seconds (RATE mono f32), or until the stream ends. */
-static void record(wac_context *ctx, const wac_capture_config *c, double secs, struct rec *r)
+static inline void record(wac_context *ctx, const wac_capture_config *c, double secs, struct rec *r)
 {
     memset(r, 0, sizeof *r);
     wac_capture *cap = open_capture(ctx, c);
@@ -194,7 +194,7 @@ static void record(wac_context *ctx, const wac_capture_config *c, double secs, s
     ASSERT_OK(wac_capture_close(cap));
 }
 
-static bool saw_event(const struct rec *r, wac_event_type type, uint32_t pid)
+static inline bool saw_event(const struct rec *r, wac_event_type type, uint32_t pid)
 {
     for (int i = 0; i < r->n_ev; i++)
         if (r->ev[i].type == type && (pid == 0 || r->ev[i].pid == pid))
@@ -205,7 +205,7 @@ static bool saw_event(const struct rec *r, wac_event_type type, uint32_t pid)
 /* ---- analysis ---- */
 
 /* Amplitude of the tone at f (Hann-windowed Goertzel), from `skip_s` on. */
-static double tone_amp(const struct rec *r, double f, double skip_s)
+static inline double tone_amp(const struct rec *r, double f, double skip_s)
 {
     size_t start = (size_t)(skip_s * RATE);
     if (start >= r->n)
@@ -223,7 +223,7 @@ static double tone_amp(const struct rec *r, double f, double skip_s)
     return 4 * sqrt(re * re + im * im) / (double)n;
 }
 
-static double db(double amp)
+static inline double db(double amp)
 {
     return amp > 1e-12 ? 20 * log10(amp) : -240;
 }
@@ -231,7 +231,7 @@ static double db(double amp)
 /* How many 100 ms blocks hold the tone at f above min_db. Unlike one
  * amplitude over a recording, this does not depend on the phases of tone
  * bursts separated by silence (two bursts can cancel in one transform). */
-static int tone_blocks(const struct rec *r, double f, double min_db)
+static inline int tone_blocks(const struct rec *r, double f, double min_db)
 {
     int n = 0;
     for (size_t at = 0; at + RATE / 10 <= r->n; at += RATE / 10) {
@@ -243,7 +243,7 @@ static int tone_blocks(const struct rec *r, double f, double min_db)
     return n;
 }
 
-static double peak(const struct rec *r, double skip_s)
+static inline double peak(const struct rec *r, double skip_s)
 {
     double p = 0;
     for (size_t i = (size_t)(skip_s * RATE); i < r->n; i++)
@@ -253,7 +253,7 @@ static double peak(const struct rec *r, double skip_s)
 
 /* The level of every 100 ms block, in dBFS (RMS): where a recording went
  * silent or thin shows at a glance when a level check fails. */
-static void print_envelope(const struct rec *r)
+static inline void print_envelope(const struct rec *r)
 {
     printf("#   stats: %llu frames delivered, %llu lost, %llu silence, %llu skipped\n",
            (unsigned long long)r->stats.frames_delivered, (unsigned long long)r->stats.frames_lost,
@@ -277,7 +277,7 @@ static void print_envelope(const struct rec *r)
         print_envelope(r);                                                                                \
     } while (0)
 
-static int count_events(const struct rec *r, wac_event_type type)
+static inline int count_events(const struct rec *r, wac_event_type type)
 {
     int n = 0;
     for (int i = 0; i < r->n_ev; i++)
@@ -286,7 +286,7 @@ static int count_events(const struct rec *r, wac_event_type type)
 }
 
 /* Phase (radians) and amplitude of the tone f in x[0..n). */
-static void tone_phase(const float *x, size_t n, double f, double *phase, double *amp)
+static inline void tone_phase(const float *x, size_t n, double f, double *phase, double *amp)
 {
     double re = 0, im = 0;
     for (size_t i = 0; i < n; i++) {

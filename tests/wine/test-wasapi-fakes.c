@@ -645,6 +645,103 @@ static void fake_unwatch_device(struct wac__device_watch *watch)
         device_changed = NULL;
 }
 
+/* Audio sessions with a volume control each, as ISimpleAudioVolume behaves:
+ * SetMasterVolume refuses a level outside 0...1 with E_INVALIDARG; a session
+ * whose device went away answers AUDCLNT_E_DEVICE_INVALIDATED. */
+#define MAX_SESSIONS 8
+static struct fake_session {
+    ISimpleAudioVolume iface;
+    DWORD pid; /* 0: unused slot */
+    float level;
+    BOOL muted;
+    HRESULT refuse; /* the setters fail with this when set */
+} sessions[MAX_SESSIONS];
+
+static struct fake_session *session_from(ISimpleAudioVolume *self)
+{
+    return (struct fake_session *)(void *)self;
+}
+
+static HRESULT STDMETHODCALLTYPE volume_query(ISimpleAudioVolume *self, REFIID iid, void **out)
+{
+    if (IsEqualGUID(iid, &wac__iid_unknown) || IsEqualGUID(iid, &wac__iid_simple_volume)) {
+        *out = self;
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE volume_addref(ISimpleAudioVolume *self)
+{
+    (void)self;
+    return 2; /* the table owns the objects */
+}
+
+static ULONG STDMETHODCALLTYPE volume_release(ISimpleAudioVolume *self)
+{
+    (void)self;
+    return 1;
+}
+
+static HRESULT STDMETHODCALLTYPE volume_set_level(ISimpleAudioVolume *self, float level, LPCGUID context)
+{
+    (void)context;
+    struct fake_session *fs = session_from(self);
+    if (FAILED(fs->refuse))
+        return fs->refuse;
+    if (!(level >= 0.0f && level <= 1.0f))
+        return E_INVALIDARG;
+    fs->level = level;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE volume_get_level(ISimpleAudioVolume *self, float *level)
+{
+    if (!level)
+        return E_POINTER;
+    *level = session_from(self)->level;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE volume_set_mute(ISimpleAudioVolume *self, BOOL muted, LPCGUID context)
+{
+    (void)context;
+    struct fake_session *fs = session_from(self);
+    if (FAILED(fs->refuse))
+        return fs->refuse;
+    fs->muted = muted;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE volume_get_mute(ISimpleAudioVolume *self, BOOL *muted)
+{
+    if (!muted)
+        return E_POINTER;
+    *muted = session_from(self)->muted;
+    return S_OK;
+}
+
+static ISimpleAudioVolumeVtbl volume_vtbl = {volume_query,     volume_addref,  volume_release, volume_set_level,
+                                             volume_get_level, volume_set_mute, volume_get_mute};
+
+static void add_session(DWORD pid, float level)
+{
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (!sessions[i].pid) {
+            sessions[i] = (struct fake_session){{&volume_vtbl}, pid, level, FALSE, S_OK};
+            return;
+        }
+}
+
+static bool fake_each_session(bool (*fn)(void *user, DWORD pid, ISimpleAudioVolume *volume), void *user)
+{
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (sessions[i].pid && !fn(user, sessions[i].pid, &sessions[i].iface))
+            break;
+    return true;
+}
+
 static const struct wac__wasapi_system fake_system = {
     .activate_async = fake_activate_async,
     .windows_build = fake_build,
@@ -657,6 +754,7 @@ static const struct wac__wasapi_system fake_system = {
     .activate_endpoint = fake_activate_endpoint,
     .watch_default_device = fake_watch_device,
     .unwatch_default_device = fake_unwatch_device,
+    .each_session = fake_each_session,
 };
 
 /* ---- helpers ---- */
@@ -1142,6 +1240,59 @@ static void exit_then_invalidation_is_an_exit(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* Volume and mute: a pid reaches its tree's sessions (on every endpoint), a
+ * name the caller's login session's processes only, the loudest session is
+ * reported, muting keeps the level, and a refusal is an error with the
+ * HRESULT while the other sessions are still set. */
+static void volume_of_sessions_by_tree_and_name(void)
+{
+    reset_fakes();
+    memset(sessions, 0, sizeof sessions);
+    start_process(500, 1, 1, L"game.exe");
+    start_process(501, 500, 1, L"renderer.exe");
+    start_process(600, 1, 1, L"music.exe");
+    start_process(700, 1, 2, L"game.exe"); /* another user's */
+    add_session(501, 1.0f);
+    add_session(501, 0.6f); /* the same renderer on a second endpoint */
+    add_session(600, 0.8f);
+    add_session(700, 1.0f);
+    wac_context *ctx = open_fake_context();
+    wac_target game = {.kind = WAC_TARGET_PID, .pid = 500, .include_tree = true};
+    wac_volume v;
+    ASSERT_OK(wac_context_get_volume(ctx, &game, &v));
+    ASSERT_EQ(v.streams, 2);
+    ASSERT(v.level == 1.0f && !v.muted);
+    ASSERT_OK(wac_context_set_volume(ctx, &game, 0.5f));
+    ASSERT(sessions[0].level == 0.5f && sessions[1].level == 0.5f);
+    ASSERT(sessions[2].level == 0.8f && sessions[3].level == 1.0f);
+
+    wac_target alone = game;
+    alone.include_tree = false;
+    ASSERT_RC(wac_context_get_volume(ctx, &alone, &v), WAC_ERR_TARGET_NOT_FOUND);
+    ASSERT(strstr(wac_context_last_error(ctx), "has no audio session"));
+    wac_target nobody = {.kind = WAC_TARGET_PID, .pid = 999, .include_tree = true};
+    ASSERT_RC(wac_context_set_mute(ctx, &nobody, true), WAC_ERR_TARGET_NOT_FOUND);
+    ASSERT(strstr(wac_context_last_error(ctx), "no such process"));
+
+    wac_target by_name = {.kind = WAC_TARGET_NAME, .name = "GAME", .include_tree = true};
+    ASSERT_OK(wac_context_set_mute(ctx, &by_name, true));
+    ASSERT(sessions[0].muted && sessions[1].muted && !sessions[3].muted);
+    ASSERT_OK(wac_context_get_volume(ctx, &by_name, &v));
+    ASSERT(v.muted && v.level == 0.5f && v.streams == 2);
+    wac_target music = {.kind = WAC_TARGET_NAME, .name = "music.exe", .include_tree = true};
+    ASSERT_OK(wac_context_get_volume(ctx, &music, &v));
+    ASSERT(v.level == 0.8f && !v.muted && v.streams == 1);
+
+    sessions[1].refuse = (HRESULT)0x88890004; /* AUDCLNT_E_DEVICE_INVALIDATED */
+    ASSERT_RC(wac_context_set_volume(ctx, &game, 0.25f), WAC_ERR_BACKEND);
+    printf("# refused: %s\n", wac_context_last_error(ctx));
+    ASSERT(strstr(wac_context_last_error(ctx), "refused") && strstr(wac_context_last_error(ctx), "0x88890004"));
+    ASSERT(sessions[0].level == 0.25f);
+    ASSERT_OK(wac_context_close(ctx));
+    memset(sessions, 0, sizeof sessions);
+    reset_processes();
+}
+
 int main(void)
 {
     InitializeCriticalSection(&procs_lock);
@@ -1163,5 +1314,6 @@ int main(void)
     RUN(system_capture_follows_the_default_output);
     RUN(packet_flags_are_honoured);
     RUN(exit_then_invalidation_is_an_exit);
+    RUN(volume_of_sessions_by_tree_and_name);
     return tap_done();
 }

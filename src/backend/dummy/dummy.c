@@ -53,22 +53,26 @@ struct dummy {
     bool server_lost;
     int64_t period_ns;
     struct dummy_capture *running;
+    /* The player's volume, applied to what it plays. */
+    _Atomic float volume;
+    _Atomic bool muted;
 };
 
 static void encode(const struct dummy_capture *dc, uint8_t *dst, uint64_t counter, uint32_t frames)
 {
     uint32_t ch = dc->format.channels;
+    float gain = atomic_load(&dc->d->muted) ? 0.0f : atomic_load(&dc->d->volume);
     if (dc->format.sample == WAC_SAMPLE_F32) {
         float *out = (float *)(void *)dst;
         for (uint32_t i = 0; i < frames; i++) {
-            float v = (float)((counter + i) % ((1u << 24) - 1) + 1) / (float)(1u << 24);
+            float v = gain * (float)((counter + i) % ((1u << 24) - 1) + 1) / (float)(1u << 24);
             for (uint32_t c = 0; c < ch; c++)
                 *out++ = v;
         }
     } else {
         int16_t *out = (int16_t *)(void *)dst;
         for (uint32_t i = 0; i < frames; i++) {
-            int16_t v = (int16_t)((counter + i) % 32767 + 1);
+            int16_t v = (int16_t)(gain * (float)((counter + i) % 32767 + 1));
             for (uint32_t c = 0; c < ch; c++)
                 *out++ = v;
         }
@@ -203,6 +207,8 @@ static int dummy_connect(wac_context *ctx, void **data, char *detail, size_t det
         return WAC_ERR_NO_MEMORY;
     }
     d->period_ns = (int64_t)(hooks.dummy_period_ms ? hooks.dummy_period_ms : 10) * 1000000;
+    atomic_init(&d->volume, 1.0f);
+    atomic_init(&d->muted, false);
     *data = d;
     return 0;
 }
@@ -314,7 +320,45 @@ static int dummy_list_sessions(void *data, struct wac__session_list_builder *lis
     wac__mutex_unlock(&d->lock);
     /* The dummy's "player" is the calling process, one stream per running capture. */
     return wac__session_list_add(list, wac__process_self(), "wac-dummy-player", "WAC dummy player", streams,
-                                 streams > 0);
+                                 streams > 0, atomic_load(&d->volume), atomic_load(&d->muted));
+}
+
+/* The player answers to the calling process's pid and to its own name. */
+static bool is_player(const wac_target *target, char *detail, size_t detail_size)
+{
+    if (target->kind == WAC_TARGET_PID && target->pid == wac__process_self())
+        return true;
+    if (target->kind == WAC_TARGET_NAME && strcmp(target->name, "wac-dummy-player") == 0)
+        return true;
+    if (target->kind == WAC_TARGET_PID)
+        snprintf(detail, detail_size, "dummy: pid %u plays nothing (its player is pid %u)", (unsigned)target->pid,
+                 (unsigned)wac__process_self());
+    else
+        snprintf(detail, detail_size, "dummy: no process named \"%s\" (its player is wac-dummy-player)",
+                 target->name);
+    return false;
+}
+
+static int dummy_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size)
+{
+    struct dummy *d = data;
+    if (!is_player(target, detail, detail_size))
+        return WAC_ERR_TARGET_NOT_FOUND;
+    *out = (wac_volume){.level = atomic_load(&d->volume), .muted = atomic_load(&d->muted), .streams = 1};
+    return 0;
+}
+
+static int dummy_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
+                            size_t detail_size)
+{
+    struct dummy *d = data;
+    if (!is_player(target, detail, detail_size))
+        return WAC_ERR_TARGET_NOT_FOUND;
+    if (level)
+        atomic_store(&d->volume, *level);
+    if (muted)
+        atomic_store(&d->muted, *muted);
+    return 0;
 }
 
 static int dummy_inject(void *cap_data, wac_dummy_fault fault, uint32_t amount)
@@ -355,5 +399,7 @@ const struct wac__backend wac__backend_dummy = {
     .capture_stop = dummy_capture_stop,
     .capture_close = dummy_capture_close,
     .list_sessions = dummy_list_sessions,
+    .get_volume = dummy_get_volume,
+    .set_volume = dummy_set_volume,
     .inject = dummy_inject,
 };

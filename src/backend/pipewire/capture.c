@@ -582,5 +582,7 @@ const struct wac__backend wac__backend_pipewire = {
     .capture_stop = capture_stop,
     .capture_close = capture_close,
     .list_sessions = wac__pipewire_mirror_list_sessions,
+    .get_volume = wac__pipewire_get_volume,
+    .set_volume = wac__pipewire_set_volume,
     .inject = NULL,
 };

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <spa/param/props.h>
+#include <spa/pod/iter.h>
 #include <spa/utils/result.h>
 
 #include "os/os.h"
@@ -68,6 +70,13 @@ static struct wac__pipewire_client *find_client(struct wac__pipewire_mirror *b, 
 {
     struct wac__pipewire_client *c;
     spa_list_for_each(c, &b->clients, link) if (c->id == id) return c;
+    return NULL;
+}
+
+struct wac__pipewire_node *wac__pipewire_mirror_find_serial(struct wac__pipewire_mirror *b, uint64_t serial)
+{
+    struct wac__pipewire_node *n;
+    spa_list_for_each(n, &b->nodes, link) if (n->serial == serial) return n;
     return NULL;
 }
 
@@ -166,10 +175,59 @@ static void node_info(void *data, const struct pw_node_info *info)
     n->have_info = true;
 }
 
+/* Props of an application stream: what its volume controls set. */
+static void node_param(void *data, int seq, uint32_t id, uint32_t index, uint32_t next, const struct spa_pod *param)
+{
+    struct wac__pipewire_node *n = data;
+    if (id != SPA_PARAM_Props || !param || !spa_pod_is_object_type(param, SPA_TYPE_OBJECT_Props))
+        return;
+    const struct spa_pod_object *obj = (const struct spa_pod_object *)param;
+    const struct spa_pod_prop *prop;
+    SPA_POD_OBJECT_FOREACH(obj, prop)
+    {
+        switch (prop->key) {
+        case SPA_PROP_volume: {
+            float v;
+            if (spa_pod_get_float(&prop->value, &v) == 0)
+                n->volume = v;
+            break;
+        }
+        case SPA_PROP_mute: {
+            bool muted;
+            if (spa_pod_get_bool(&prop->value, &muted) == 0)
+                n->mute = muted;
+            break;
+        }
+        case SPA_PROP_channelVolumes: {
+            float v[WAC__PIPEWIRE_MAX_CHANNELS];
+            uint32_t count = spa_pod_copy_array(&prop->value, SPA_TYPE_Float, v, SPA_N_ELEMENTS(v));
+            if (count == 0)
+                break;
+            n->n_channel_volumes = count;
+            n->channel_max = 0.0f;
+            for (uint32_t i = 0; i < count; i++)
+                if (v[i] > n->channel_max)
+                    n->channel_max = v[i];
+            break;
+        }
+        default: break;
+        }
+    }
+    n->have_props = true;
+}
+
 static const struct pw_node_events node_events = {
     PW_VERSION_NODE_EVENTS,
     .info = node_info,
+    .param = node_param,
 };
+
+float wac__pipewire_node_level(const struct wac__pipewire_node *n)
+{
+    if (!n->have_props)
+        return -1.0f;
+    return (n->n_channel_volumes ? n->channel_max : 1.0f) * n->volume;
+}
 
 static void registry_global(void *data, uint32_t id, uint32_t permissions, const char *type, uint32_t version,
                             const struct spa_dict *props)
@@ -207,6 +265,10 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
             return;
         }
         pw_proxy_add_object_listener(n->proxy, &n->listener, &node_events, n);
+        n->volume = 1.0f;
+        n->channel_max = 1.0f;
+        uint32_t props_id = SPA_PARAM_Props;
+        pw_node_subscribe_params((struct pw_node *)n->proxy, &props_id, 1);
         spa_list_append(&b->nodes, &n->link);
     } else if (strcmp(type, PW_TYPE_INTERFACE_Port) == 0) {
         struct wac__pipewire_port *p = calloc(1, sizeof *p);
@@ -299,7 +361,7 @@ static const struct pw_core_events core_events = {
 };
 
 /* One round trip: everything the server sent before it has been handled. */
-static int roundtrip(struct wac__pipewire_mirror *b)
+int wac__pipewire_mirror_roundtrip(struct wac__pipewire_mirror *b)
 {
     b->sync_done = false;
     b->sync_seq = pw_core_sync(b->core, PW_ID_CORE, b->sync_seq);
@@ -423,9 +485,9 @@ int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, si
     pw_loop_update_timer(loop, b->timer, &interval, &interval, false);
 
     /* Two round trips: the globals, then the info of the objects we bound. */
-    int r = roundtrip(b);
+    int r = wac__pipewire_mirror_roundtrip(b);
     if (r == 0)
-        r = roundtrip(b);
+        r = wac__pipewire_mirror_roundtrip(b);
     if (r == 0) {
         struct pw_client *self = pw_core_get_client(b->core);
         if (self)
@@ -475,7 +537,8 @@ int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_buil
         wac__pipewire_mirror_node_owner(b, n, &pid);
         struct wac__pipewire_client *c = find_client(b, n->client_id);
         wac__session_group_add(&group, pid, n->app_name[0] ? n->app_name : c ? c->app_name : "",
-                               c ? c->binary : "", n->state == PW_NODE_STATE_RUNNING);
+                               c ? c->binary : "", n->state == PW_NODE_STATE_RUNNING,
+                               wac__pipewire_node_level(n), n->mute);
     }
     pw_thread_loop_unlock(b->loop);
     return wac__session_group_finish(&group, list);

@@ -48,6 +48,12 @@ struct wac__pipewire_node {
     bool have_info;
     enum pw_node_state state;
     uint32_t n_output_ports;
+    /* Its Props (subscribed): the loudest of channelVolumes times volume, the
+     * channel count, mute. */
+    bool have_props;
+    float volume, channel_max;
+    uint32_t n_channel_volumes;
+    bool mute;
 };
 
 struct wac__pipewire_port {
@@ -98,6 +104,10 @@ struct wac__pipewire_mirror_events {
 int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
 void wac__pipewire_mirror_disconnect(void *data);
 int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
+/* The backend table's get_volume/set_volume (volume.c). */
+int wac__pipewire_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
+int wac__pipewire_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
+                             size_t detail_size);
 
 /* Under the loop lock. */
 void wac__pipewire_mirror_add_listener(struct wac__pipewire_mirror *b, struct spa_hook *hook,
@@ -108,6 +118,13 @@ struct wac__pipewire_node *wac__pipewire_mirror_find_node(struct wac__pipewire_m
 /* The process that owns a node. False while its client's properties are not
  * known yet. */
 bool wac__pipewire_mirror_node_owner(struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n, uint32_t *pid);
+/* The node's linear level (channelVolumes' loudest times volume), or -1
+ * before its Props are known. */
+float wac__pipewire_node_level(const struct wac__pipewire_node *n);
+/* The node with this object.serial, or NULL. */
+struct wac__pipewire_node *wac__pipewire_mirror_find_serial(struct wac__pipewire_mirror *b, uint64_t serial);
+/* One round trip to the server (lock held): 0, -ETIMEDOUT or -EPIPE. */
+int wac__pipewire_mirror_roundtrip(struct wac__pipewire_mirror *b);
 /* Is the node one of WAC's own streams (this connection's)? */
 bool wac__pipewire_mirror_node_is_own(const struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n);
 

@@ -555,5 +555,7 @@ const struct wac__backend wac__backend_pulse = {
     .capture_stop = capture_stop,
     .capture_close = capture_close,
     .list_sessions = wac__pulse_mirror_list_sessions,
+    .get_volume = wac__pulse_get_volume,
+    .set_volume = wac__pulse_set_volume,
     .inject = NULL,
 };

@@ -204,6 +204,9 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
     in->corked = info->corked != 0;
     copy_prop(in->app_name, sizeof in->app_name, info->proplist, PA_PROP_APPLICATION_NAME);
     copy_prop(in->binary, sizeof in->binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
+    in->level = info->has_volume ? (float)pa_sw_volume_to_linear(pa_cvolume_max(&info->volume)) : -1.0f;
+    in->channels = info->volume.channels;
+    in->mute = info->mute != 0;
     if (in->client != PA_INVALID_INDEX && !in->prop_pid && !find_client(b, in->client)) {
         pa_operation *o = pa_context_get_client_info(b->pa, in->client, client_info_cb, b);
         if (o)
@@ -307,8 +310,7 @@ static bool operation_done(struct wac__pulse_mirror *b, void *arg)
     return pa_operation_get_state(arg) != PA_OPERATION_RUNNING;
 }
 
-/* Run an operation to its end; false if it did not finish. */
-static bool complete(struct wac__pulse_mirror *b, pa_operation *o)
+bool wac__pulse_mirror_complete(struct wac__pulse_mirror *b, pa_operation *o)
 {
     if (!o)
         return false;
@@ -416,10 +418,10 @@ int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_
      * (a duplicate only updates the same record). Clients first, so the owner
      * of every sink-input is known when the sink-inputs arrive. */
     if (!rc &&
-        (!complete(b, pa_context_subscribe(b->pa, PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_CLIENT,
+        (!wac__pulse_mirror_complete(b, pa_context_subscribe(b->pa, PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_CLIENT,
                                            success_cb, b)) ||
-         !complete(b, pa_context_get_client_info_list(b->pa, client_info_cb, b)) ||
-         !complete(b, pa_context_get_sink_input_info_list(b->pa, input_info_cb, b)))) {
+         !wac__pulse_mirror_complete(b, pa_context_get_client_info_list(b->pa, client_info_cb, b)) ||
+         !wac__pulse_mirror_complete(b, pa_context_get_sink_input_info_list(b->pa, input_info_cb, b)))) {
         snprintf(detail, detail_size, "the PulseAudio server did not answer: %s",
                  b->lost ? b->lost_detail : "timed out after 5 s");
         rc = WAC_ERR_BACKEND_UNAVAILABLE;
@@ -461,7 +463,8 @@ int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder
         wac__pulse_mirror_input_owner(b, in, &pid);
         const struct wac__pulse_client *c = in->client != PA_INVALID_INDEX ? find_client(b, in->client) : NULL;
         wac__session_group_add(&group, pid, in->app_name[0] ? in->app_name : c ? c->app_name : "",
-                               in->binary[0] ? in->binary : c ? c->binary : "", !in->corked);
+                               in->binary[0] ? in->binary : c ? c->binary : "", !in->corked, in->level,
+                               in->mute);
     }
     pa_threaded_mainloop_unlock(b->ml);
     return wac__session_group_finish(&group, list);

@@ -37,6 +37,11 @@ struct wac__pulse_input {
     bool corked;
     char app_name[WAC__PULSE_NAME_SIZE];
     char binary[WAC__PULSE_NAME_SIZE];
+    /* Its volume: the loudest channel as a linear factor (negative: none),
+     * the volume's channel count, mute. */
+    float level;
+    uint8_t channels;
+    bool mute;
 };
 
 /* What the mirror tells its listeners, on the loop thread. A listener may
@@ -80,6 +85,10 @@ struct wac__pulse_mirror {
 int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
 void wac__pulse_mirror_disconnect(void *data);
 int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
+/* The backend table's get_volume/set_volume (volume.c). */
+int wac__pulse_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
+int wac__pulse_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
+                          size_t detail_size);
 
 /* Under the loop lock: listener is the caller's, filled in here. */
 void wac__pulse_mirror_add_listener(struct wac__pulse_mirror *b, struct wac__pulse_listener *listener,
@@ -91,6 +100,9 @@ void wac__pulse_mirror_schedule(struct wac__pulse_mirror *b);
  * or went); the timer then sleeps until the ticks ask for it. */
 void wac__pulse_mirror_tick_soon(struct wac__pulse_mirror *b);
 struct wac__pulse_input *wac__pulse_mirror_find_input(struct wac__pulse_mirror *b, uint32_t index);
+/* Run an operation to its end (lock held); false if it did not finish in
+ * WAC__PULSE_WAIT_S or the connection failed. Unrefs it. */
+bool wac__pulse_mirror_complete(struct wac__pulse_mirror *b, pa_operation *o);
 /* The process that owns a sink-input. False while its client is not known yet. */
 bool wac__pulse_mirror_input_owner(struct wac__pulse_mirror *b, const struct wac__pulse_input *in, uint32_t *pid);
 

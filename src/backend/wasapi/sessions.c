@@ -109,7 +109,7 @@ void wac__wasapi_process_name(DWORD pid, char *buf, size_t size)
 
 /* ---- finding a process by name ------------------------------------------------ */
 
-static bool name_matches(const wchar_t *exe, const wchar_t *want)
+bool wac__wasapi_name_matches(const wchar_t *exe, const wchar_t *want)
 {
     if (_wcsicmp(exe, want) == 0)
         return true;
@@ -155,7 +155,7 @@ struct name_search {
 static bool collect_match(void *user, const struct wac__wasapi_process *p)
 {
     struct name_search *s = user;
-    if (p->pid != s->self && name_matches(p->exe, s->want) &&
+    if (p->pid != s->self && wac__wasapi_name_matches(p->exe, s->want) &&
         wac__wasapi_system->session_of(p->pid) == s->session) {
         s->pids[s->n] = p->pid;
         s->parents[s->n] = p->parent;
@@ -192,6 +192,8 @@ struct listed {
     DWORD pid;
     uint32_t streams;
     bool playing;
+    float volume; /* loudest session's; negative while none is known */
+    bool muted;   /* every session muted */
     char exe[260];
     char app[256];
 };
@@ -238,8 +240,23 @@ static void add_session(struct listing *l, IAudioSessionControl *ctl)
         it = &l->items[l->count++];
         memset(it, 0, sizeof *it);
         it->pid = pid;
+        it->volume = -1.0f;
+        it->muted = true;
         wac__wasapi_process_name(pid, it->exe, sizeof it->exe);
     }
+    ISimpleAudioVolume *volume = NULL;
+    float level = -1.0f;
+    BOOL muted = FALSE;
+    if (SUCCEEDED(IAudioSessionControl2_QueryInterface(c2, &wac__iid_simple_volume, (void **)&volume))) {
+        if (FAILED(ISimpleAudioVolume_GetMasterVolume(volume, &level)))
+            level = -1.0f;
+        if (FAILED(ISimpleAudioVolume_GetMute(volume, &muted)))
+            muted = FALSE;
+        ISimpleAudioVolume_Release(volume);
+    }
+    if (level > it->volume)
+        it->volume = level;
+    it->muted = it->muted && muted && level >= 0.0f;
     it->streams++;
     it->playing |= state == AudioSessionStateActive;
     if (!it->app[0]) {
@@ -365,7 +382,7 @@ int wac__wasapi_list_sessions(struct wac__session_list_builder *list)
     wac__thread_join(t);
     for (size_t i = 0; i < l.count && l.rc == 0; i++)
         l.rc = wac__session_list_add(list, (uint32_t)l.items[i].pid, l.items[i].exe, l.items[i].app,
-                                     l.items[i].streams, l.items[i].playing);
+                                     l.items[i].streams, l.items[i].playing, l.items[i].volume, l.items[i].muted);
     free(l.items);
     return l.rc;
 }

@@ -181,6 +181,7 @@ static const struct wac__wasapi_system real_system = {
     .activate_endpoint = wac__wasapi_activate_endpoint,
     .watch_default_device = wac__wasapi_watch_default_device,
     .unwatch_default_device = wac__wasapi_unwatch_default_device,
+    .each_session = wac__wasapi_each_session,
 };
 const struct wac__wasapi_system *wac__wasapi_system = &real_system;
 
@@ -1110,5 +1111,7 @@ const struct wac__backend wac__backend_wasapi = {
     .capture_stop = wasapi_capture_stop,
     .capture_close = wasapi_capture_close,
     .list_sessions = wasapi_list_sessions,
+    .get_volume = wac__wasapi_get_volume,
+    .set_volume = wac__wasapi_set_volume,
     .inject = NULL,
 };

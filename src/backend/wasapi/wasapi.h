@@ -74,6 +74,8 @@ static const GUID wac__iid_session_control2 = {
     0xbfb7ff88, 0x7239, 0x4fc9, {0x8f, 0xa2, 0x07, 0xc9, 0x50, 0xbe, 0x9c, 0x6d}};
 static const GUID wac__iid_session_notification = {
     0x641dd20b, 0x4d41, 0x49cc, {0xab, 0xa3, 0x17, 0x4b, 0x94, 0x77, 0xbb, 0x08}};
+static const GUID wac__iid_simple_volume = {
+    0x87ce5498, 0x68d6, 0x44e5, {0x92, 0x15, 0x6d, 0xa4, 0x7e, 0xf8, 0x83, 0xd8}};
 static const GUID wac__subtype_float = {0x00000003, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
 static const GUID wac__subtype_pcm = {0x00000001, 0x0000, 0x0010, {0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}};
 
@@ -111,6 +113,11 @@ struct wac__wasapi_system {
     /* event is set when the default endpoint of flow changes (console role). */
     struct wac__device_watch *(*watch_default_device)(EDataFlow flow, HANDLE event);
     void (*unwatch_default_device)(struct wac__device_watch *watch);
+    /* Call fn with every audio session of every active render endpoint (not
+     * the system-sounds session, not expired ones) and its volume control,
+     * until fn returns false; false when the sessions cannot be listed. The
+     * volume is valid during the call only. */
+    bool (*each_session)(bool (*fn)(void *user, DWORD pid, ISimpleAudioVolume *volume), void *user);
 };
 extern const struct wac__wasapi_system *wac__wasapi_system;
 
@@ -128,6 +135,9 @@ void wac__wasapi_process_name(DWORD pid, char *buf, size_t size);
  * match whose parent does not match). 0 if none. Two independent instances:
  * the first one listed; the other is taken when the first exits. */
 DWORD wac__wasapi_find_process(const char *name);
+/* Does an executable basename match a name ("firefox" also matches
+ * "firefox.exe"; case-insensitive)? */
+bool wac__wasapi_name_matches(const wchar_t *exe, const wchar_t *want);
 /* The real system calls behind wac__wasapi_system (sessions.c). */
 bool wac__wasapi_each_process(bool (*fn)(void *user, const struct wac__wasapi_process *p), void *user);
 HANDLE wac__wasapi_open_process(DWORD pid);
@@ -137,6 +147,11 @@ HRESULT wac__wasapi_activate_endpoint(EDataFlow flow, IAudioClient **out);
 struct wac__device_watch *wac__wasapi_watch_default_device(EDataFlow flow, HANDLE event);
 void wac__wasapi_unwatch_default_device(struct wac__device_watch *watch);
 DWORD wac__wasapi_session_of(DWORD pid);
+/* volume.c: the real each_session, and the backend table's volume calls. */
+bool wac__wasapi_each_session(bool (*fn)(void *user, DWORD pid, ISimpleAudioVolume *volume), void *user);
+int wac__wasapi_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
+int wac__wasapi_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
+                           size_t detail_size);
 /* The session listing, run on its own MTA thread. */
 int wac__wasapi_list_sessions(struct wac__session_list_builder *list);
 
