@@ -431,14 +431,76 @@ static PyObject *context_list_sessions(PyObject *self, PyObject *unused)
     PyObject *result = PyList_New(0);
     for (size_t i = 0; result && i < n; i++) {
         const wac_session *s = wac_session_list_at(sessions, i);
-        PyObject *item = Py_BuildValue("(IssIO)", s->pid, s->executable, s->app_name, s->streams,
-                                       s->playing ? Py_True : Py_False);
+        PyObject *volume = s->volume >= 0.0f ? PyFloat_FromDouble((double)s->volume) : Py_NewRef(Py_None);
+        PyObject *item = volume ? Py_BuildValue("(IssIOOO)", s->pid, s->executable, s->app_name, s->streams,
+                                                s->playing ? Py_True : Py_False, volume,
+                                                s->muted ? Py_True : Py_False)
+                                : NULL;
+        Py_XDECREF(volume);
         if (!item || PyList_Append(result, item) < 0)
             Py_CLEAR(result);
         Py_XDECREF(item);
     }
     wac_session_list_free(sessions);
     return result;
+}
+
+/* Volume calls: (kind, pid, name, tree[, value]). The failure detail lives
+ * on the context: read under the opener's lock, as capture_open does. */
+enum volume_op { VOLUME_GET, VOLUME_SET, VOLUME_MUTE };
+
+static PyObject *context_volume(PyObject *self, PyObject *args, enum volume_op op)
+{
+    ContextObject *c = (ContextObject *)self;
+    int kind, tree, muted = 0;
+    unsigned int pid;
+    const char *name = NULL;
+    float level = 0.0f;
+    bool ok;
+    if (op == VOLUME_GET)
+        ok = PyArg_ParseTuple(args, "iIzp:get_volume", &kind, &pid, &name, &tree);
+    else if (op == VOLUME_SET)
+        ok = PyArg_ParseTuple(args, "iIzpf:set_volume", &kind, &pid, &name, &tree, &level);
+    else
+        ok = PyArg_ParseTuple(args, "iIzpp:set_mute", &kind, &pid, &name, &tree, &muted);
+    if (!ok || context_check(c))
+        return NULL;
+    wac_target target = {.kind = (wac_target_kind)kind, .pid = pid, .name = name, .include_tree = tree != 0};
+    wac_volume volume = {0};
+    char detail[256] = "";
+    int rc;
+    wac_context *ctx = c->ctx;
+    PyThread_type_lock lock = c->open_lock;
+    WITHOUT_GIL(c, {
+        PyThread_acquire_lock(lock, WAIT_LOCK);
+        if (op == VOLUME_GET)
+            rc = wac_context_get_volume(ctx, &target, &volume);
+        else if (op == VOLUME_SET)
+            rc = wac_context_set_volume(ctx, &target, level);
+        else
+            rc = wac_context_set_mute(ctx, &target, muted != 0);
+        if (rc < 0)
+            snprintf(detail, sizeof detail, "%s", wac_context_last_error(ctx));
+        PyThread_release_lock(lock);
+    });
+    if (rc < 0)
+        return raise_wac(rc, detail);
+    if (op != VOLUME_GET)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(dOI)", (double)volume.level, volume.muted ? Py_True : Py_False, volume.streams);
+}
+
+static PyObject *context_get_volume(PyObject *self, PyObject *args)
+{
+    return context_volume(self, args, VOLUME_GET);
+}
+static PyObject *context_set_volume(PyObject *self, PyObject *args)
+{
+    return context_volume(self, args, VOLUME_SET);
+}
+static PyObject *context_set_mute(PyObject *self, PyObject *args)
+{
+    return context_volume(self, args, VOLUME_MUTE);
 }
 
 static PyObject *context_get_backend(PyObject *self, void *unused)
@@ -463,7 +525,11 @@ static PyObject *context_get_opened(PyObject *self, void *unused)
 
 static PyMethodDef context_methods[] = {
     {"list_sessions", context_list_sessions, METH_NOARGS,
-     "list_sessions() -> list of (pid, executable, app_name, streams, playing)"},
+     "list_sessions() -> list of (pid, executable, app_name, streams, playing, volume or None, muted)"},
+    {"get_volume", context_get_volume, METH_VARARGS,
+     "get_volume(kind, pid, name, tree) -> (level, muted, streams)"},
+    {"set_volume", context_set_volume, METH_VARARGS, "set_volume(kind, pid, name, tree, level) -> None"},
+    {"set_mute", context_set_mute, METH_VARARGS, "set_mute(kind, pid, name, tree, muted) -> None"},
     {"close", context_close, METH_NOARGS, "Close every capture of this context, then the connection."},
     {NULL, NULL, 0, NULL},
 };

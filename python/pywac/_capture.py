@@ -12,7 +12,8 @@ from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple, Optional,
 from . import _wac
 from ._errors import Disconnected, FormatError, invalid
 
-__all__ = ["Capture", "Chunk", "Event", "Session", "Stats", "list_sessions", "backends"]
+__all__ = ["Capture", "Chunk", "Event", "Session", "Stats", "Volume", "list_sessions", "backends", "get_volume",
+           "set_volume", "set_mute"]
 
 Chunk = _wac.Chunk
 
@@ -30,6 +31,24 @@ class Session(NamedTuple):
     """Number of output streams it owns."""
     playing: bool
     """True if at least one of its streams runs now."""
+    volume: Optional[float] = None
+    """Volume of its output streams, a linear amplitude factor 0.0-1.0 (0.5 is
+    -6 dB; the loudest stream's loudest channel); None when the backend cannot
+    tell."""
+    muted: bool = False
+    """True when every one of its output streams is muted."""
+
+
+class Volume(NamedTuple):
+    """The volume of an application's output streams (:func:`get_volume`)."""
+
+    level: float
+    """Linear amplitude factor 0.0-1.0 (0.5 is -6.02 dB): the loudest channel of
+    the loudest matching stream. A muted application keeps its level."""
+    muted: bool
+    """True when every matching stream is muted."""
+    streams: int
+    """How many output streams matched."""
 
 
 class Event(NamedTuple):
@@ -126,6 +145,50 @@ def backends() -> list[str]:
 def list_sessions(backend: str = "auto") -> list[Session]:
     """The processes that play audio now, as :class:`Session` objects."""
     return [Session(*s) for s in _context(backend).list_sessions()]
+
+
+def _volume_target(pid: Any, name: Any, tree: Any) -> tuple[int, int, Optional[str], bool]:
+    kind, target_pid, target_name = _target(pid, name, False)
+    if not isinstance(tree, bool):
+        raise TypeError(f"tree must be a bool, not {type(tree).__name__}")
+    return kind, target_pid, target_name, tree
+
+
+def get_volume(pid: Optional[int] = None, *, name: Optional[str] = None, tree: bool = True,
+               backend: str = "auto") -> Volume:
+    """The volume and mute flag of the output streams of process ``pid`` (with
+    its process tree unless ``tree=False``) or of every process named ``name``.
+    Raises :class:`pywac.TargetNotFound` when none of them plays through the
+    audio server now."""
+    target = _volume_target(pid, name, tree)
+    return Volume(*_context(backend).get_volume(*target))
+
+
+def set_volume(level: float, *, pid: Optional[int] = None, name: Optional[str] = None, tree: bool = True,
+               backend: str = "auto") -> None:
+    """Set the volume of the target's output streams (every channel) to
+    ``level``, a linear amplitude factor 0.0-1.0 (0.5 is -6 dB). What the user
+    hears and what a capture of the application or of the system gets both
+    change (see libwac's wac.h for each backend); the mute flag is kept.
+    Raises :class:`pywac.InvalidArgument` for a level outside 0-1 and
+    :class:`pywac.TargetNotFound` when the target plays nothing now."""
+    if isinstance(level, bool) or not isinstance(level, (int, float)):
+        raise TypeError(f"level must be a number from 0.0 to 1.0, not {type(level).__name__}")
+    if not 0.0 <= level <= 1.0:
+        raise invalid(f"volume level {level!r} is outside 0.0-1.0")
+    target = _volume_target(pid, name, tree)
+    _context(backend).set_volume(*target, float(level))
+
+
+def set_mute(muted: bool, *, pid: Optional[int] = None, name: Optional[str] = None, tree: bool = True,
+             backend: str = "auto") -> None:
+    """Mute (``True``) or unmute (``False``) the target's output streams. The
+    volume level is kept, so unmuting restores it. Raises
+    :class:`pywac.TargetNotFound` when the target plays nothing now."""
+    if not isinstance(muted, bool):
+        raise TypeError(f"muted must be a bool, not {type(muted).__name__}")
+    target = _volume_target(pid, name, tree)
+    _context(backend).set_mute(*target, muted)
 
 
 # ---- samples: numpy when it is there, memoryview otherwise ------------------------
