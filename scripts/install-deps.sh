@@ -15,6 +15,8 @@ packages=(
   gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine64
   # python face
   python3-dev python3-numpy python3-pytest python3-mesonpy python3-venv
+  # examples/live_captions.py and its test: speech recognition, and speakers to recognize
+  python3-pocketsphinx pocketsphinx-en-us flite
   # benchmarks: the report's plots
   python3-matplotlib
 )
