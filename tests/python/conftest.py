@@ -35,6 +35,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # The server-loss test kills the private server: whatever order the files
+    # come in, it runs after every other test.
+    items.sort(key=lambda item: item.module.__name__ == "test_server_loss")
     if os.environ.get("WAC_PW_SESSION_DIR"):
         return
     if os.environ.get("WAC_REQUIRE_PW") == "1":

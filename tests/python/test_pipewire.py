@@ -202,16 +202,26 @@ def read_wav(path):
 def test_record_functions(players, tmp_path):
     a, b = players.tone(440), players.tone(1000)
     wait_playing(a, b)
-    stats = pywac.record_process_id(a, tmp_path / "a.wav", 1.5)
+    stats = pywac.record(tmp_path / "a.wav", 1.5, pid=a)
     assert stats.frames_delivered >= 72000
     rate, channels, x = read_wav(tmp_path / "a.wav")
     assert (rate, channels, len(x)) == (48000, 2, 72000)
     mono = x[12000:].mean(axis=1) / 32768
     assert abs(tone_dbfs(mono, rate, 440) - TONE_DB) < 1.0 and tone_dbfs(mono, rate, 1000) < -70
 
-    pywac.record_process("pw-cat", str(tmp_path / "n.wav"), 1.0, rate=16000, channels=1)
+    # PyWAC's record_process_id / record_process answer True or False (tests/python/test_pywac_compat.py)
+    assert pywac.record_process_id(b, tmp_path / "b.wav", 1.0) is True
+    rate, channels, x = read_wav(tmp_path / "b.wav")
+    assert (rate, channels, len(x)) == (48000, 2, 48000)
+    mono = x[12000:].mean(axis=1) / 32768
+    assert abs(tone_dbfs(mono, rate, 1000) - TONE_DB) < 1.0 and tone_dbfs(mono, rate, 440) < -70
+
+    assert pywac.record_process("pw-cat", str(tmp_path / "n.wav"), 1.0, rate=16000, channels=1) is True
     rate, channels, x = read_wav(tmp_path / "n.wav")
     assert (rate, channels, len(x)) == (16000, 1, 16000)
+    pywac.record(tmp_path / "m.wav", 0.5, name="pw-cat", rate=22050, channels=1)
+    rate, channels, x = read_wav(tmp_path / "m.wav")
+    assert (rate, channels, len(x)) == (22050, 1, 11025)
 
     pywac.record_system(tmp_path / "s.wav", 1.0)
     rate, channels, x = read_wav(tmp_path / "s.wav")
@@ -220,6 +230,9 @@ def test_record_functions(players, tmp_path):
 
     with pytest.raises(pywac.InvalidArgument, match="duration"):
         pywac.record_system(tmp_path / "x.wav", 0)
+    with pytest.raises(pywac.InvalidArgument, match="no target"):
+        pywac.record(tmp_path / "x.wav", 1.0)
+    assert not (tmp_path / "x.wav").exists()
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
