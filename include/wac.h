@@ -198,12 +198,47 @@ WAC_EXPORT const wac_session *wac_session_list_at(const wac_session_list *list, 
 /** Free a session list. NULL does nothing. Any thread. */
 WAC_EXPORT void wac_session_list_free(wac_session_list *list);
 
+/* ---- devices: inputs and monitors -------------------------------------- */
+
+/** A device a WAC_TARGET_DEVICE capture takes. Strings are UTF-8, never NULL,
+ * and live as long as the list. */
+typedef struct wac_device {
+    const char *name;        /**< what WAC_TARGET_DEVICE takes: PipeWire and PulseAudio: the node or
+                                  source name (a sink's monitor is "SINK.monitor"); WASAPI: the
+                                  endpoint id */
+    const char *description; /**< human-readable, e.g. "Built-in Audio Analog Stereo" */
+    bool monitor;            /**< a sink's monitor: what that output plays */
+    bool is_default;         /**< the default input (for a monitor: of the default output) */
+    uint32_t rate;           /**< its native rate, 0 if unknown */
+    uint32_t channels;       /**< its native channels, 0 if unknown */
+} wac_device;
+
+typedef struct wac_device_list wac_device_list;
+
+/**
+ * List the input devices and the sinks' monitors.
+ * @param out  receives a list to free with wac_device_list_free().
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT, WAC_ERR_NO_MEMORY, WAC_ERR_SERVER_LOST,
+ *         WAC_ERR_NOT_SUPPORTED, WAC_ERR_BACKEND. Details: wac_context_last_error().
+ * Thread: any thread, including callbacks.
+ */
+WAC_EXPORT int wac_context_list_devices(wac_context *ctx, wac_device_list **out);
+/** Number of devices in @p list (0 for NULL). Any thread. */
+WAC_EXPORT size_t wac_device_list_count(const wac_device_list *list);
+/** The i-th device, or NULL when out of range. Any thread. */
+WAC_EXPORT const wac_device *wac_device_list_at(const wac_device_list *list, size_t index);
+/** Free a device list. NULL does nothing. Any thread. */
+WAC_EXPORT void wac_device_list_free(wac_device_list *list);
+
 /* ---- capture configuration --------------------------------------------- */
 
 typedef enum wac_target_kind {
     WAC_TARGET_PID = 1,  /**< a process id (with its process tree unless include_tree is false) */
     WAC_TARGET_NAME = 2, /**< an executable basename; may start later and restart */
-    WAC_TARGET_SYSTEM = 3 /**< everything played on the default output */
+    WAC_TARGET_SYSTEM = 3, /**< everything played on the default output */
+    WAC_TARGET_DEVICE = 4  /**< an input device, or a sink's monitor: name is a device name from
+                                wac_context_list_devices(), or NULL / "default" for the default input
+                                (followed when the user changes it) */
 } wac_target_kind;
 
 /**
@@ -218,11 +253,20 @@ typedef enum wac_target_kind {
  *   (silence in between) and attaches to the next one.
  * - exclude and SYSTEM: no target events; streams come and go as
  *   STREAM_ADDED / STREAM_REMOVED.
+ * - DEVICE: the device is captured as one stream (STREAM_ADDED with pid 0
+ *   and the device's stream id; silence until it exists). A named device
+ *   that is removed posts STREAM_REMOVED, then TARGET_DETACHED (pid 0, the
+ *   device in the detail) and ends the capture: ENDED with
+ *   WAC_ERR_TARGET_EXITED. The default input is followed: when the user
+ *   picks another default, or the default is removed, the capture moves
+ *   (STREAM_REMOVED, then STREAM_ADDED for the new one) and never ends for
+ *   it; while there is none, it delivers silence.
  */
 typedef struct wac_target {
     wac_target_kind kind;
     uint32_t pid;      /**< WAC_TARGET_PID: the process */
-    const char *name;  /**< WAC_TARGET_NAME: exact basename (case-insensitive on Windows); copied */
+    const char *name;  /**< WAC_TARGET_NAME: exact basename (case-insensitive on Windows);
+                            WAC_TARGET_DEVICE: the device (NULL: the default input); copied */
     bool include_tree; /**< also capture the target's descendants (default true; WASAPI: always,
                             so false is WAC_ERR_NOT_SUPPORTED there) */
     bool exclude;      /**< capture every application except the target (not with SYSTEM; WASAPI:
@@ -316,7 +360,10 @@ typedef struct wac_format {
 /** Where a chunk sits in the stream. */
 typedef struct wac_chunk_info {
     uint64_t position; /**< stream position of the first frame: frames since start, counting lost ones */
-    int64_t time_ns;   /**< CLOCK_MONOTONIC (QueryPerformanceCounter on Windows) time of the first frame, ns */
+    int64_t time_ns;   /**< CLOCK_MONOTONIC (QueryPerformanceCounter on Windows) time of the first frame, ns:
+                            when it is heard (an application's output, a monitor) or recorded (an
+                            input), so captures of one server line up; an application's chunk can
+                            arrive up to one graph cycle before that time on PipeWire */
     uint32_t flags;    /**< WAC_CHUNK_* */
 } wac_chunk_info;
 
@@ -549,6 +596,61 @@ typedef struct wac_capture_stats {
  * @return 0, or WAC_ERR_INVALID_ARGUMENT, WAC_ERR_CLOSED. Any thread.
  */
 WAC_EXPORT int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size_t size);
+
+/* ---- aligned reading: several captures on one timeline ------------------ */
+
+typedef struct wac_aligned wac_aligned;
+
+/** Where an aligned block sits. */
+typedef struct wac_aligned_info {
+    uint64_t position; /**< frames since the common start (frame 0 of every capture's output) */
+    int64_t time_ns;   /**< monotonic time of that frame */
+} wac_aligned_info;
+
+/**
+ * Read several captures as one timeline: every read returns the same number
+ * of frames of each, frame k of every capture being the same instant.
+ *
+ * The common start is the earliest capture's first frame; a capture whose
+ * first frame came later gets silence before it. The offsets come from the
+ * chunks' timestamps (rounded to a frame); nothing is resampled, so captures
+ * on different clocks (two sound cards) drift apart by their clocks'
+ * difference — captures of one server's graph (applications, the sinks'
+ * monitors, its devices) share its clock. A capture that ends delivers
+ * silence from then on (its flags say WAC_CHUNK_LAST once).
+ *
+ * @param captures   the captures (read/fd style, not callback), all with the
+ *                   same rate; each may have its own channels and sample type.
+ *                   They stay the caller's: close them after wac_aligned_close.
+ * @param count      1 ... 16.
+ * @param max_frames the most frames one wac_aligned_read() will be asked for.
+ * @param out        receives the reader.
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT (NULL pointers, count out of range, a
+ *         capture twice, a callback capture, max_frames 0), WAC_ERR_FORMAT_UNSUPPORTED
+ *         (rates differ: resampling is not done silently), WAC_ERR_NO_MEMORY.
+ * Thread: any.
+ */
+WAC_EXPORT int wac_aligned_open(wac_capture *const *captures, size_t count, uint32_t max_frames, wac_aligned **out);
+
+/**
+ * Read exactly @p frames frames of every capture: buffers[i] receives capture
+ * i's, in its format. Waits up to @p timeout_ms (-1: forever, 0: don't wait)
+ * for all of them; on timeout nothing is lost: what was read is kept for the
+ * next call.
+ *
+ * @param flags  optional array of count: capture i's WAC_CHUNK_* flags for this
+ *               block (DISCONTINUOUS: a gap lies in it; LAST: it ended here).
+ * @return frames (> 0), or WAC_ERR_TIMEOUT, WAC_ERR_ENDED (every capture has
+ *         ended and everything was read), WAC_ERR_INVALID_ARGUMENT (NULL
+ *         buffers, frames 0 or above max_frames), WAC_ERR_INTERRUPTED, or a
+ *         capture's read error (its wac_capture_last_error() says more).
+ * Thread: one reader at a time; the captures must not be read otherwise.
+ */
+WAC_EXPORT int wac_aligned_read(wac_aligned *aligned, void *const *buffers, uint32_t frames, int timeout_ms,
+                                wac_aligned_info *info, uint32_t *flags);
+
+/** Free the reader (not the captures). NULL does nothing. Any thread. */
+WAC_EXPORT void wac_aligned_close(wac_aligned *aligned);
 
 /* ---- the dummy backend's fault injection (tests) ------------------------- */
 

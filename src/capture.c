@@ -57,6 +57,12 @@ static int validate(wac_context *ctx, const wac_capture_config *c)
         if (t->exclude)
             return wac__context_fail(ctx, WAC_ERR_INVALID_ARGUMENT, "exclude needs a pid or name target, not system");
         break;
+    case WAC_TARGET_DEVICE:
+        if (t->exclude)
+            return wac__context_fail(ctx, WAC_ERR_INVALID_ARGUMENT, "exclude needs a pid or name target, not a device");
+        if (t->name && strlen(t->name) > 511)
+            return wac__context_fail(ctx, WAC_ERR_INVALID_ARGUMENT, "device name longer than 511 bytes");
+        break;
     default:
         return wac__context_fail(ctx, WAC_ERR_INVALID_ARGUMENT, "unknown target kind %d", (int)t->kind);
     }

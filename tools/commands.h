@@ -12,13 +12,14 @@
 typedef struct list_options {
     const char *backend; /* NULL: $WAC_BACKEND, else auto */
     bool json;
+    bool devices; /* the input devices and monitors instead of the sessions */
 } list_options;
 
 /* One target of `wac record`, in command-line order. */
 typedef struct record_target {
     wac_target_kind kind;
     uint32_t pid;     /* WAC_TARGET_PID */
-    const char *name; /* WAC_TARGET_NAME */
+    const char *name; /* WAC_TARGET_NAME, WAC_TARGET_DEVICE */
     const char *output; /* the -o paired with it: a file name or "-" */
 } record_target;
 
@@ -36,6 +37,7 @@ typedef struct record_options {
     bool fill_silence;
     bool quiet;
     bool print_events;
+    bool one_file;         /* every target a channel group of one file (one -o) */
 } record_options;
 
 typedef enum volume_action {

@@ -70,6 +70,59 @@ static void print_table(const char *backend, const wac_session_list *sessions)
         printf("(no process plays audio now)\n");
 }
 
+static void print_devices_json(const char *backend, const wac_device_list *devices)
+{
+    fputs("{\"backend\": ", stdout);
+    print_json_string(backend);
+    fputs(", \"devices\": [", stdout);
+    size_t count = wac_device_list_count(devices);
+    for (size_t i = 0; i < count; i++) {
+        const wac_device *d = wac_device_list_at(devices, i);
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        print_json_string(d->name);
+        fputs(", \"description\": ", stdout);
+        print_json_string(d->description);
+        printf(", \"monitor\": %s, \"default\": %s, \"rate\": %u, \"channels\": %u}", d->monitor ? "true" : "false",
+               d->is_default ? "true" : "false", d->rate, d->channels);
+    }
+    fputs(count ? "\n]}\n" : "]}\n", stdout);
+}
+
+static void print_devices_table(const char *backend, const wac_device_list *devices)
+{
+    printf("backend: %s\n", backend);
+    printf("%-7s %-7s %6s %3s  %-44s %s\n", "KIND", "DEFAULT", "RATE", "CH", "NAME", "DESCRIPTION");
+    size_t count = wac_device_list_count(devices);
+    for (size_t i = 0; i < count; i++) {
+        const wac_device *d = wac_device_list_at(devices, i);
+        char rate[16] = "-", channels[16] = "-";
+        if (d->rate)
+            snprintf(rate, sizeof rate, "%u", d->rate);
+        if (d->channels)
+            snprintf(channels, sizeof channels, "%u", d->channels);
+        printf("%-7s %-7s %6s %3s  %-44s %s\n", d->monitor ? "monitor" : "input", d->is_default ? "yes" : "no", rate,
+               channels, d->name, d->description[0] ? d->description : "-");
+    }
+    if (count == 0)
+        printf("(no input device or monitor)\n");
+}
+
+static int list_devices(wac_context *ctx, const list_options *options)
+{
+    wac_device_list *devices = NULL;
+    int rc = wac_context_list_devices(ctx, &devices);
+    if (rc < 0) {
+        report_wac_error(rc, wac_context_last_error(ctx), "listing the devices");
+        return report_exit_code_for(rc);
+    }
+    if (options->json)
+        print_devices_json(wac_context_backend(ctx), devices);
+    else
+        print_devices_table(wac_context_backend(ctx), devices);
+    wac_device_list_free(devices);
+    return 0;
+}
+
 int list_run(const list_options *options)
 {
     wac_context *ctx = NULL;
@@ -77,6 +130,14 @@ int list_run(const list_options *options)
     int exit_code = backend_open(options->backend, &ctx);
     if (exit_code)
         goto out;
+    if (options->devices) {
+        exit_code = list_devices(ctx, options);
+        if (exit_code == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
+            report_error("writing the list to stdout failed");
+            exit_code = WAC_EXIT_OUTPUT;
+        }
+        goto out;
+    }
     int rc = wac_context_list_sessions(ctx, &sessions);
     if (rc < 0) {
         report_wac_error(rc, wac_context_last_error(ctx), "listing the sessions");

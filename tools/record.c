@@ -79,6 +79,14 @@ typedef struct recorder {
     bool mask_changed;
 #endif
     status_board *status;
+    /* Several targets: read on one timeline (wac_aligned), each source's
+     * block into its buffer; --one-file interleaves them into joined. */
+    wac_aligned *aligned;
+    void **buffers;
+    uint32_t *flags;
+    wav_writer *joined;
+    wac_format joined_format;
+    uint8_t *joined_buffer;
     int64_t wait_deadline_ns; /* 0: no --wait-timeout */
     int exit_code;            /* the first failure's; 0 while all is well */
 } recorder;
@@ -124,6 +132,7 @@ static void describe_target(const record_options *options, const record_target *
     switch (target->kind) {
     case WAC_TARGET_PID: snprintf(out, size, "%spid %u%s", prefix, target->pid, tree); break;
     case WAC_TARGET_NAME: snprintf(out, size, "%sname %s%s", prefix, target->name, tree); break;
+    case WAC_TARGET_DEVICE: snprintf(out, size, "device %s", target->name); break;
     default: snprintf(out, size, "system"); break;
     }
 }
@@ -321,7 +330,7 @@ static void finish_source(recorder *r, source *s)
     s->finished = true;
     if (s->state && strcmp(s->state, "recording") == 0)
         s->state = "ended";
-    if (wav_writer_close(s->writer, why, sizeof why) != 0) {
+    if (s->writer && wav_writer_close(s->writer, why, sizeof why) != 0) {
         status_board_hide(r->status);
         report_error("finishing %s: %s", s->target->output, why);
         fail(r, WAC_EXIT_OUTPUT);
@@ -361,6 +370,97 @@ static void service_source(recorder *r, source *s)
     }
 }
 
+/* --one-file: the sources' blocks side by side, frame by frame. */
+static void write_joined(recorder *r, uint32_t n_frames)
+{
+    uint32_t out_bytes = frame_bytes(&r->joined_format);
+    uint32_t offset = 0;
+    for (size_t i = 0; i < r->n_sources; i++) {
+        const source *s = &r->sources[i];
+        uint32_t in_bytes = frame_bytes(&s->format);
+        for (uint32_t k = 0; k < n_frames; k++)
+            memcpy(r->joined_buffer + (size_t)k * out_bytes + offset, (const uint8_t *)s->buffer + (size_t)k * in_bytes,
+                   in_bytes);
+        offset += in_bytes;
+    }
+    char why[256];
+    bool reader_gone = false;
+    if (wav_writer_write(r->joined, r->joined_buffer, n_frames, &reader_gone, why, sizeof why) != 0) {
+        status_board_hide(r->status);
+        if (!reader_gone)
+            report_error("writing %s: %s", wav_writer_name(r->joined), why);
+        if (!reader_gone)
+            fail(r, WAC_EXIT_OUTPUT);
+        for (size_t i = 0; i < r->n_sources; i++) {
+            r->sources[i].discarding = true;
+            request_stop(r, &r->sources[i], "stopped");
+        }
+    }
+}
+
+/* Several targets: read every block that all of them have now. */
+static void service_aligned(recorder *r)
+{
+    for (;;) {
+        for (size_t i = 0; i < r->n_sources; i++)
+            if (!r->sources[i].finished)
+                pull_events(r, &r->sources[i]);
+        source *first = &r->sources[0];
+        uint32_t want = first->chunk_frames;
+        bool all_discarding = true;
+        for (size_t i = 0; i < r->n_sources; i++) {
+            source *s = &r->sources[i];
+            all_discarding &= s->discarding || s->finished;
+            if (s->frames_wanted && !s->discarding && !s->finished && s->frames_wanted - s->frames_written < want)
+                want = (uint32_t)(s->frames_wanted - s->frames_written);
+        }
+        /* The targets advance together: when one has a block and another not
+         * yet, wait a little for it here rather than poll the first one's
+         * ready descriptor again and again. */
+        int n = wac_aligned_read(r->aligned, r->buffers, want, 20, NULL, r->flags);
+        if (n == WAC_ERR_TIMEOUT || n == WAC_ERR_INTERRUPTED)
+            return;
+        if (n < 0) {
+            if (n != WAC_ERR_ENDED) {
+                status_board_hide(r->status);
+                report_wac_error(n, "", "reading the targets together");
+                fail(r, WAC_EXIT_RUNTIME);
+            }
+            for (size_t i = 0; i < r->n_sources; i++)
+                if (!r->sources[i].finished) {
+                    pull_events(r, &r->sources[i]);
+                    finish_source(r, &r->sources[i]);
+                }
+            return;
+        }
+        if (r->joined && !all_discarding)
+            write_joined(r, (uint32_t)n);
+        for (size_t i = 0; i < r->n_sources; i++) {
+            source *s = &r->sources[i];
+            if (s->finished)
+                continue;
+            if (!s->discarding) {
+                if (r->joined) {
+                    s->last_level = level_measure(s->buffer, (uint32_t)n, &s->format);
+                    s->frames_written += (uint32_t)n;
+                    if (s->frames_wanted && s->frames_written >= s->frames_wanted) {
+                        s->discarding = true;
+                        request_stop(r, s, "done");
+                    }
+                } else {
+                    write_chunk(r, s, (uint32_t)n);
+                }
+            }
+            /* Its own file ends where its stream did; in one file its
+             * channels go on as silence until every stream has ended. */
+            if ((r->flags[i] & WAC_CHUNK_LAST) && !r->joined) {
+                pull_events(r, s);
+                finish_source(r, s);
+            }
+        }
+    }
+}
+
 static void show_status(recorder *r, source *s, size_t index)
 {
     if (!s->finished)
@@ -386,8 +486,9 @@ static int open_source(recorder *r, source *s)
     config.target.kind = s->target->kind;
     config.target.pid = s->target->pid;
     config.target.name = s->target->name;
+    bool process = s->target->kind == WAC_TARGET_PID || s->target->kind == WAC_TARGET_NAME;
     config.target.include_tree = options->include_tree;
-    config.target.exclude = options->exclude;
+    config.target.exclude = options->exclude && process;
     config.format = options->format;
     config.ring_ms = options->ring_ms;
     config.latency_ms = options->latency_ms;
@@ -424,6 +525,8 @@ static int open_source(recorder *r, source *s)
 static int open_output(recorder *r, source *s)
 {
     char why[256];
+    if (r->options->one_file)
+        return WAC_EXIT_OK; /* one file for all: open_joined() */
     if (wav_writer_open(s->target->output, &s->format, &s->writer, why, sizeof why) != 0) {
         report_error("cannot write %s: %s", s->target->output, why);
         return WAC_EXIT_OUTPUT;
@@ -432,6 +535,57 @@ static int open_output(recorder *r, source *s)
         report_notice("recording %s to %s (%u Hz, %u channel%s, %s)", s->label, wav_writer_name(s->writer),
                       s->format.rate, s->format.channels, s->format.channels == 1 ? "" : "s",
                       sample_name(s->format.sample));
+    return WAC_EXIT_OK;
+}
+
+static int open_joined(recorder *r)
+{
+    char why[256];
+    r->joined_format = r->sources[0].format;
+    r->joined_format.channels = 0;
+    uint32_t bytes = 0;
+    for (size_t i = 0; i < r->n_sources; i++) {
+        r->joined_format.channels += r->sources[i].format.channels;
+        bytes += frame_bytes(&r->sources[i].format);
+    }
+    r->joined_buffer = malloc((size_t)r->sources[0].chunk_frames * bytes);
+    if (!r->joined_buffer) {
+        report_error("out of memory");
+        return WAC_EXIT_RUNTIME;
+    }
+    const char *path = r->sources[0].target->output;
+    if (wav_writer_open(path, &r->joined_format, &r->joined, why, sizeof why) != 0) {
+        report_error("cannot write %s: %s", path, why);
+        return WAC_EXIT_OUTPUT;
+    }
+    if (!r->options->quiet)
+        report_notice("recording %zu targets to %s, one after the other in %u channels (%u Hz, %s)", r->n_sources,
+                      wav_writer_name(r->joined), r->joined_format.channels, r->joined_format.rate,
+                      sample_name(r->joined_format.sample));
+    return WAC_EXIT_OK;
+}
+
+/* Several targets: one reader over all of them, on one timeline. */
+static int open_aligned(recorder *r)
+{
+    wac_capture **caps = calloc(r->n_sources, sizeof *caps);
+    r->buffers = calloc(r->n_sources, sizeof *r->buffers);
+    r->flags = calloc(r->n_sources, sizeof *r->flags);
+    if (!caps || !r->buffers || !r->flags) {
+        free(caps);
+        report_error("out of memory");
+        return WAC_EXIT_RUNTIME;
+    }
+    for (size_t i = 0; i < r->n_sources; i++) {
+        caps[i] = r->sources[i].cap;
+        r->buffers[i] = r->sources[i].buffer;
+    }
+    int rc = wac_aligned_open(caps, r->n_sources, r->sources[0].chunk_frames, &r->aligned);
+    free(caps);
+    if (rc < 0) {
+        report_wac_error(rc, "", "reading the targets together");
+        return report_exit_code_for(rc);
+    }
     return WAC_EXIT_OK;
 }
 
@@ -515,8 +669,11 @@ static int run_loop(recorder *r)
             break;
         }
         handle_signal(r);
+        if (r->aligned)
+            service_aligned(r);
         for (size_t i = 0; i < r->n_sources; i++) {
-            service_source(r, &r->sources[i]);
+            if (!r->aligned)
+                service_source(r, &r->sources[i]);
             show_status(r, &r->sources[i], i);
         }
         check_wait_deadline(r, monotonic_ns());
@@ -552,8 +709,11 @@ static int run_loop(recorder *r)
         if (fds[0].revents & POLLIN)
             handle_signal(r);
         /* Reading a capture with nothing ready costs no system call: serve all. */
+        if (r->aligned)
+            service_aligned(r);
         for (size_t i = 0; i < r->n_sources; i++) {
-            service_source(r, &r->sources[i]);
+            if (!r->aligned)
+                service_source(r, &r->sources[i]);
             show_status(r, &r->sources[i], i);
         }
         check_wait_deadline(r, monotonic_ns());
@@ -603,6 +763,10 @@ int record_run(const record_options *options)
         exit_code = open_source(&r, &r.sources[i]);
     for (size_t i = 0; i < r.n_sources && !exit_code; i++)
         exit_code = open_output(&r, &r.sources[i]);
+    if (!exit_code && options->one_file)
+        exit_code = open_joined(&r);
+    if (!exit_code && r.n_sources > 1)
+        exit_code = open_aligned(&r);
     if (exit_code)
         goto out;
     r.status = status_board_create(r.n_sources, options->quiet);
@@ -634,6 +798,15 @@ out:
         }
         free(r.sources[i].buffer);
     }
+    char why[256];
+    if (r.joined && wav_writer_close(r.joined, why, sizeof why) != 0 && !exit_code) {
+        report_error("finishing %s: %s", r.sources[0].target->output, why);
+        exit_code = WAC_EXIT_OUTPUT;
+    }
+    free(r.joined_buffer);
+    wac_aligned_close(r.aligned);
+    free(r.buffers);
+    free(r.flags);
     status_board_destroy(r.status);
     wac_context_close(r.ctx); /* closes the captures too */
     signals_restore(&r);

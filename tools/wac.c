@@ -55,13 +55,17 @@ static void print_main_help(FILE *out)
 static void print_list_help(FILE *out)
 {
     fprintf(out,
-            "Usage: wac list [--json] [--backend NAME]\n"
+            "Usage: wac list [--devices] [--json] [--backend NAME]\n"
             "Show the processes that play audio now: pid, executable, application\n"
             "name, number of output streams, whether one of them is playing, and\n"
             "their volume (a linear factor 0-1, the loudest stream's; 'muted' when\n"
             "every stream is muted; '-' or null when the backend cannot tell).\n"
             "\n"
-            "  --json          print {\"backend\": ..., \"sessions\": [...]} instead of a table\n"
+            "  --devices       show the input devices and the outputs' monitors instead: the\n"
+            "                  names 'wac record --device' takes, which is the default, and\n"
+            "                  the native rate and channels\n"
+            "  --json          print {\"backend\": ..., \"sessions\": [...]} (with --devices:\n"
+            "                  \"devices\") instead of a table\n"
             "  --backend NAME  auto, pipewire, pulse or dummy (default: $WAC_BACKEND, else auto)\n"
             "  -h, --help      show this help\n"
             "\n"
@@ -80,13 +84,21 @@ static void print_record_help(FILE *out)
             "  --pid N               a process and its children (repeatable)\n"
             "  --name EXE            an executable name; may start later, and restart (repeatable)\n"
             "  --system              everything played on the default output\n"
+            "  --device NAME         an input device or a monitor (wac list --devices), or\n"
+            "                        default: the default input, followed when it changes\n"
             "  --exclude             record everything except the single --pid or --name target\n"
             "  --no-tree             only the process itself, not its children\n"
             "  --wait-timeout SEC    fail (exit 3) if a --name target has not appeared after SEC s\n"
             "\n"
+            "Several targets (any mix) are recorded on one clock: frame k of every file is\n"
+            "the same instant (the starts are aligned from the chunks' time stamps; a\n"
+            "target that starts later gets silence before its first frame).\n"
+            "\n"
             "Output:\n"
             "  -o, --output FILE     FILE.wav or FILE.flac, or - for raw samples on stdout\n"
             "                        (native endian, interleaved; only one target may use -)\n"
+            "  --one-file            write every target into one file given by one -o: the\n"
+            "                        channels of the first target, then of the second, ...\n"
             "  -r, --rate HZ         sample rate (default 48000)\n"
             "  -c, --channels N      channels (default 2)\n"
             "  -f, --format FMT      f32 or s16 (default f32); f32 goes into WAV as float,\n"
@@ -188,12 +200,13 @@ static bool parse_seconds(const char *text, double *out)
 
 /* ---- wac list ---------------------------------------------------------------- */
 
-enum { OPT_JSON = 256, OPT_BACKEND };
+enum { OPT_JSON = 256, OPT_BACKEND, OPT_DEVICES };
 
 static int list_main(int argc, char **argv)
 {
     static const struct option long_options[] = {
         {"json", no_argument, NULL, OPT_JSON},
+        {"devices", no_argument, NULL, OPT_DEVICES},
         {"backend", required_argument, NULL, OPT_BACKEND},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -205,6 +218,7 @@ static int list_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: options.json = true; break;
+        case OPT_DEVICES: options.devices = true; break;
         case OPT_BACKEND: options.backend = optarg; break;
         case 'h': print_list_help(stdout); return WAC_EXIT_OK;
         default: return option_error("list", c, argv);
@@ -294,6 +308,7 @@ enum {
     OPT_PID = 300,
     OPT_NAME,
     OPT_SYSTEM,
+    OPT_DEVICE,
     OPT_EXCLUDE,
     OPT_NO_TREE,
     OPT_RECORD_BACKEND,
@@ -302,25 +317,35 @@ enum {
     OPT_NO_FILL,
     OPT_EVENTS,
     OPT_WAIT_TIMEOUT,
+    OPT_ONE_FILE,
 };
 
 /* Everything the options say that cannot be checked one option at a time. */
 static int check_record_options(const record_options *options, const char *const *outputs, size_t n_outputs,
                                  size_t n_system)
 {
-    size_t n_names = 0;
-    for (size_t i = 0; i < options->n_targets; i++)
+    size_t n_names = 0, n_processes = 0;
+    for (size_t i = 0; i < options->n_targets; i++) {
         n_names += options->targets[i].kind == WAC_TARGET_NAME;
+        n_processes += options->targets[i].kind == WAC_TARGET_NAME || options->targets[i].kind == WAC_TARGET_PID;
+    }
     if (options->n_targets == 0)
-        return usage_error("record", "no target: give --pid N, --name EXE or --system");
+        return usage_error("record", "no target: give --pid N, --name EXE, --system or --device NAME");
     if (n_system > 1)
         return usage_error("record", "--system given more than once");
-    if (n_system && options->n_targets > 1)
-        return usage_error("record", "--system cannot be combined with --pid or --name");
-    if (options->exclude && (n_system || options->n_targets != 1))
+    if (options->exclude && (n_processes != 1 || options->n_targets != 1))
         return usage_error("record", "--exclude needs exactly one --pid or --name target");
-    if (!options->include_tree && n_system)
+    if (!options->include_tree && n_processes == 0)
         return usage_error("record", "--no-tree needs a --pid or --name target");
+    if (options->one_file && options->n_targets < 2)
+        return usage_error("record", "--one-file needs two targets or more");
+    if (options->one_file && n_outputs != 1)
+        return usage_error("record", "--one-file writes one file: give one -o FILE");
+    if (options->one_file) {
+        if (!wav_writer_supports(outputs[0]))
+            return usage_error("record", "-o %s: unknown file type", outputs[0]);
+        return WAC_EXIT_OK;
+    }
     if (options->wait_timeout_s > 0 && n_names == 0)
         return usage_error("record", "--wait-timeout needs a --name target");
     if (n_outputs != options->n_targets)
@@ -352,6 +377,8 @@ static int record_main(int argc, char **argv)
         {"pid", required_argument, NULL, OPT_PID},
         {"name", required_argument, NULL, OPT_NAME},
         {"system", no_argument, NULL, OPT_SYSTEM},
+        {"device", required_argument, NULL, OPT_DEVICE},
+        {"one-file", no_argument, NULL, OPT_ONE_FILE},
         {"exclude", no_argument, NULL, OPT_EXCLUDE},
         {"no-tree", no_argument, NULL, OPT_NO_TREE},
         {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
@@ -411,6 +438,14 @@ static int record_main(int argc, char **argv)
             options.n_targets++;
             n_system++;
             break;
+        case OPT_DEVICE:
+            if (!optarg[0])
+                exit_code = usage_error("record", "--device needs a device name (or default)");
+            next->kind = WAC_TARGET_DEVICE;
+            next->name = optarg;
+            options.n_targets++;
+            break;
+        case OPT_ONE_FILE: options.one_file = true; break;
         case OPT_EXCLUDE: options.exclude = true; break;
         case OPT_NO_TREE: options.include_tree = false; break;
         case OPT_WAIT_TIMEOUT:
@@ -465,7 +500,7 @@ static int record_main(int argc, char **argv)
     if (exit_code)
         goto out;
     for (size_t i = 0; i < options.n_targets; i++)
-        targets[i].output = outputs[i];
+        targets[i].output = options.one_file ? outputs[0] : outputs[i];
     exit_code = record_run(&options);
 out:
     free(outputs);

@@ -8,8 +8,11 @@
             ...
 
 See :class:`Capture` for the three ways to consume a stream (blocking read,
-asyncio, callback), :class:`ProcessAudioSource` for real-time captioning, and
-:func:`record` & co. for scripts. Every error is a :class:`Error`.
+asyncio, callback), :class:`ProcessAudioSource` and :class:`MicrophoneSource`
+for real-time captioning, :func:`list_devices` and ``Capture(device=...)``
+for microphones and outputs' monitors, :class:`Aligned` to read several
+captures on one timeline, and :func:`record` & co. for scripts. Every error
+is a :class:`Error`.
 
 PyWAC 1.0's API is here too (``record_to_file``, ``list_audio_sessions``,
 ``set_app_volume``, ``AudioData``, ``pywac.core``, ``pywac.capture``, ...;
@@ -22,13 +25,14 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from . import _wac
-from ._capture import (Capture, Chunk, Event, Session, Stats, Volume, backends, get_volume, has_numpy,
-                       list_sessions, samples, set_mute, set_volume)
+from ._aligned import Aligned, AlignedChunk
+from ._capture import (Capture, Chunk, Device, Event, Session, Stats, Volume, backends, get_volume, has_numpy,
+                       list_devices, list_sessions, samples, set_mute, set_volume)
 from ._errors import (BackendError, BackendUnavailable, Busy, Closed, Disconnected, Ended, Error,
                       FormatError, Interrupted, InvalidArgument, NoMemory, NotSupported, StateError,
                       SystemFailure, TargetExited, TargetNotFound, Timeout, UnknownBackend, error_class)
 from ._record import record, record_process, record_process_id, record_system
-from ._source import ProcessAudioSource
+from ._source import MicrophoneSource, ProcessAudioSource
 
 __version__ = "0.1.0"
 library_version: str = _wac.version
@@ -37,8 +41,9 @@ CHUNK_DISCONTINUOUS: int = _wac.CHUNK_DISCONTINUOUS
 CHUNK_LAST: int = _wac.CHUNK_LAST
 
 __all__ = [
-    "Capture", "Chunk", "Event", "Session", "Stats", "ProcessAudioSource",
-    "Volume", "list_sessions", "backends", "has_numpy", "samples", "get_volume", "set_volume", "set_mute",
+    "Capture", "Chunk", "Event", "Session", "Stats", "Device", "ProcessAudioSource", "MicrophoneSource",
+    "Aligned", "AlignedChunk", "Volume",
+    "list_sessions", "list_devices", "backends", "has_numpy", "samples", "get_volume", "set_volume", "set_mute",
     "record", "record_process", "record_process_id", "record_system",
     "Error", "InvalidArgument", "NoMemory", "UnknownBackend", "BackendUnavailable", "TargetNotFound",
     "FormatError", "StateError", "Timeout", "Ended", "Closed", "Busy", "Interrupted", "Disconnected",

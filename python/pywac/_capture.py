@@ -1,4 +1,4 @@
-"""Capture, list_sessions and the process-wide shared contexts."""
+"""Capture, list_sessions, list_devices and the process-wide shared contexts."""
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +12,8 @@ from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple, Optional,
 from . import _wac
 from ._errors import Disconnected, FormatError, invalid
 
-__all__ = ["Capture", "Chunk", "Event", "Session", "Stats", "Volume", "list_sessions", "backends", "get_volume",
-           "set_volume", "set_mute"]
+__all__ = ["Capture", "Chunk", "Device", "Event", "Session", "Stats", "Volume", "list_sessions", "list_devices",
+           "backends", "get_volume", "set_volume", "set_mute"]
 
 Chunk = _wac.Chunk
 
@@ -37,6 +37,24 @@ class Session(NamedTuple):
     tell."""
     muted: bool = False
     """True when every one of its output streams is muted."""
+
+
+class Device(NamedTuple):
+    """An input device, or an output's monitor, that ``Capture(device=...)`` takes."""
+
+    name: str
+    """What ``device=`` takes. PipeWire and PulseAudio: the node or source name
+    (an output's monitor is ``"SINK.monitor"``); WASAPI: the endpoint id."""
+    description: str
+    """Human-readable, e.g. ``"Built-in Audio Analog Stereo"``."""
+    monitor: bool
+    """True for an output's monitor: what that output plays."""
+    default: bool
+    """The default input (for a monitor: the default output's)."""
+    rate: int
+    """Its native rate in Hz, 0 if unknown."""
+    channels: int
+    """Its native channels, 0 if unknown."""
 
 
 class Volume(NamedTuple):
@@ -147,6 +165,12 @@ def list_sessions(backend: str = "auto") -> list[Session]:
     return [Session(*s) for s in _context(backend).list_sessions()]
 
 
+def list_devices(backend: str = "auto") -> list[Device]:
+    """The input devices (microphones, line-ins) and the outputs' monitors,
+    as :class:`Device` objects; pass a ``name`` to ``Capture(device=...)``."""
+    return [Device(*d) for d in _context(backend).list_devices()]
+
+
 def _volume_target(pid: Any, name: Any, tree: Any) -> tuple[int, int, Optional[str], bool]:
     kind, target_pid, target_name = _target(pid, name, False)
     if not isinstance(tree, bool):
@@ -251,14 +275,23 @@ def _timeout_ms(timeout: Optional[float]) -> int:
 _FORMATS = {"f32": _wac.SAMPLE_F32, "float32": _wac.SAMPLE_F32, "s16": _wac.SAMPLE_S16, "int16": _wac.SAMPLE_S16}
 
 
-def _target(pid: Any, name: Any, system: Any) -> tuple[int, int, Optional[str]]:
+def _target(pid: Any, name: Any, system: Any, device: Any = None) -> tuple[int, int, Optional[str]]:
     if not isinstance(system, bool):
         raise TypeError(f"system must be a bool, not {type(system).__name__}")
-    given = [what for what, on in (("pid", pid is not None), ("name", name is not None), ("system=True", system)) if on]
+    given = [what for what, on in (("pid", pid is not None), ("name", name is not None), ("system=True", system),
+                                   ("device", device is not None)) if on]
     if len(given) > 1:
-        raise invalid(f"conflicting targets: {' and '.join(given)}; give exactly one of pid=, name= or system=True")
+        raise invalid(f"conflicting targets: {' and '.join(given)}; "
+                      "give exactly one of pid=, name=, system=True or device=")
     if not given:
-        raise invalid("no target: give pid=, name= or system=True")
+        raise invalid("no target: give pid=, name=, system=True or device=")
+    if device is not None:
+        if not isinstance(device, str):
+            raise TypeError(f"device must be a str (a device name, or \"default\"), not {type(device).__name__}")
+        if not device:
+            raise invalid('device must not be empty; "default" is the default input')
+        # libwac takes NULL and "default" alike; NULL cannot be mistaken for a device's name.
+        return _wac.TARGET_DEVICE, 0, None if device == "default" else device
     if pid is not None:
         _check_int(pid, "pid")
         if pid <= 0 or pid > 0xFFFFFFFF:
@@ -274,12 +307,17 @@ def _target(pid: Any, name: Any, system: Any) -> tuple[int, int, Optional[str]]:
 
 
 class Capture:
-    """The audio one application plays (or everything except it, or the whole
-    system), as a continuous stream of chunks.
+    """The audio one application plays (or everything except it, the whole
+    system, or an input device), as a continuous stream of chunks.
 
     Exactly one target: ``pid`` (with its process tree unless ``tree=False``),
-    ``name`` (an executable's basename; it may start later and restart), or
-    ``system=True``. ``exclude=True`` captures everything except the target.
+    ``name`` (an executable's basename; it may start later and restart),
+    ``system=True``, or ``device``: an input device or an output's monitor by
+    its name from :func:`list_devices`, or ``"default"`` for the default input
+    (followed when the user picks another one; ``device=None``, the default,
+    means no device target). A named device that goes away ends the capture
+    (:class:`pywac.TargetExited`). ``exclude=True`` captures everything except
+    the target (pid or name only).
 
     The stream is delivered as ``rate`` Hz, ``channels`` channels, ``format``
     (``"f32"`` or ``"s16"``), in chunks of ``chunk_ms`` ms; the ring buffers
@@ -315,6 +353,7 @@ class Capture:
         tree: bool = True,
         exclude: bool = False,
         system: bool = False,
+        device: Optional[str] = None,
         rate: int = 16000,
         channels: int = 1,
         format: str = "f32",
@@ -324,7 +363,7 @@ class Capture:
         callback: Optional[Callable[[Samples], Any]] = None,
         backend: str = "auto",
     ) -> None:
-        kind, target_pid, target_name = _target(pid, name, system)
+        kind, target_pid, target_name = _target(pid, name, system, device)
         for value, what in ((tree, "tree"), (exclude, "exclude"), (fill_silence, "fill_silence")):
             if not isinstance(value, bool):
                 raise TypeError(f"{what} must be a bool, not {type(value).__name__}")

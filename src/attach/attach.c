@@ -31,8 +31,9 @@ void wac__attach_init(struct wac__attach *a, wac_capture *cap, const struct wac_
     a->kind = t->kind;
     a->exclude = t->exclude;
     a->target_pid = t->kind == WAC_TARGET_PID ? t->pid : 0;
-    if (t->kind == WAC_TARGET_NAME && t->name)
+    if ((t->kind == WAC_TARGET_NAME || t->kind == WAC_TARGET_DEVICE) && t->name)
         snprintf(a->name, sizeof a->name, "%s", t->name);
+    a->follows_default = t->kind == WAC_TARGET_DEVICE && (!t->name || !t->name[0] || strcmp(t->name, "default") == 0);
 }
 
 static void release_entry(struct wac__attach *a, struct wac__attach_entry *e)
@@ -276,6 +277,23 @@ bool wac__attach_exited(struct wac__attach *a, uint32_t pid, const char *detail)
             }
         return false;
     }
+    a->target_gone = true;
+    return true;
+}
+
+bool wac__attach_device_gone(struct wac__attach *a, uint64_t key, const char *detail)
+{
+    if (!a->running || a->target_gone || a->kind != WAC_TARGET_DEVICE)
+        return false;
+    wac__attach_gone(a, key);
+    if (a->follows_default)
+        return false;
+    char why[320];
+    if (!detail) {
+        snprintf(why, sizeof why, "device %s was removed", a->name);
+        detail = why;
+    }
+    wac__stream_post(a->cap, WAC_EVENT_TARGET_DETACHED, 0, 0, 0, detail);
     a->target_gone = true;
     return true;
 }

@@ -63,7 +63,8 @@ struct wac__attach {
     wac_target_kind kind;
     bool exclude;
     uint32_t target_pid;
-    char name[256]; /* NAME target */
+    char name[256]; /* NAME target; DEVICE target: the device */
+    bool follows_default; /* DEVICE target: the default input, followed */
 
     struct wac__attach_entry **entries; /* in the order they were added */
     size_t n_entries, cap_entries;
@@ -133,6 +134,12 @@ void wac__attach_gone(struct wac__attach *a, uint64_t key);
  *   wac__attach_end(a, WAC_ERR_TARGET_EXITED, detail).
  * detail may be NULL: "<name> (pid N) exited" / "pid N exited". */
 bool wac__attach_exited(struct wac__attach *a, uint32_t pid, const char *detail);
+/* A DEVICE target's device went away (key: its entry; any live stream is
+ * REMOVED). The default input is followed: returns false, the capture waits
+ * for the next default. A named device: TARGET_DETACHED(pid 0, detail, or
+ * "device NAME was removed") and returns true, once: the adapter quiesces its
+ * producer, then calls wac__attach_end(a, WAC_ERR_TARGET_EXITED, detail). */
+bool wac__attach_device_gone(struct wac__attach *a, uint64_t key, const char *detail);
 /* A NAME target's announced processes that have no stream left and are no
  * longer alive (alive(pid) false) are detached as by wac__attach_exited. */
 void wac__attach_check_names(struct wac__attach *a, bool (*alive)(uint32_t pid));

@@ -33,6 +33,7 @@
 #endif
 
 struct wac__session_list_builder;
+struct wac__device_list_builder;
 
 struct wac__backend {
     const char *name;
@@ -54,6 +55,8 @@ struct wac__backend {
     void (*capture_close)(void *cap_data);
 
     int (*list_sessions)(void *data, struct wac__session_list_builder *list);
+    /* Input devices and monitors (NULL: none on this backend). */
+    int (*list_devices)(void *data, struct wac__device_list_builder *list);
 
     /* Application volume (wac_context_get_volume & co.; NULL: not supported).
      * The core has checked the target: PID or NAME, not exclude. set_volume
@@ -110,5 +113,9 @@ void wac__capture_streams_changed(wac_capture *cap, int delta);
 /* volume: linear level, negative when unknown. */
 int wac__session_list_add(struct wac__session_list_builder *list, uint32_t pid, const char *executable,
                           const char *app_name, uint32_t streams, bool playing, float volume, bool muted);
+
+/* ---- device listing ---- */
+int wac__device_list_add(struct wac__device_list_builder *list, const char *name, const char *description, bool monitor,
+                         bool is_default, uint32_t rate, uint32_t channels);
 
 #endif

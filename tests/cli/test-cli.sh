@@ -12,7 +12,7 @@ py=/usr/bin/python3
 export WAC_DUMMY_PERIOD_MS=${WAC_DUMMY_PERIOD_MS:-10}
 unset WAC_BACKEND
 
-echo "1..50"
+echo "1..57"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
@@ -137,8 +137,22 @@ wait "$player" 2>/dev/null
 # ---- usage errors (exit 2) ------------------------------------------------------------------
 run record --backend dummy --system --frobnicate -o "$tmp/x.wav"
 check "unknown option: exit 2" eval 'expect_error 2 "unknown option .--frobnicate."'
-run record --backend dummy --system --pid 1 -o "$tmp/x.wav" -o "$tmp/y.wav"
-check "--system with --pid: exit 2" eval 'expect_error 2 "--system cannot be combined"'
+run record --backend dummy --system --system -o "$tmp/x.wav" -o "$tmp/y.wav"
+check "--system twice: exit 2" eval 'expect_error 2 "--system given more than once"'
+run record --backend dummy --system --device dummy-mic --one-file -o "$tmp/x.wav" -o "$tmp/y.wav"
+check "--one-file with two -o: exit 2" eval 'expect_error 2 "one -o FILE"'
+run record --backend dummy --system --one-file -o "$tmp/x.wav"
+check "--one-file with one target: exit 2" eval 'expect_error 2 "two targets or more"'
+run record --backend dummy --device nosuch -d 0.1 -o "$tmp/x.wav"
+check "--device of an unknown device: exit 3 with its name" eval 'expect_error 3 "nosuch"'
+run list --devices --json --backend dummy
+check "list --devices --json: the dummy's microphone, the default input" eval '[ $rc -eq 0 ] && $py -c "import json,sys; d=json.load(sys.stdin); (m,)=d[\"devices\"]; assert m[\"name\"]==\"dummy-mic\" and m[\"default\"] is True and m[\"monitor\"] is False and set(m)=={\"name\",\"description\",\"monitor\",\"default\",\"rate\",\"channels\"}" <"$tmp/out"'
+run list --devices --backend dummy
+check "list --devices: a table with KIND and NAME" eval '[ $rc -eq 0 ] && sed -n 2p "$tmp/out" | grep -q "KIND.*DEFAULT.*NAME" && grep -q "^input  *yes.*dummy-mic" "$tmp/out"'
+run record "${dummy[@]}" --device default -o "$tmp/mic.wav" --system -o "$tmp/sys.wav" --pid $$ -o "$tmp/me.wav" -r 16000 -c 1 -d 0.5
+check "--device with --system and --pid: three files of exactly 8000 frames" eval '[ $rc -eq 0 ] && [ "$(frames_of "$tmp/mic.wav")" = 8000 ] && [ "$(frames_of "$tmp/sys.wav")" = 8000 ] && [ "$(frames_of "$tmp/me.wav")" = 8000 ]'
+run record "${dummy[@]}" --device dummy-mic --system --one-file -o "$tmp/one.wav" -r 16000 -c 1 -d 0.5
+check "--one-file: one 2-channel file of exactly 8000 frames" eval '[ $rc -eq 0 ] && [ "$(frames_of "$tmp/one.wav")" = 8000 ] && [ "$(soxi -c "$tmp/one.wav")" = 2 ]'
 run record --backend dummy --system
 check "missing -o: exit 2" eval 'expect_error 2 "1 target but 0 -o"'
 run record --backend dummy --system -o "$tmp/x.wav" -o "$tmp/y.wav"

@@ -123,6 +123,44 @@ static inline void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
     }
 }
 
+/* ---- the server's modules (pactl: PulseAudio, pipewire-pulse) ---- */
+
+static inline int shell(const char *cmd)
+{
+    fflush(stdout);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* pactl load-module ARGS; its index into module. */
+static inline void load_module(const char *args, char *module, size_t size)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "pactl load-module %s", args);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p);
+    if (!fgets(module, (int)size, p))
+        module[0] = 0;
+    ASSERT_EQ(pclose(p), 0);
+    module[strcspn(module, "\n")] = 0;
+    ASSERT(module[0]);
+}
+
+static inline void load_null_sink(const char *name, char *module, size_t size)
+{
+    char args[256];
+    snprintf(args, sizeof args, "module-null-sink sink_name=%s rate=48000 channels=2", name);
+    load_module(args, module, size);
+}
+
+static inline void unload_module(const char *module)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "pactl unload-module %s", module);
+    ASSERT_EQ(shell(cmd), 0);
+}
+
 /* ---- recording ---- */
 
 struct rec {

@@ -491,35 +491,6 @@ static void format_mismatch_ends_with_detail(void)
 }
 
 /* Run a shell command; its exit status. */
-static int shell(const char *cmd)
-{
-    fflush(stdout);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Load a null sink `name` on the server (pactl); returns its module index. */
-static void load_null_sink(const char *name, char *module, size_t size)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "pactl load-module module-null-sink sink_name=%s rate=48000 channels=2", name);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    ASSERT(p);
-    if (!fgets(module, (int)size, p))
-        module[0] = 0;
-    ASSERT_EQ(pclose(p), 0);
-    module[strcspn(module, "\n")] = 0;
-    ASSERT(module[0]);
-}
-
-static void unload_module(const char *module)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "pactl unload-module %s", module);
-    ASSERT_EQ(shell(cmd), 0);
-}
-
 /* Wait until the server has at least n application streams. */
 static void wait_streams(wac_context *ctx, uint32_t n)
 {
@@ -868,10 +839,13 @@ static void latency_is_not_the_servers_default(void)
         ASSERT_CMP(control_p95, >, 500); /* lumps are seen when they happen */
     ASSERT_CMP(median, <, 100);
     ASSERT_CMP(p95, <, 200);
-    /* No frame is stamped later than it reached WAC: through pipewire-pulse
+    /* No frame is stamped later than it will be heard: through pipewire-pulse
      * the record latency it reports put stamps 20-85 ms in the future (a
-     * negative age) until the PulseAudio backend bounded them by arrival. */
-    ASSERT_CMP(median * 1000, >=, 0);
+     * negative age) until the PulseAudio backend bounded them by arrival.
+     * Under PipeWire an application's audio reaches WAC a graph cycle (at
+     * most 2048 frames, 42.7 ms) before its sink plays it, and is stamped
+     * when played (wac.h): its age may be down to minus one cycle there. */
+    ASSERT_CMP(median * 1000, >=, on_pulseaudio_daemon() ? 0 : -43 * 1000);
     ASSERT(at >= 0);
     const struct timed_read *r = NULL;
     for (size_t i = 0; i < t.n_reads && !r; i++)

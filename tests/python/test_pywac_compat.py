@@ -92,13 +92,14 @@ def test_import_pywac_loads_no_compat_module_and_no_numpy():
     result = run_python("import sys, pywac; print(' '.join(sorted(m for m in sys.modules "
                         "if m == 'numpy' or m.startswith('pywac.'))))")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["pywac._capture", "pywac._errors", "pywac._record", "pywac._source",
-                                     "pywac._wac"]
+    assert result.stdout.split() == ["pywac._aligned", "pywac._capture", "pywac._errors", "pywac._record",
+                                     "pywac._source", "pywac._wac"]
     # first use loads the name's module (and numpy), and only that
     result = run_python("import sys, pywac; pywac.AudioData; print(' '.join(sorted(m for m in sys.modules "
                         "if m == 'numpy' or m.startswith('pywac.'))))")
-    assert set(result.stdout.split()) == {"numpy", "pywac._capture", "pywac._compat", "pywac._errors",
-                                          "pywac._record", "pywac._source", "pywac._wac", "pywac.audio_data"}
+    assert set(result.stdout.split()) == {"numpy", "pywac._aligned", "pywac._capture", "pywac._compat",
+                                          "pywac._errors", "pywac._record", "pywac._source", "pywac._wac",
+                                          "pywac.audio_data"}
 
 
 def test_every_pywac_name_is_there():

@@ -149,13 +149,21 @@ struct recording {
     int n_events;
 };
 
-static void record_endpoint(wac_format fmt, double seconds, struct recording *rec, double freeze_at)
+/* device: a DEVICE target by that name; NULL: the SYSTEM target with the test
+ * switch that makes it the capture endpoint. */
+static void record_endpoint_of(const char *device, wac_format fmt, double seconds, struct recording *rec,
+                               double freeze_at)
 {
-    _putenv_s("WAC_WASAPI_SYSTEM_DEVICE", "capture");
+    if (!device)
+        _putenv_s("WAC_WASAPI_SYSTEM_DEVICE", "capture");
     wac_context *ctx = open_wasapi();
     wac_capture_config c;
     wac_capture_config_init(&c);
     c.format = fmt;
+    if (device) {
+        c.target.kind = WAC_TARGET_DEVICE;
+        c.target.name = device;
+    }
     wac_capture *cap = NULL;
     int rc = wac_capture_open(ctx, &c, &cap);
     if (rc)
@@ -216,6 +224,11 @@ static void record_endpoint(wac_format fmt, double seconds, struct recording *re
     ASSERT_OK(wac_context_close(ctx));
 }
 
+static void record_endpoint(wac_format fmt, double seconds, struct recording *rec, double freeze_at)
+{
+    record_endpoint_of(NULL, fmt, seconds, rec, freeze_at);
+}
+
 /* The tone: its frequency (peak of a 1 Hz scan) and level, over [from, to) s. */
 static void check_tone(const struct recording *rec, double from, double to)
 {
@@ -268,6 +281,48 @@ static void capture_endpoint_wac_converter(void)
     check_tone(&rec, 1.5, 4.0);
     ASSERT_EQ(rec.stats.frames_lost, 0);
     free(rec.mono);
+}
+
+/* The input devices as the API lists them; the default input by name
+ * "default" and by its id both carry the tone (Wine's capture endpoint on
+ * the private PulseAudio). */
+static void device_targets_capture_the_input(void)
+{
+    wac_context *ctx = open_wasapi();
+    wac_device_list *list = NULL;
+    ASSERT_OK(wac_context_list_devices(ctx, &list));
+    char input[512] = "";
+    bool monitor = false;
+    for (size_t i = 0; i < wac_device_list_count(list); i++) {
+        const wac_device *d = wac_device_list_at(list, i);
+        printf("# device %s%s%s: %s\n", d->name, d->monitor ? " (monitor)" : "", d->is_default ? " (default)" : "",
+               d->description);
+        if (!d->monitor && d->is_default)
+            snprintf(input, sizeof input, "%s", d->name);
+        monitor |= d->monitor && strcmp(d->name, "default.monitor") == 0;
+    }
+    wac_device_list_free(list);
+    ASSERT_OK(wac_context_close(ctx));
+    ASSERT(input[0] && monitor);
+    struct recording rec = {0};
+    record_endpoint_of("default", (wac_format){16000, 1, WAC_SAMPLE_F32}, 4.0, &rec, 0);
+    check_start_events(&rec);
+    check_tone(&rec, 1.5, 4.0);
+    free(rec.mono);
+    struct recording by_id = {0};
+    record_endpoint_of(input, (wac_format){16000, 1, WAC_SAMPLE_F32}, 4.0, &by_id, 0);
+    check_tone(&by_id, 1.5, 4.0);
+    free(by_id.mono);
+    ctx = open_wasapi();
+    wac_capture_config c;
+    wac_capture_config_init(&c);
+    c.target.kind = WAC_TARGET_DEVICE;
+    c.target.name = "{0.0.1.00000000}.{00000000-0000-0000-0000-000000000000}";
+    wac_capture *cap = NULL;
+    int rc = wac_capture_open(ctx, &c, &cap);
+    printf("# an unknown id: %s (%s)\n", wac_error_name(rc), wac_context_last_error(ctx));
+    ASSERT_RC(rc, WAC_ERR_TARGET_NOT_FOUND);
+    ASSERT_OK(wac_context_close(ctx));
 }
 
 static void silence_fills_the_clock(void)
@@ -329,6 +384,7 @@ static const struct test_case cases[] = {
     {"render_loopback_error", render_loopback_error, NULL, true, true},
     {"capture_endpoint_tone", capture_endpoint_tone, NULL, false, true},
     {"capture_endpoint_wac_converter", capture_endpoint_wac_converter, NULL, false, true},
+    {"device_targets_capture_the_input", device_targets_capture_the_input, NULL, false, true},
     {"silence_fills_the_clock", silence_fills_the_clock, NULL, true, true},
 };
 

@@ -17,6 +17,8 @@
 #include "backend/backend.h"
 #include "backend/test-hooks.h"
 
+#define DUMMY_MIC "dummy-mic"
+
 struct dummy;
 
 struct dummy_capture {
@@ -233,6 +235,11 @@ static int dummy_capture_open(void *data, wac_capture *cap, void **cap_data)
     wac__mutex_unlock(&d->lock);
     if (lost)
         return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "dummy: the server connection was lost");
+    /* Its one input device plays what the player plays. */
+    if (c->target.kind == WAC_TARGET_DEVICE && c->target.name && c->target.name[0] &&
+        strcmp(c->target.name, "default") != 0 && strcmp(c->target.name, DUMMY_MIC) != 0)
+        return wac__capture_error(cap, WAC_ERR_TARGET_NOT_FOUND, "dummy: no input device named \"%s\" (only %s)",
+                                  c->target.name, DUMMY_MIC);
     struct dummy_capture *dc = calloc(1, sizeof *dc);
     if (!dc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
@@ -323,6 +330,12 @@ static int dummy_list_sessions(void *data, struct wac__session_list_builder *lis
                                  streams > 0, atomic_load(&d->volume), atomic_load(&d->muted));
 }
 
+static int dummy_list_devices(void *data, struct wac__device_list_builder *list)
+{
+    (void)data;
+    return wac__device_list_add(list, DUMMY_MIC, "WAC dummy microphone", false, true, 48000, 2);
+}
+
 /* The player answers to the calling process's pid and to its own name. */
 static bool is_player(const wac_target *target, char *detail, size_t detail_size)
 {
@@ -399,6 +412,7 @@ const struct wac__backend wac__backend_dummy = {
     .capture_stop = dummy_capture_stop,
     .capture_close = dummy_capture_close,
     .list_sessions = dummy_list_sessions,
+    .list_devices = dummy_list_devices,
     .get_volume = dummy_get_volume,
     .set_volume = dummy_set_volume,
     .inject = dummy_inject,

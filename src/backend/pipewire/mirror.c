@@ -73,6 +73,45 @@ static struct wac__pipewire_client *find_client(struct wac__pipewire_mirror *b, 
     return NULL;
 }
 
+bool wac__pipewire_device_name_is_default(const char *name)
+{
+    return !name || !name[0] || strcmp(name, "default") == 0;
+}
+
+struct wac__pipewire_device *wac__pipewire_mirror_find_device(struct wac__pipewire_mirror *b, const char *name)
+{
+    const char *want = name;
+    bool monitor = false;
+    char base[WAC__PIPEWIRE_NAME_SIZE + 16];
+    if (wac__pipewire_device_name_is_default(name)) {
+        want = b->default_source;
+    } else if (strcmp(name, "default.monitor") == 0) {
+        want = b->default_sink;
+        monitor = true;
+    } else {
+        size_t len = strlen(name);
+        if (len > 8 && len - 8 < sizeof base && strcmp(name + len - 8, ".monitor") == 0) {
+            memcpy(base, name, len - 8);
+            base[len - 8] = '\0';
+            want = base;
+            monitor = true;
+        }
+    }
+    if (!want[0])
+        return NULL;
+    struct wac__pipewire_device *d;
+    spa_list_for_each(d, &b->devices, link) if (d->sink == monitor && strcmp(d->name, want) == 0) return d;
+    /* A source whose own name ends in ".monitor" (a virtual one) is taken by name. */
+    if (monitor && !wac__pipewire_device_name_is_default(name))
+        spa_list_for_each(d, &b->devices, link) if (!d->sink && strcmp(d->name, name) == 0) return d;
+    return NULL;
+}
+
+bool wac__pipewire_mirror_device_is_default(const struct wac__pipewire_mirror *b, const struct wac__pipewire_device *d)
+{
+    return strcmp(d->name, d->sink ? b->default_sink : b->default_source) == 0;
+}
+
 struct wac__pipewire_node *wac__pipewire_mirror_find_serial(struct wac__pipewire_mirror *b, uint64_t serial)
 {
     struct wac__pipewire_node *n;
@@ -229,10 +268,101 @@ float wac__pipewire_node_level(const struct wac__pipewire_node *n)
     return (n->n_channel_volumes ? n->channel_max : 1.0f) * n->volume;
 }
 
+static void device_info(void *data, const struct pw_node_info *info)
+{
+    struct wac__pipewire_device *d = data;
+    d->n_output_ports = info->n_output_ports;
+    if (info->props) {
+        const char *desc = spa_dict_lookup(info->props, PW_KEY_NODE_DESCRIPTION);
+        if (desc)
+            snprintf(d->description, sizeof d->description, "%s", desc);
+        uint32_t rate = prop_u32(info->props, PW_KEY_AUDIO_RATE), channels = prop_u32(info->props, PW_KEY_AUDIO_CHANNELS);
+        if (rate)
+            d->rate = rate;
+        if (channels)
+            d->channels = channels;
+    }
+    d->have_info = true;
+}
+
+static const struct pw_node_events device_events = {
+    PW_VERSION_NODE_EVENTS,
+    .info = device_info,
+};
+
+/* The "default" metadata's default.audio.source / .sink: {"name":"..."}. */
+static void default_name(char *dst, size_t size, const char *value)
+{
+    dst[0] = '\0';
+    const char *at = value ? strstr(value, "\"name\"") : NULL;
+    if (!at || !(at = strchr(at + 6, '"')))
+        return;
+    at++;
+    size_t n = 0;
+    while (at[n] && at[n] != '"' && n + 1 < size)
+        n++;
+    memcpy(dst, at, n);
+    dst[n] = '\0';
+}
+
+static int metadata_property(void *data, uint32_t subject, const char *key, const char *type, const char *value)
+{
+    struct wac__pipewire_mirror *b = data;
+    if (subject != PW_ID_CORE)
+        return 0;
+    if (!key) { /* everything cleared */
+        b->default_source[0] = b->default_sink[0] = '\0';
+    } else if (strcmp(key, "default.audio.source") == 0) {
+        default_name(b->default_source, sizeof b->default_source, value);
+    } else if (strcmp(key, "default.audio.sink") == 0) {
+        default_name(b->default_sink, sizeof b->default_sink, value);
+    } else {
+        return 0;
+    }
+    wac__pipewire_mirror_schedule(b);
+    return 0;
+}
+
+static const struct pw_metadata_events metadata_events = {
+    PW_VERSION_METADATA_EVENTS,
+    .property = metadata_property,
+};
+
+static void add_device(struct wac__pipewire_mirror *b, uint32_t id, const char *type, const struct spa_dict *props,
+                       bool sink)
+{
+    struct wac__pipewire_device *d = calloc(1, sizeof *d);
+    if (!d)
+        return;
+    d->id = id;
+    d->serial = prop_u64(props, PW_KEY_OBJECT_SERIAL);
+    if (!d->serial)
+        d->serial = id;
+    d->sink = sink;
+    copy_prop(d->name, sizeof d->name, props, PW_KEY_NODE_NAME);
+    copy_prop(d->description, sizeof d->description, props, PW_KEY_NODE_DESCRIPTION);
+    d->proxy = pw_registry_bind(b->registry, id, type, PW_VERSION_NODE, 0);
+    if (!d->proxy) {
+        free(d);
+        return;
+    }
+    pw_proxy_add_object_listener(d->proxy, &d->listener, &device_events, d);
+    spa_list_append(&b->devices, &d->link);
+}
+
 static void registry_global(void *data, uint32_t id, uint32_t permissions, const char *type, uint32_t version,
                             const struct spa_dict *props)
 {
     struct wac__pipewire_mirror *b = data;
+    if (strcmp(type, PW_TYPE_INTERFACE_Metadata) == 0) {
+        const char *name = props ? spa_dict_lookup(props, PW_KEY_METADATA_NAME) : NULL;
+        if (b->metadata || !name || strcmp(name, "default") != 0)
+            return;
+        b->metadata = pw_registry_bind(b->registry, id, type, PW_VERSION_METADATA, 0);
+        if (b->metadata)
+            pw_proxy_add_object_listener(b->metadata, &b->metadata_listener, &metadata_events, b);
+        return;
+    }
     if (strcmp(type, PW_TYPE_INTERFACE_Client) == 0) {
         struct wac__pipewire_client *c = calloc(1, sizeof *c);
         if (!c)
@@ -247,6 +377,12 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         spa_list_append(&b->clients, &c->link);
     } else if (strcmp(type, PW_TYPE_INTERFACE_Node) == 0) {
         const char *cls = props ? spa_dict_lookup(props, PW_KEY_MEDIA_CLASS) : NULL;
+        if (cls && (strcmp(cls, "Audio/Source") == 0 || strcmp(cls, "Audio/Source/Virtual") == 0 ||
+                    strcmp(cls, "Audio/Sink") == 0 || strcmp(cls, "Audio/Duplex") == 0)) {
+            add_device(b, id, type, props, strcmp(cls, "Audio/Sink") == 0);
+            wac__pipewire_mirror_schedule(b);
+            return;
+        }
         if (!cls || strcmp(cls, "Stream/Output/Audio") != 0)
             return;
         struct wac__pipewire_node *n = calloc(1, sizeof *n);
@@ -306,6 +442,27 @@ static void registry_global_remove(void *data, uint32_t id)
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
         free(n);
+        wac__pipewire_mirror_schedule(b);
+        return;
+    }
+    struct wac__pipewire_device *d;
+    spa_list_for_each(d, &b->devices, link)
+    {
+        if (d->id != id)
+            continue;
+        spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, device_removed, 0, d);
+        spa_list_remove(&d->link);
+        spa_hook_remove(&d->listener);
+        pw_proxy_destroy(d->proxy);
+        free(d);
+        wac__pipewire_mirror_schedule(b);
+        return;
+    }
+    if (b->metadata && id == pw_proxy_get_bound_id(b->metadata)) {
+        spa_hook_remove(&b->metadata_listener);
+        pw_proxy_destroy(b->metadata);
+        b->metadata = NULL;
+        b->default_source[0] = b->default_sink[0] = '\0';
         wac__pipewire_mirror_schedule(b);
         return;
     }
@@ -393,11 +550,24 @@ static void destroy_all(struct wac__pipewire_mirror *b)
         pw_proxy_destroy(n->proxy);
         free(n);
     }
+    struct wac__pipewire_device *d, *dt;
+    spa_list_for_each_safe(d, dt, &b->devices, link)
+    {
+        spa_hook_remove(&d->listener);
+        pw_proxy_destroy(d->proxy);
+        free(d);
+    }
+    if (b->metadata) {
+        spa_hook_remove(&b->metadata_listener);
+        pw_proxy_destroy(b->metadata);
+        b->metadata = NULL;
+    }
     struct wac__pipewire_port *p, *pt;
     spa_list_for_each_safe(p, pt, &b->ports, link) free(p);
     spa_list_init(&b->clients);
     spa_list_init(&b->nodes);
     spa_list_init(&b->ports);
+    spa_list_init(&b->devices);
     if (b->registry) {
         spa_hook_remove(&b->registry_listener);
         pw_proxy_destroy((struct pw_proxy *)b->registry);
@@ -436,6 +606,7 @@ int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, si
     spa_list_init(&b->clients);
     spa_list_init(&b->nodes);
     spa_list_init(&b->ports);
+    spa_list_init(&b->devices);
     spa_hook_list_init(&b->listeners);
 
     wac__signal_mask saved;
@@ -542,4 +713,33 @@ int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_buil
     }
     pw_thread_loop_unlock(b->loop);
     return wac__session_group_finish(&group, list);
+}
+
+/* ---- devices ---- */
+
+int wac__pipewire_mirror_list_devices(void *data, struct wac__device_list_builder *list)
+{
+    struct wac__pipewire_mirror *b = data;
+    pw_thread_loop_lock(b->loop);
+    if (b->lost) {
+        pw_thread_loop_unlock(b->loop);
+        return WAC_ERR_SERVER_LOST;
+    }
+    int rc = 0;
+    struct wac__pipewire_device *d;
+    /* Inputs first, then the monitors. */
+    for (int monitors = 0; monitors < 2 && rc == 0; monitors++)
+        spa_list_for_each(d, &b->devices, link)
+        {
+            if (d->sink != (monitors == 1) || rc)
+                continue;
+            char name[WAC__PIPEWIRE_NAME_SIZE + 16], description[WAC__PIPEWIRE_NAME_SIZE + 16];
+            snprintf(name, sizeof name, "%s%s", d->name, d->sink ? ".monitor" : "");
+            snprintf(description, sizeof description, "%s%s", d->sink ? "Monitor of " : "",
+                     d->description[0] ? d->description : d->name);
+            rc = wac__device_list_add(list, name, description, d->sink, wac__pipewire_mirror_device_is_default(b, d),
+                                      d->rate, d->channels);
+        }
+    pw_thread_loop_unlock(b->loop);
+    return rc;
 }

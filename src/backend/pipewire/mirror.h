@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <pipewire/pipewire.h>
+#include <pipewire/extensions/metadata.h>
 
 #include "backend/backend.h"
 
@@ -56,6 +57,22 @@ struct wac__pipewire_node {
     bool mute;
 };
 
+/* A device node: an Audio/Source (captured from its output ports) or an
+ * Audio/Sink (captured from its monitor ports: "NAME.monitor"). */
+struct wac__pipewire_device {
+    struct spa_list link;
+    uint32_t id;
+    uint64_t serial;
+    bool sink;
+    char name[WAC__PIPEWIRE_NAME_SIZE]; /* node.name */
+    char description[WAC__PIPEWIRE_NAME_SIZE];
+    uint32_t rate, channels; /* audio.rate / audio.channels when announced, else 0 */
+    struct pw_proxy *proxy;
+    struct spa_hook listener;
+    bool have_info;
+    uint32_t n_output_ports; /* a sink's count its monitor ports */
+};
+
 struct wac__pipewire_port {
     struct spa_list link;
     uint32_t id;
@@ -75,7 +92,11 @@ struct wac__pipewire_mirror {
     struct spa_hook registry_listener;
     struct spa_source *timer;
     struct spa_source *deferred;
-    struct spa_list clients, nodes, ports;
+    struct spa_list clients, nodes, ports, devices;
+    /* The session manager's "default" metadata: the default input and output. */
+    struct pw_proxy *metadata;
+    struct spa_hook metadata_listener;
+    char default_source[WAC__PIPEWIRE_NAME_SIZE], default_sink[WAC__PIPEWIRE_NAME_SIZE];
     struct spa_hook_list listeners; /* struct wac__pipewire_mirror_events */
     int sync_seq;
     bool sync_done;
@@ -98,12 +119,15 @@ struct wac__pipewire_mirror_events {
     /* An application output node, or a port, is about to go. */
     void (*node_removed)(void *data, const struct wac__pipewire_node *n);
     void (*port_removed)(void *data, const struct wac__pipewire_port *p);
+    /* A device node is about to go. */
+    void (*device_removed)(void *data, const struct wac__pipewire_device *d);
 };
 
 /* Connect: the backend table's connect/disconnect/list_sessions. */
 int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
 void wac__pipewire_mirror_disconnect(void *data);
 int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
+int wac__pipewire_mirror_list_devices(void *data, struct wac__device_list_builder *list);
 /* The backend table's get_volume/set_volume (volume.c). */
 int wac__pipewire_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
 int wac__pipewire_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
@@ -125,6 +149,14 @@ float wac__pipewire_node_level(const struct wac__pipewire_node *n);
 struct wac__pipewire_node *wac__pipewire_mirror_find_serial(struct wac__pipewire_mirror *b, uint64_t serial);
 /* One round trip to the server (lock held): 0, -ETIMEDOUT or -EPIPE. */
 int wac__pipewire_mirror_roundtrip(struct wac__pipewire_mirror *b);
+/* The device a DEVICE target names now: a source by node.name, a sink's
+ * monitor by "SINK.monitor", NULL / "" / "default" the default input,
+ * "default.monitor" the default output's monitor. NULL when there is none. */
+struct wac__pipewire_device *wac__pipewire_mirror_find_device(struct wac__pipewire_mirror *b, const char *name);
+/* Is the device (by name) the default input (a sink: the default output)? */
+bool wac__pipewire_mirror_device_is_default(const struct wac__pipewire_mirror *b, const struct wac__pipewire_device *d);
+/* Does a DEVICE target's name follow the default? */
+bool wac__pipewire_device_name_is_default(const char *name);
 /* Is the node one of WAC's own streams (this connection's)? */
 bool wac__pipewire_mirror_node_is_own(const struct wac__pipewire_mirror *b, const struct wac__pipewire_node *n);
 

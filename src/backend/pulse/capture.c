@@ -38,6 +38,12 @@
  * let past a lagging stream, the longest time between two deliveries of a
  * stream): how a server delivers shows there, when a recording sounds thin.
  *
+ * Devices. A DEVICE target is one record stream on the source (an input, or
+ * "SINK.monitor"), with DONT_MOVE: when a named source goes, its stream is
+ * killed and the capture ends. The default source is the server's, read
+ * again at every pass: when the user picks another, the old stream goes and a
+ * stream on the new one takes a lane of the mix.
+ *
  * Threads: everything runs on the loop thread or under its lock. on_read()
  * and the mix's emit callback feed the ring: no allocation, lock or log. */
 #include <stdio.h>
@@ -72,6 +78,8 @@ struct wac__pulse_entry {
     pa_stream *stream;
     bool dead;         /* the stream failed or was killed (the input moved or ended) */
     uint32_t attempts; /* streams created without one becoming ready */
+    bool device;       /* a source (DEVICE target), not a sink-input */
+    char source[WAC__PULSE_NAME_SIZE]; /* the source's name */
 };
 
 struct wac__pulse_capture {
@@ -91,6 +99,8 @@ struct wac__pulse_capture {
     int64_t next_check_ns; /* next target check */
 
     bool running; /* between start and stop */
+    bool device_ended; /* a named source went: end at the next deferred work */
+    int64_t pipewire_cycle_ns; /* behind pipewire-pulse: the graph cycle our fragment gives */
 };
 
 /* ---- the data path (real-time rules) ---- */
@@ -118,6 +128,15 @@ static void feed(struct wac__pulse_capture *pc, struct wac__pulse_entry *e, pa_s
      * monitor's record latency (stamps came out 20-85 ms in the future). */
     if (first_ns > arrived_ns)
         first_ns = arrived_ns;
+    /* Behind pipewire-pulse a sink-input's monitor taps the stream before its
+     * sink, which plays it one graph cycle later: date it when heard, as the
+     * PipeWire backend does (measured against the sink's monitor: 22.6 ms
+     * early at the 1024-frame cycle otherwise). The cycle is not visible
+     * through the protocol; PipeWire takes the lowest latency asked, as a
+     * power of two of frames at 48 kHz, and ours (the fragment) is the
+     * lowest unless a client asks for less. */
+    if (!e->device && pc->b->on_pipewire)
+        first_ns += pc->pipewire_cycle_ns;
     /* Record data comes in whole frames; a torn one would be dropped here. */
     uint32_t frames = (uint32_t)(bytes / pc->stride);
     wac__mix_write(&pc->mix, e->lane, data, frames, first_ns, now);
@@ -149,8 +168,13 @@ static void announce(struct wac__pulse_capture *pc, struct wac__pulse_entry *e)
 {
     if (e->ae->live)
         return;
-    const struct wac__pulse_input *in = wac__pulse_mirror_find_input(pc->b, input_of(e));
     char why[WAC__PULSE_NAME_SIZE + 48];
+    if (e->device) {
+        snprintf(why, sizeof why, "source %s", e->source);
+        wac__attach_live(&pc->attach, e->ae, why);
+        return;
+    }
+    const struct wac__pulse_input *in = wac__pulse_mirror_find_input(pc->b, input_of(e));
     snprintf(why, sizeof why, "%s: sink-input %u", in && in->app_name[0] ? in->app_name : "?", input_of(e));
     wac__attach_live(&pc->attach, e->ae, why);
 }
@@ -242,7 +266,10 @@ static void open_stream(struct wac__pulse_capture *pc, struct wac__pulse_entry *
     attr.fragsize = (uint32_t)pa_usec_to_bytes((pa_usec_t)pc->fragment_ms * PA_USEC_PER_MSEC, &pc->spec);
     pa_stream_flags_t flags = PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE |
                               PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_DONT_MOVE;
-    if (pa_stream_set_monitor_stream(s, input_of(e)) < 0 || pa_stream_connect_record(s, NULL, &attr, flags) < 0) {
+    int r = e->device ? pa_stream_connect_record(s, e->source, &attr, flags)
+                      : pa_stream_set_monitor_stream(s, input_of(e)) < 0 ? -1
+                                                                        : pa_stream_connect_record(s, NULL, &attr, flags);
+    if (r < 0) {
         pa_stream_set_state_callback(s, NULL, NULL);
         pa_stream_set_read_callback(s, NULL, NULL);
         pa_stream_unref(s);
@@ -291,11 +318,61 @@ static bool attach_lane(struct wac__pulse_capture *pc, struct wac__pulse_entry *
     return true;
 }
 
+static void on_source_removed(void *data, uint32_t index)
+{
+    struct wac__pulse_capture *pc = data;
+    if (!wac__attach_find(&pc->attach, index))
+        return;
+    if (wac__attach_device_gone(&pc->attach, index, NULL))
+        pc->device_ended = true;
+    wac__pulse_mirror_schedule(pc->b);
+}
+
+/* A DEVICE target: the source it names now (the default may have moved):
+ * entries of any other source go, the named one is attached. */
+static void offer_source(struct wac__pulse_capture *pc)
+{
+    const struct wac__pulse_source *src = wac__pulse_mirror_find_source(pc->b, wac__capture_config(pc->cap)->target.name);
+    uint64_t stale[4];
+    size_t n_stale = 0, i = 0;
+    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));)
+        if ((!src || ae->key != src->index) && n_stale < 4)
+            stale[n_stale++] = ae->key;
+    for (size_t k = 0; k < n_stale; k++)
+        wac__attach_gone(&pc->attach, stale[k]);
+    if (!src || wac__attach_known(&pc->attach, src->index))
+        return;
+    struct wac__attach_entry *ae = wac__attach_add(&pc->attach, src->index, 0);
+    if (!ae)
+        return;
+    struct wac__pulse_entry *e = ae->data;
+    e->pc = pc;
+    e->ae = ae;
+    e->lane = -1;
+    e->device = true;
+    snprintf(e->source, sizeof e->source, "%s", src->name);
+    attach_lane(pc, e);
+}
+
 static void reconcile(struct wac__pulse_capture *pc)
 {
     struct wac__pulse_mirror *b = pc->b;
     if (!pc->running || b->lost)
         return;
+    if (wac__capture_config(pc->cap)->target.kind == WAC_TARGET_DEVICE) {
+        offer_source(pc);
+        size_t i = 0;
+        for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));) {
+            struct wac__pulse_entry *e = ae->data;
+            if (e->lane < 0)
+                attach_lane(pc, e);
+            else if (e->dead && e->attempts < MAX_ATTEMPTS) {
+                close_stream(e);
+                open_stream(pc, e);
+            }
+        }
+        return;
+    }
     /* New sink-inputs, newest first (the order b->inputs has): when more
      * come than the mix takes, the oldest are the ones skipped. */
     for (struct wac__pulse_input *in = b->inputs; in; in = in->next) {
@@ -365,10 +442,21 @@ static void on_lost(void *data)
         end_capture(pc, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
 }
 
+static void end_if_device_gone(struct wac__pulse_capture *pc)
+{
+    if (!pc->device_ended || !pc->running)
+        return;
+    pc->device_ended = false;
+    char why[WAC__PULSE_NAME_SIZE + 32];
+    snprintf(why, sizeof why, "device %s was removed", wac__capture_config(pc->cap)->target.name);
+    end_capture(pc, WAC_ERR_TARGET_EXITED, why);
+}
+
 static void on_changed(void *data)
 {
     struct wac__pulse_capture *pc = data;
     handle_failure(pc);
+    end_if_device_gone(pc);
     reconcile(pc);
 }
 
@@ -378,6 +466,7 @@ static int64_t on_tick(void *data, int64_t now_ns)
 {
     struct wac__pulse_capture *pc = data;
     handle_failure(pc);
+    end_if_device_gone(pc);
     if (!pc->running)
         return INT64_MAX;
     wac__mix_pull(&pc->mix, now_ns, false);
@@ -408,6 +497,7 @@ static const struct wac__pulse_mirror_events mirror_events = {
     .changed = on_changed,
     .tick = on_tick,
     .input_removed = on_input_removed,
+    .source_removed = on_source_removed,
 };
 
 /* ---- the backend's capture functions ---- */
@@ -426,9 +516,16 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     const wac_capture_config *c = wac__capture_config(cap);
     pa_threaded_mainloop_lock(b->ml);
     bool lost = b->lost;
+    bool named = c->target.kind == WAC_TARGET_DEVICE && !wac__pulse_device_name_is_default(c->target.name) &&
+                 strcmp(c->target.name, "default.monitor") != 0;
+    bool found = named && wac__pulse_mirror_find_source(b, c->target.name) != NULL;
     pa_threaded_mainloop_unlock(b->ml);
     if (lost)
         return wac__capture_error(cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+    if (named && !found)
+        return wac__capture_error(cap, WAC_ERR_TARGET_NOT_FOUND,
+                                  "no input device or monitor named \"%s\" (wac list --devices shows them)",
+                                  c->target.name);
 
     struct wac__pulse_capture *pc = calloc(1, sizeof *pc);
     if (!pc)
@@ -452,6 +549,10 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     pc->test_ask_s16 = wac__test_hooks().pulse_format_mismatch;
     pc->fragment_ms = c->latency_ms ? (c->latency_ms < 5 ? 5 : c->latency_ms > 1000 ? 1000 : c->latency_ms)
                                     : DEFAULT_FRAGMENT_MS;
+    uint32_t cycle = 1;
+    while (cycle * 2 <= pc->fragment_ms * 48 && cycle < 8192)
+        cycle *= 2;
+    pc->pipewire_cycle_ns = (int64_t)cycle * 1000000000 / 48000;
     /* A stream is live while deliveries keep coming: pipewire-pulse was seen
      * delivering one stream in bursts of 3 to 5 fragments up to 150 ms apart
      * while another flowed steadily, so 250 ms (or 4 fragments and slack).
@@ -555,6 +656,7 @@ const struct wac__backend wac__backend_pulse = {
     .capture_stop = capture_stop,
     .capture_close = capture_close,
     .list_sessions = wac__pulse_mirror_list_sessions,
+    .list_devices = wac__pulse_mirror_list_devices,
     .get_volume = wac__pulse_get_volume,
     .set_volume = wac__pulse_set_volume,
     .inject = NULL,

@@ -215,6 +215,81 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
     wac__pulse_mirror_schedule(b);
 }
 
+static void source_info_cb(pa_context *c, const pa_source_info *info, int eol, void *userdata)
+{
+    struct wac__pulse_mirror *b = userdata;
+    if (eol || !info) {
+        pa_threaded_mainloop_signal(b->ml, 0);
+        return;
+    }
+    struct wac__pulse_source *s = b->sources;
+    while (s && s->index != info->index)
+        s = s->next;
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return;
+        s->index = info->index;
+        s->next = b->sources;
+        b->sources = s;
+    }
+    s->monitor = info->monitor_of_sink != PA_INVALID_INDEX;
+    s->rate = info->sample_spec.rate;
+    s->channels = info->sample_spec.channels;
+    snprintf(s->name, sizeof s->name, "%s", info->name ? info->name : "");
+    snprintf(s->description, sizeof s->description, "%s", info->description ? info->description : "");
+    wac__pulse_mirror_schedule(b);
+}
+
+static void server_info_cb(pa_context *c, const pa_server_info *info, void *userdata)
+{
+    struct wac__pulse_mirror *b = userdata;
+    if (info) {
+        snprintf(b->default_source, sizeof b->default_source, "%s",
+                 info->default_source_name ? info->default_source_name : "");
+        snprintf(b->default_sink, sizeof b->default_sink, "%s", info->default_sink_name ? info->default_sink_name : "");
+        b->on_pipewire = info->server_name && strstr(info->server_name, "PipeWire") != NULL;
+        wac__pulse_mirror_schedule(b);
+    }
+    pa_threaded_mainloop_signal(b->ml, 0);
+}
+
+static void forget_source(struct wac__pulse_mirror *b, uint32_t index)
+{
+    EACH_LISTENER(b, l, next) if (l->events->source_removed) l->events->source_removed(l->data, index);
+    for (struct wac__pulse_source **p = &b->sources; *p; p = &(*p)->next)
+        if ((*p)->index == index) {
+            struct wac__pulse_source *gone = *p;
+            *p = gone->next;
+            free(gone);
+            wac__pulse_mirror_schedule(b);
+            return;
+        }
+}
+
+bool wac__pulse_device_name_is_default(const char *name)
+{
+    return !name || !name[0] || strcmp(name, "default") == 0;
+}
+
+struct wac__pulse_source *wac__pulse_mirror_find_source(struct wac__pulse_mirror *b, const char *name)
+{
+    char monitor[WAC__PULSE_NAME_SIZE + 16];
+    const char *want = name;
+    if (wac__pulse_device_name_is_default(name)) {
+        want = b->default_source;
+    } else if (strcmp(name, "default.monitor") == 0) {
+        snprintf(monitor, sizeof monitor, "%s.monitor", b->default_sink);
+        want = b->default_sink[0] ? monitor : "";
+    }
+    if (!want[0])
+        return NULL;
+    for (struct wac__pulse_source *s = b->sources; s; s = s->next)
+        if (strcmp(s->name, want) == 0)
+            return s;
+    return NULL;
+}
+
 static void forget_input(struct wac__pulse_mirror *b, uint32_t index)
 {
     EACH_LISTENER(b, l, next) l->events->input_removed(l->data, index);
@@ -248,6 +323,13 @@ static void subscribe_cb(pa_context *c, pa_subscription_event_type_t t, uint32_t
             forget_input(b, index);
         else
             o = pa_context_get_sink_input_info(c, index, input_info_cb, b);
+    } else if (facility == PA_SUBSCRIPTION_EVENT_SOURCE) {
+        if (kind == PA_SUBSCRIPTION_EVENT_REMOVE)
+            forget_source(b, index);
+        else
+            o = pa_context_get_source_info_by_index(c, index, source_info_cb, b);
+    } else if (facility == PA_SUBSCRIPTION_EVENT_SERVER) {
+        o = pa_context_get_server_info(c, server_info_cb, b);
     } else if (facility == PA_SUBSCRIPTION_EVENT_CLIENT) {
         if (kind == PA_SUBSCRIPTION_EVENT_REMOVE)
             forget_client(b, index);
@@ -347,6 +429,11 @@ static void destroy_all(struct wac__pulse_mirror *b)
         free(b->clients);
         b->clients = next;
     }
+    while (b->sources) {
+        struct wac__pulse_source *next = b->sources->next;
+        free(b->sources);
+        b->sources = next;
+    }
     while (b->inputs) {
         struct wac__pulse_input *next = b->inputs->next;
         free(b->inputs);
@@ -418,10 +505,14 @@ int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_
      * (a duplicate only updates the same record). Clients first, so the owner
      * of every sink-input is known when the sink-inputs arrive. */
     if (!rc &&
-        (!wac__pulse_mirror_complete(b, pa_context_subscribe(b->pa, PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_CLIENT,
-                                           success_cb, b)) ||
+        (!wac__pulse_mirror_complete(b, pa_context_subscribe(b->pa,
+                                                             PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_CLIENT |
+                                                                 PA_SUBSCRIPTION_MASK_SOURCE | PA_SUBSCRIPTION_MASK_SERVER,
+                                                             success_cb, b)) ||
          !wac__pulse_mirror_complete(b, pa_context_get_client_info_list(b->pa, client_info_cb, b)) ||
-         !wac__pulse_mirror_complete(b, pa_context_get_sink_input_info_list(b->pa, input_info_cb, b)))) {
+         !wac__pulse_mirror_complete(b, pa_context_get_sink_input_info_list(b->pa, input_info_cb, b)) ||
+         !wac__pulse_mirror_complete(b, pa_context_get_source_info_list(b->pa, source_info_cb, b)) ||
+         !wac__pulse_mirror_complete(b, pa_context_get_server_info(b->pa, server_info_cb, b)))) {
         snprintf(detail, detail_size, "the PulseAudio server did not answer: %s",
                  b->lost ? b->lost_detail : "timed out after 5 s");
         rc = WAC_ERR_BACKEND_UNAVAILABLE;
@@ -468,4 +559,28 @@ int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder
     }
     pa_threaded_mainloop_unlock(b->ml);
     return wac__session_group_finish(&group, list);
+}
+
+/* ---- devices ---- */
+
+int wac__pulse_mirror_list_devices(void *data, struct wac__device_list_builder *list)
+{
+    struct wac__pulse_mirror *b = data;
+    pa_threaded_mainloop_lock(b->ml);
+    if (b->lost) {
+        pa_threaded_mainloop_unlock(b->ml);
+        return WAC_ERR_SERVER_LOST;
+    }
+    char default_monitor[WAC__PULSE_NAME_SIZE + 16];
+    snprintf(default_monitor, sizeof default_monitor, "%s.monitor", b->default_sink);
+    int rc = 0;
+    /* Inputs first, then the monitors; the server lists newest first. */
+    for (int monitors = 0; monitors < 2; monitors++)
+        for (struct wac__pulse_source *s = b->sources; s && rc == 0; s = s->next)
+            if (s->monitor == (monitors == 1))
+                rc = wac__device_list_add(list, s->name, s->description, s->monitor,
+                                          strcmp(s->name, s->monitor ? default_monitor : b->default_source) == 0,
+                                          s->rate, s->channels);
+    pa_threaded_mainloop_unlock(b->ml);
+    return rc;
 }

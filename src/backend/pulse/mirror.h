@@ -44,6 +44,16 @@ struct wac__pulse_input {
     bool mute;
 };
 
+/* A source: an input device, or a sink's monitor ("SINK.monitor"). */
+struct wac__pulse_source {
+    struct wac__pulse_source *next;
+    uint32_t index;
+    bool monitor; /* the monitor of a sink */
+    uint32_t rate, channels;
+    char name[WAC__PULSE_NAME_SIZE];
+    char description[WAC__PULSE_NAME_SIZE];
+};
+
 /* What the mirror tells its listeners, on the loop thread. A listener may
  * remove itself (not others) from within a call. */
 struct wac__pulse_mirror_events {
@@ -57,6 +67,8 @@ struct wac__pulse_mirror_events {
     int64_t (*tick)(void *data, int64_t now_ns);
     /* A sink-input is about to go. */
     void (*input_removed)(void *data, uint32_t index);
+    /* A source is about to go. */
+    void (*source_removed)(void *data, uint32_t index);
 };
 
 struct wac__pulse_listener {
@@ -76,6 +88,10 @@ struct wac__pulse_mirror {
     bool wait_timed_out;
     struct wac__pulse_client *clients;
     struct wac__pulse_input *inputs;
+    struct wac__pulse_source *sources;
+    /* The server's default source and sink. */
+    char default_source[WAC__PULSE_NAME_SIZE], default_sink[WAC__PULSE_NAME_SIZE];
+    bool on_pipewire; /* the server is pipewire-pulse ("PulseAudio (on PipeWire ...)") */
     struct wac__pulse_listener *listeners;
     bool lost, lost_handled;
     char lost_detail[160];
@@ -85,6 +101,7 @@ struct wac__pulse_mirror {
 int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
 void wac__pulse_mirror_disconnect(void *data);
 int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
+int wac__pulse_mirror_list_devices(void *data, struct wac__device_list_builder *list);
 /* The backend table's get_volume/set_volume (volume.c). */
 int wac__pulse_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
 int wac__pulse_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
@@ -103,6 +120,11 @@ struct wac__pulse_input *wac__pulse_mirror_find_input(struct wac__pulse_mirror *
 /* Run an operation to its end (lock held); false if it did not finish in
  * WAC__PULSE_WAIT_S or the connection failed. Unrefs it. */
 bool wac__pulse_mirror_complete(struct wac__pulse_mirror *b, pa_operation *o);
+/* The source a DEVICE target names now: by name ("SINK.monitor" included),
+ * NULL / "" / "default" the default source, "default.monitor" the default
+ * sink's monitor. NULL when there is none. */
+struct wac__pulse_source *wac__pulse_mirror_find_source(struct wac__pulse_mirror *b, const char *name);
+bool wac__pulse_device_name_is_default(const char *name);
 /* The process that owns a sink-input. False while its client is not known yet. */
 bool wac__pulse_mirror_input_owner(struct wac__pulse_mirror *b, const struct wac__pulse_input *in, uint32_t *pid);
 

@@ -64,7 +64,10 @@ struct wasapi {
 
 enum { CMD_NONE, CMD_START, CMD_STOP, CMD_CLOSE };
 enum { RT_NONE, RT_ATTACH, RT_DETACH, RT_QUIT };
-enum { DEVICE_RENDER_LOOPBACK, DEVICE_CAPTURE };
+/* What an endpoint capture (SYSTEM, DEVICE) records: the default render
+ * endpoint's loopback, the default capture endpoint, or one endpoint by id
+ * (a capture endpoint; not followed). */
+enum { DEVICE_RENDER_LOOPBACK, DEVICE_CAPTURE, DEVICE_BY_ID };
 
 struct wcap {
     wac_capture *cap;
@@ -96,7 +99,8 @@ struct wcap {
     struct wac__session_watch *watch;
     HANDLE session_event; /* NAME: a session appeared (auto-reset) */
     struct wac__device_watch *device_watch;
-    HANDLE device_event;  /* SYSTEM: the default endpoint changed (auto-reset) */
+    HANDLE device_event;  /* SYSTEM, DEVICE: the default endpoint changed (auto-reset) */
+    wchar_t device_id[512]; /* DEVICE_BY_ID: the endpoint */
 
     /* ---- the audio client (the control thread's; the capture thread's while attached) ---- */
     IAudioClient *client;
@@ -182,6 +186,7 @@ static const struct wac__wasapi_system real_system = {
     .watch_default_device = wac__wasapi_watch_default_device,
     .unwatch_default_device = wac__wasapi_unwatch_default_device,
     .each_session = wac__wasapi_each_session,
+    .activate_endpoint_id = wac__wasapi_activate_endpoint_id,
 };
 const struct wac__wasapi_system *wac__wasapi_system = &real_system;
 
@@ -301,6 +306,17 @@ static int activate_loopback(struct wcap *wc, DWORD pid, bool exclude, IAudioCli
 /* The default render (for loopback) or capture endpoint's client. */
 static int activate_endpoint(struct wcap *wc, IAudioClient **out)
 {
+    if (wc->device == DEVICE_BY_ID) {
+        HRESULT hr = wac__wasapi_system->activate_endpoint_id
+                         ? wac__wasapi_system->activate_endpoint_id(wc->device_id, out)
+                         : E_NOTIMPL;
+        if (FAILED(hr)) {
+            set_detail(wc, "cannot open the input device", hr);
+            return hr == E_NOTFOUND || hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) ? WAC_ERR_TARGET_NOT_FOUND
+                                                                                 : error_for(hr);
+        }
+        return 0;
+    }
     bool capture = wc->device == DEVICE_CAPTURE;
     HRESULT hr = wac__wasapi_system->activate_endpoint(capture ? eCapture : eRender, out);
     if (FAILED(hr)) {
@@ -343,7 +359,7 @@ static void release_client(struct wcap *wc)
  * client for `pid` (process loopback) or the endpoint (SYSTEM). Not started. */
 static int open_client(struct wcap *wc, DWORD pid)
 {
-    bool process = wc->target.kind != WAC_TARGET_SYSTEM;
+    bool process = wc->target.kind == WAC_TARGET_PID || wc->target.kind == WAC_TARGET_NAME;
     DWORD flags = AUDCLNT_STREAMFLAGS_EVENTCALLBACK;
     if (process || wc->device == DEVICE_RENDER_LOOPBACK)
         flags |= AUDCLNT_STREAMFLAGS_LOOPBACK;
@@ -778,7 +794,8 @@ static int ctl_open(struct wcap *wc)
         return try_attach_name(wc);
     }
     int rc = open_client(wc, wc->target.pid);
-    if (rc == 0 && wc->target.kind == WAC_TARGET_SYSTEM)
+    if (rc == 0 && wc->device != DEVICE_BY_ID &&
+        (wc->target.kind == WAC_TARGET_SYSTEM || wc->target.kind == WAC_TARGET_DEVICE))
         wc->device_watch = wac__wasapi_system->watch_default_device(
             wc->device == DEVICE_CAPTURE ? eCapture : eRender, wc->device_event);
     /* The end of an included target ends the stream; an excluded one's does not. */
@@ -862,7 +879,8 @@ static void on_no_packet(struct wcap *wc)
 {
     wc->packet_deadline_ns = 0;
     struct wac__attach_entry *e = wac__attach_find(&wc->attach, 1);
-    if (!e || e->live || wc->target.kind == WAC_TARGET_SYSTEM || wc->target.exclude ||
+    if (!e || e->live || wc->target.kind == WAC_TARGET_SYSTEM || wc->target.kind == WAC_TARGET_DEVICE ||
+        wc->target.exclude ||
         !wac__wasapi_system->session_active(wc->pid))
         return;
     wac__attach_skipped(&wc->attach, e, WAC_ERR_NOT_SUPPORTED,
@@ -1009,7 +1027,7 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     struct wasapi *w = data;
     const wac_capture_config *c = wac__capture_config(cap);
     const wac_target *t = &c->target;
-    if (t->kind != WAC_TARGET_SYSTEM) {
+    if (t->kind == WAC_TARGET_PID || t->kind == WAC_TARGET_NAME) {
         if (!t->include_tree)
             return wac__capture_error(cap, WAC_ERR_NOT_SUPPORTED,
                                       "wasapi: process loopback always includes the target's process tree "
@@ -1034,6 +1052,21 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     wc->frame_bytes = wac__capture_frame_bytes(cap);
     struct wac__test_hooks hooks = wac__test_hooks();
     wc->device = hooks.wasapi_system_capture ? DEVICE_CAPTURE : DEVICE_RENDER_LOOPBACK;
+    if (t->kind == WAC_TARGET_DEVICE) {
+        /* The default input, the default output's monitor, or an endpoint id. */
+        if (!t->name || !t->name[0] || strcmp(t->name, "default") == 0) {
+            wc->device = DEVICE_CAPTURE;
+        } else if (strcmp(t->name, "default.monitor") == 0) {
+            wc->device = DEVICE_RENDER_LOOPBACK;
+        } else {
+            wc->device = DEVICE_BY_ID;
+            if (!MultiByteToWideChar(CP_UTF8, 0, t->name, -1, wc->device_id,
+                                     (int)(sizeof wc->device_id / sizeof wc->device_id[0]))) {
+                free(wc);
+                return wac__capture_error(cap, WAC_ERR_TARGET_NOT_FOUND, "wasapi: no input device \"%s\"", t->name);
+            }
+        }
+    }
     wc->force_convert = hooks.wasapi_force_convert;
     /* Pushes are at most 100 ms; the converter's output is at most that too
      * (its input is 100 ms at the source rate). */
@@ -1111,6 +1144,7 @@ const struct wac__backend wac__backend_wasapi = {
     .capture_stop = wasapi_capture_stop,
     .capture_close = wasapi_capture_close,
     .list_sessions = wasapi_list_sessions,
+    .list_devices = wac__wasapi_list_devices,
     .get_volume = wac__wasapi_get_volume,
     .set_volume = wac__wasapi_set_volume,
     .inject = NULL,

@@ -118,6 +118,8 @@ struct wac__wasapi_system {
      * until fn returns false; false when the sessions cannot be listed. The
      * volume is valid during the call only. */
     bool (*each_session)(bool (*fn)(void *user, DWORD pid, ISimpleAudioVolume *volume), void *user);
+    /* One endpoint by its id (IMMDevice::GetId); NULL: none but the defaults. */
+    HRESULT (*activate_endpoint_id)(const wchar_t *id, IAudioClient **out);
 };
 extern const struct wac__wasapi_system *wac__wasapi_system;
 
@@ -144,6 +146,10 @@ HANDLE wac__wasapi_open_process(DWORD pid);
 bool wac__wasapi_session_active(DWORD pid);
 /* devices.c */
 HRESULT wac__wasapi_activate_endpoint(EDataFlow flow, IAudioClient **out);
+HRESULT wac__wasapi_activate_endpoint_id(const wchar_t *id, IAudioClient **out);
+/* The active capture endpoints (by id), then the default output's monitor;
+ * on an MTA thread of its own. */
+int wac__wasapi_list_devices(void *data, struct wac__device_list_builder *list);
 struct wac__device_watch *wac__wasapi_watch_default_device(EDataFlow flow, HANDLE event);
 void wac__wasapi_unwatch_default_device(struct wac__device_watch *watch);
 DWORD wac__wasapi_session_of(DWORD pid);

@@ -1,0 +1,323 @@
+/* test-devices.c — device targets and aligned capture against a real, private
+ * server (the same cases on PipeWire, PulseAudio and pipewire-pulse; see
+ * meson.build), checked from the audio itself.
+ *
+ * The microphone is virtual, made with the server's own modules (pactl: a
+ * null sink "wac_mic_feed" and a remap-source "wac_virtual_mic" on its
+ * monitor): a player plays 700 Hz into the feed, which the microphone then
+ * hears; another application plays 440 Hz on the default sink. TAP. */
+#include "integration/backend-harness.h"
+
+#define MIC "wac_virtual_mic"
+#define MIC_FEED "wac_mic_feed"
+
+struct mic {
+    char feed_module[32], source_module[32];
+};
+
+static void mic_create(struct mic *m, const char *source_name)
+{
+    load_null_sink(MIC_FEED, m->feed_module, sizeof m->feed_module);
+    char args[256];
+    snprintf(args, sizeof args, "module-remap-source master=%s.monitor source_name=%s", MIC_FEED, source_name);
+    load_module(args, m->source_module, sizeof m->source_module);
+}
+
+static void mic_destroy(struct mic *m)
+{
+    if (m->source_module[0])
+        unload_module(m->source_module);
+    unload_module(m->feed_module);
+}
+
+/* A player of `freq` Hz into the microphone's feed. */
+static pid_t play_into_mic(int freq, int secs)
+{
+    char f[16], s[16];
+    snprintf(f, sizeof f, "%d", freq);
+    snprintf(s, sizeof s, "%d", secs);
+    bool paplay = strcmp(player_name(), "paplay") == 0;
+    char *argv[] = {(char *)WAC_PLAY_TONE, f, s, paplay ? (char *)"--device=" MIC_FEED : (char *)"--target",
+                    paplay ? NULL : (char *)MIC_FEED, NULL};
+    return spawn_argv(argv);
+}
+
+/* Read 100 ms blocks until the tone at freq is there (a virtual microphone on
+ * a PulseAudio null sink starts with the sink's 2 s default latency, not
+ * WAC's); then fill x with `frames` frames. Fails after 6 s without it. */
+static void read_once_heard(wac_capture *cap, double freq, float *x, uint32_t frames)
+{
+    float block[RATE / 10];
+    int64_t deadline = now_ms() + 6000;
+    for (;;) {
+        ASSERT_EQ(wac_capture_read(cap, block, RATE / 10, 3000, NULL), RATE / 10);
+        struct rec r = {.x = block, .n = RATE / 10};
+        if (db(tone_amp(&r, freq, 0)) > -20)
+            break;
+        if (now_ms() > deadline)
+            FAIL("no %.0f Hz tone in the capture after 6 s", freq);
+    }
+    ASSERT_EQ(wac_capture_read(cap, x, frames, 3000, NULL), (int)frames);
+}
+
+static wac_capture_config device_config(const char *name)
+{
+    wac_capture_config c = speech_config();
+    c.target.kind = WAC_TARGET_DEVICE;
+    c.target.name = name;
+    return c;
+}
+
+static bool listed(wac_context *ctx, const char *name, bool monitor)
+{
+    wac_device_list *list = NULL;
+    ASSERT_OK(wac_context_list_devices(ctx, &list));
+    bool found = false;
+    for (size_t i = 0; i < wac_device_list_count(list); i++) {
+        const wac_device *d = wac_device_list_at(list, i);
+        found |= strcmp(d->name, name) == 0 && d->monitor == monitor;
+    }
+    wac_device_list_free(list);
+    return found;
+}
+
+static void wait_listed(wac_context *ctx, const char *name, bool monitor)
+{
+    int64_t deadline = now_ms() + 5000;
+    while (!listed(ctx, name, monitor)) {
+        if (now_ms() > deadline)
+            FAIL("device %s not listed after 5 s", name);
+        sleep_ms(50);
+    }
+}
+
+static void microphone_is_captured_alone(void)
+{
+    wac_context *ctx = open_pw();
+    struct mic m;
+    mic_create(&m, MIC);
+    wait_listed(ctx, MIC, false);
+    wait_listed(ctx, MIC_FEED ".monitor", true);
+    pid_t talker = play_into_mic(700, 20), app = play_tone(440, 20);
+    wait_playing(ctx, (uint32_t)app, 0);
+    wac_capture_config c = device_config(MIC);
+    wac_capture *cap = open_started(ctx, &c);
+    float x[RATE];
+    read_once_heard(cap, 700, x, RATE);
+    struct rec r = {.x = x, .n = RATE};
+    LEVELS(&r, 700, 440);
+    double mic_db = db(tone_amp(&r, 700, 0)), app_db = db(tone_amp(&r, 440, 0));
+    wac_event ev;
+    bool added = false;
+    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1)
+        added |= ev.type == WAC_EVENT_STREAM_ADDED && ev.pid == 0;
+    ASSERT_OK(wac_capture_close(cap));
+    ASSERT(added);
+    kill_player(talker);
+    kill_player(app);
+    mic_destroy(&m);
+    ASSERT_CMP(mic_db, >, -12);
+    ASSERT_CMP(mic_db - app_db, >, 40);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+static void unknown_device_is_not_found(void)
+{
+    wac_context *ctx = open_pw();
+    wac_capture_config c = device_config("wac_no_such_device");
+    wac_capture *cap = NULL;
+    ASSERT_RC(wac_capture_open(ctx, &c, &cap), WAC_ERR_TARGET_NOT_FOUND);
+    ASSERT(strstr(wac_context_last_error(ctx), "wac_no_such_device"));
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* A named device that goes away ends its capture cleanly, after its audio. */
+static void removed_device_ends_the_capture(void)
+{
+    wac_context *ctx = open_pw();
+    struct mic m;
+    mic_create(&m, MIC);
+    wait_listed(ctx, MIC, false);
+    pid_t talker = play_into_mic(700, 20);
+    wac_capture_config c = device_config(MIC);
+    wac_capture *cap = open_started(ctx, &c);
+    float x[RATE / 10];
+    int got = 0;
+    while (got < RATE)
+        got += wac_capture_read(cap, x, RATE / 10, 3000, NULL);
+    unload_module(m.source_module);
+    m.source_module[0] = 0;
+    int n, after = 0;
+    while ((n = wac_capture_read(cap, x, RATE / 10, 5000, NULL)) > 0)
+        after += n;
+    ASSERT_RC(n, WAC_ERR_ENDED);
+    printf("# %d frames after the device was removed, then the end\n", after);
+    wac_event ev;
+    bool removed = false, detached = false, ended = false;
+    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
+        printf("#   event %-16s pid %u stream %u error %d %s\n", wac_event_name(ev.type), ev.pid, ev.stream_id,
+               ev.error, ev.detail);
+        removed |= ev.type == WAC_EVENT_STREAM_REMOVED;
+        detached |= ev.type == WAC_EVENT_TARGET_DETACHED && strstr(ev.detail, MIC);
+        ended |= ev.type == WAC_EVENT_ENDED && ev.error == WAC_ERR_TARGET_EXITED;
+    }
+    ASSERT(removed && detached && ended);
+    wac_capture_stats stats;
+    ASSERT_OK(wac_capture_get_stats(cap, &stats, sizeof stats));
+    ASSERT_EQ(stats.frames_lost, 0);
+    kill_player(talker);
+    mic_destroy(&m);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* The default input is followed when the user picks another one. */
+static void default_device_is_followed(void)
+{
+    wac_context *ctx = open_pw();
+    struct mic a, b;
+    mic_create(&a, MIC);
+    /* A second microphone on the same feed would hear the same tone: give
+     * it a feed of its own. */
+    load_null_sink("wac_mic_feed_b", b.feed_module, sizeof b.feed_module);
+    load_module("module-remap-source master=wac_mic_feed_b.monitor source_name=wac_virtual_mic_b", b.source_module,
+                sizeof b.source_module);
+    wait_listed(ctx, MIC, false);
+    wait_listed(ctx, "wac_virtual_mic_b", false);
+    ASSERT_EQ(shell("pactl set-default-source " MIC), 0);
+    pid_t ta = play_into_mic(700, 20);
+    bool paplay = strcmp(player_name(), "paplay") == 0;
+    char *argv[] = {(char *)WAC_PLAY_TONE, (char *)"1100", (char *)"20",
+                    paplay ? (char *)"--device=wac_mic_feed_b" : (char *)"--target",
+                    paplay ? NULL : (char *)"wac_mic_feed_b", NULL};
+    pid_t tb = spawn_argv(argv);
+    sleep_ms(500);
+    wac_capture_config c = device_config("default");
+    wac_capture *cap = open_started(ctx, &c);
+    float *x = calloc(2 * RATE, sizeof *x);
+    ASSERT(x);
+    read_once_heard(cap, 700, x, RATE);
+    ASSERT_EQ(shell("pactl set-default-source wac_virtual_mic_b"), 0);
+    read_once_heard(cap, 1100, x + RATE, RATE);
+    struct rec first = {.x = x, .n = RATE}, last = {.x = x + RATE, .n = RATE};
+    double a_before = db(tone_amp(&first, 700, 0)), b_before = db(tone_amp(&first, 1100, 0));
+    double a_after = db(tone_amp(&last, 700, 0)), b_after = db(tone_amp(&last, 1100, 0));
+    printf("# before the switch: 700 Hz %.1f dBFS, 1100 Hz %.1f; after: %.1f, %.1f\n", a_before, b_before, a_after,
+           b_after);
+    int added = 0, removed = 0;
+    wac_event ev;
+    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
+        printf("#   event %-16s stream %u %s\n", wac_event_name(ev.type), ev.stream_id, ev.detail);
+        added += ev.type == WAC_EVENT_STREAM_ADDED;
+        removed += ev.type == WAC_EVENT_STREAM_REMOVED;
+    }
+    ASSERT_OK(wac_capture_close(cap));
+    free(x);
+    kill_player(ta);
+    kill_player(tb);
+    mic_destroy(&a);
+    mic_destroy(&b);
+    ASSERT_CMP(a_before - b_before, >, 40);
+    ASSERT_CMP(b_after - a_after, >, 40);
+    ASSERT_EQ(added, 2);
+    ASSERT_EQ(removed, 1);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* ---- aligned capture ---- */
+
+/* A player of clicks (2 ms bursts of 3 kHz) at irregular times, so that a
+ * cross-correlation has one clear peak. Its pid is the player's. */
+static pid_t play_clicks(const char *path)
+{
+    char cmd[1024];
+    /* Bursts 0.23, 0.41, 0.37, 0.29 s apart, over and over. */
+    snprintf(cmd, sizeof cmd,
+             "sox -q -n -r 48000 -c 2 -b 16 %s synth 0.002 sine 3000 pad 0 0.228 : "
+             "synth 0.002 sine 3000 pad 0 0.408 : synth 0.002 sine 3000 pad 0 0.368 : "
+             "synth 0.002 sine 3000 pad 0 0.288 repeat 12",
+             path);
+    ASSERT_EQ(shell(cmd), 0);
+    bool paplay = strcmp(player_name(), "paplay") == 0;
+    char *argv[] = {paplay ? (char *)"/usr/bin/paplay" : (char *)"/usr/bin/pw-play", (char *)path, NULL};
+    return spawn_argv(argv);
+}
+
+/* The lag (frames) of b against a that maximises their correlation, within
+ * +-max_lag. */
+static int best_lag(const float *a, const float *b, size_t n, int max_lag, double *score)
+{
+    int best = 0;
+    double best_sum = -1;
+    for (int lag = -max_lag; lag <= max_lag; lag++) {
+        double sum = 0;
+        for (size_t i = (size_t)max_lag; i + (size_t)max_lag < n; i++)
+            sum += (double)a[i] * b[(size_t)((long)i + lag)];
+        if (sum > best_sum) {
+            best_sum = sum;
+            best = lag;
+        }
+    }
+    *score = best_sum;
+    return best;
+}
+
+static void application_and_monitor_align(void)
+{
+    wac_context *ctx = open_pw();
+    char path[] = "/tmp/wac-clicks-XXXXXX.wav";
+    int fd = mkstemps(path, 4);
+    ASSERT(fd >= 0);
+    close(fd);
+    pid_t clicks = play_clicks(path);
+    wait_playing(ctx, (uint32_t)clicks, 0);
+    wac_capture_config app = pid_config((uint32_t)clicks, true, false), monitor = device_config("default.monitor");
+    wac_capture *caps[2] = {open_capture(ctx, &app), open_capture(ctx, &monitor)};
+    ASSERT_OK(wac_capture_start(caps[0]));
+    ASSERT_OK(wac_capture_start(caps[1]));
+    wac_aligned *al = NULL;
+    ASSERT_OK(wac_aligned_open(caps, 2, RATE / 10, &al));
+    size_t n = 4 * RATE;
+    float *xa = calloc(n, sizeof *xa), *xm = calloc(n, sizeof *xm);
+    ASSERT(xa && xm);
+    for (size_t at = 0; at < n; at += RATE / 10) {
+        void *bufs[] = {xa + at, xm + at};
+        ASSERT_EQ(wac_aligned_read(al, bufs, RATE / 10, 3000, NULL, NULL), RATE / 10);
+    }
+    wac_aligned_close(al);
+    kill_player(clicks);
+    unlink(path);
+    /* Skip the first second (the links come up). */
+    double score;
+    int lag = best_lag(xa + RATE, xm + RATE, n - RATE, RATE / 10, &score);
+    printf("# the monitor against the application: %d frames (%.2f ms), correlation %.3g\n", lag,
+           lag * 1000.0 / RATE, score);
+    free(xa);
+    free(xm);
+    ASSERT_CMP(score, >, 0);
+    /* 1 ms. Through pipewire-pulse the PulseAudio backend sees the graph's
+     * timing only through the protocol's record latency, which is off by a
+     * millisecond or two from one stream to the next (measured -1.44, +0.44,
+     * -1.25 ms in three runs; bench/FINDINGS.md): 2 ms there. The PipeWire
+     * backend, which auto picks on such a system, is within 1 ms. */
+    bool via_pipewire_pulse = strcmp(backend_under_test(), "pulse") == 0 && !on_pulseaudio_daemon();
+    ASSERT_CMP(abs(lag), <=, via_pipewire_pulse ? RATE / 500 : RATE / 1000);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+int main(void)
+{
+    if (!getenv("WAC_PW_SESSION_DIR") && !getenv("WAC_PULSE_SESSION_DIR")) {
+        printf("1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh run or "
+               "tests/servers/pulse-session.sh run\n");
+        return 0;
+    }
+    printf("# backend %s, player %s, server %s\n", backend_under_test(), player_name(),
+           on_pulseaudio_daemon() ? "PulseAudio" : "PipeWire");
+    signal(SIGPIPE, SIG_IGN);
+    RUN(unknown_device_is_not_found);
+    RUN_T(microphone_is_captured_alone, 60);
+    RUN_T(removed_device_ends_the_capture, 60);
+    RUN_T(default_device_is_followed, 60);
+    RUN_T(application_and_monitor_align, 60);
+    return tap_done();
+}
