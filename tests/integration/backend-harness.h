@@ -123,6 +123,22 @@ static inline void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
     }
 }
 
+/* The start of every integration test program: false, after a TAP skip
+ * line, when no private server runs (the session scripts in tests/servers); else it
+ * says which backend, player and server the cases meet. */
+static inline bool harness_begin(void)
+{
+    if (!getenv("WAC_PW_SESSION_DIR") && !getenv("WAC_PULSE_SESSION_DIR")) {
+        printf("1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh run or "
+               "tests/servers/pulse-session.sh run\n");
+        return false;
+    }
+    printf("# backend %s, player %s, server %s\n", backend_under_test(), player_name(),
+           on_pulseaudio_daemon() ? "PulseAudio" : "PipeWire");
+    signal(SIGPIPE, SIG_IGN);
+    return true;
+}
+
 /* ---- the server's modules (pactl: PulseAudio, pipewire-pulse) ---- */
 
 static inline int shell(const char *cmd)

@@ -1018,14 +1018,8 @@ static void server_lost_ends_the_stream(void)
  * only that one (meson runs it last, as a test of its own). */
 int main(int argc, char **argv)
 {
-    if (!getenv("WAC_PW_SESSION_DIR") && !getenv("WAC_PULSE_SESSION_DIR")) {
-        printf("1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh run or "
-               "tests/servers/pulse-session.sh run\n");
+    if (!harness_begin())
         return 0;
-    }
-    printf("# backend %s, player %s, server %s\n", backend_under_test(), player_name(),
-           on_pulseaudio_daemon() ? "PulseAudio" : "PipeWire");
-    signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "--server-loss") == 0) {
         RUN_T(server_lost_ends_the_stream, 60);
         return tap_done();

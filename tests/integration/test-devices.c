@@ -306,14 +306,8 @@ static void application_and_monitor_align(void)
 
 int main(void)
 {
-    if (!getenv("WAC_PW_SESSION_DIR") && !getenv("WAC_PULSE_SESSION_DIR")) {
-        printf("1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh run or "
-               "tests/servers/pulse-session.sh run\n");
+    if (!harness_begin())
         return 0;
-    }
-    printf("# backend %s, player %s, server %s\n", backend_under_test(), player_name(),
-           on_pulseaudio_daemon() ? "PulseAudio" : "PipeWire");
-    signal(SIGPIPE, SIG_IGN);
     RUN(unknown_device_is_not_found);
     RUN_T(microphone_is_captured_alone, 60);
     RUN_T(removed_device_ends_the_capture, 60);

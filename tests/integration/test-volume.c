@@ -174,14 +174,8 @@ static void targets_and_errors(void)
 
 int main(void)
 {
-    if (!getenv("WAC_PW_SESSION_DIR") && !getenv("WAC_PULSE_SESSION_DIR")) {
-        printf("1..0 # SKIP no private audio server: run under tests/servers/pw-session.sh run or "
-               "tests/servers/pulse-session.sh run\n");
+    if (!harness_begin())
         return 0;
-    }
-    printf("# backend %s, player %s, server %s\n", backend_under_test(), player_name(),
-           on_pulseaudio_daemon() ? "PulseAudio" : "PipeWire");
-    signal(SIGPIPE, SIG_IGN);
     RUN_T(volume_changes_what_is_heard, 90);
     RUN_T(targets_and_errors, 60);
     return tap_done();
