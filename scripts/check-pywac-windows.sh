@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile pywac's extension (python/_wac.c) for Windows with mingw-w64,
+# Compile pywac's extension (python/*.c) for Windows with mingw-w64,
 # against CPython 3.11's own Windows headers (Include/ and PC/pyconfig.h from
 # Debian's python3.11 source package, fetched with apt-get source into a
 # private apt state: the system's package lists are not touched), with
@@ -31,6 +31,9 @@ cat >"$work/no-posix.h" <<'H'
 #include <windows.h>
 #pragma GCC poison nanosleep clock_gettime usleep gettimeofday pthread_create pthread_mutex_lock pthread_cond_wait
 H
-x86_64-w64-mingw32-gcc -std=c11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -include "$work/no-posix.h" \
-  -I"$headers" -I"$work/Python-3.11/PC" -Iinclude -c python/_wac.c -o "$work/_wac.obj"
-echo "check-pywac-windows: python/_wac.c compiles for Windows (mingw-w64, CPython 3.11 limited API headers)"
+for unit in _wac chunk context capture aligned; do
+  x86_64-w64-mingw32-gcc -std=c11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
+    -include "$work/no-posix.h" -I"$headers" -I"$work/Python-3.11/PC" -Iinclude -Ipython \
+    -c "python/$unit.c" -o "$work/$unit.obj"
+done
+echo "check-pywac-windows: pywac's extension (python/*.c) compiles for Windows (mingw-w64, CPython 3.11 limited API headers)"
