@@ -449,6 +449,11 @@ void wac__capture_set_period(wac_capture *cap, int64_t period_ns)
         atomic_store_explicit(&cap->period_ns, period_ns, memory_order_relaxed);
 }
 
+void wac__capture_set_heard_after(wac_capture *cap, int64_t delay_ns)
+{
+    atomic_store_explicit(&cap->heard_after_ns, delay_ns, memory_order_relaxed);
+}
+
 void wac__capture_streams_changed(wac_capture *cap, int delta)
 {
     atomic_fetch_add(&cap->streams, (uint32_t)delta);

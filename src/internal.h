@@ -47,6 +47,7 @@ struct wac_capture {
     uint32_t chunk_frames;
     uint32_t frame_bytes;
     _Atomic int64_t period_ns; /* the backend's delivery period; may change while running */
+    _Atomic int64_t heard_after_ns; /* added to the times handed out: see wac__capture_set_heard_after */
     const struct wac__backend *backend;
     void *backend_data;
 

@@ -39,7 +39,8 @@ int64_t wac__stream_time_of(wac_capture *cap, uint64_t position)
         atomic_thread_fence(memory_order_acquire);
         s2 = atomic_load_explicit(&cap->clock_seq, memory_order_relaxed);
     } while ((s1 & 1) || s1 != s2);
-    return base_ns + wac__frames_to_ns((int64_t)(position - base_position), cap->format.rate);
+    return base_ns + wac__frames_to_ns((int64_t)(position - base_position), cap->format.rate) +
+           atomic_load_explicit(&cap->heard_after_ns, memory_order_relaxed);
 }
 
 void wac__stream_reset(wac_capture *cap, int64_t start_ns)

@@ -83,6 +83,11 @@ void wac__capture_set_format(wac_capture *cap, const wac_format *format);
  * quantum). Sets how long a gap must be before silence fills it. Callable from
  * any thread, the producer's included (RT-safe), whenever the period changes. */
 void wac__capture_set_period(wac_capture *cap, int64_t period_ns);
+/* The audio pushed is heard this long after the time given with it (an
+ * application's output a graph cycle later): the times handed out (chunks,
+ * events) add it; the stream's own clock and gap detection do not, so a
+ * change of it never reads as a gap. RT-safe, any thread. */
+void wac__capture_set_heard_after(wac_capture *cap, int64_t delay_ns);
 /* Record a failure's detail on the capture (open: on the context); returns error. */
 int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 

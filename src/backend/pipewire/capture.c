@@ -341,8 +341,11 @@ static void on_process(void *data)
         int64_t cycle_ns = (int64_t)frames * 1000000000 / pc->format.rate;
         if (frames)
             wac__capture_set_period(pc->cap, cycle_ns);
-        /* When the audio is heard (see "Time stamps" above). */
-        int64_t t0 = wac__now_ns() - cycle_ns + (pc->played_next_cycle ? cycle_ns : 0);
+        /* Heard a cycle later (see "Time stamps" above); the quantum can
+         * change, so this is said apart from the stream's clock. */
+        if (frames && pc->played_next_cycle)
+            wac__capture_set_heard_after(pc->cap, cycle_ns);
+        int64_t t0 = wac__now_ns() - cycle_ns;
         if (frames && pc->direct) {
             wac__stream_push(pc->cap, src, frames, t0);
         } else if (frames) {
