@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -66,6 +68,43 @@ static inline void kill_player(pid_t pid)
     kill(-pid, SIGTERM);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+}
+
+/* ---- the tone player's underflows ----
+ * A player scheduled too late leaves a gap in what the server plays, which a
+ * capture records as it is; tone-player reports each underflow (see
+ * tone-player.c) to the file named here, so a continuity test can tell the
+ * player's gap from a loss of the capture's own. */
+
+static char underflow_log[64];
+
+/* Starts a new log: tone-players started from now on write to it. */
+static inline void player_underflows_reset(void)
+{
+    if (underflow_log[0])
+        unlink(underflow_log);
+    snprintf(underflow_log, sizeof underflow_log, "/tmp/wac-underflows.XXXXXX");
+    int fd = mkstemp(underflow_log);
+    if (fd < 0)
+        FAIL("mkstemp: %s", strerror(errno));
+    close(fd);
+    setenv("WAC_TONE_UNDERFLOWS", underflow_log, 1);
+}
+
+/* The underflows the players reported since the reset (each printed). */
+static inline unsigned player_underflows(void)
+{
+    FILE *f = fopen(underflow_log, "r");
+    if (!f)
+        return 0;
+    char line[160];
+    unsigned n = 0;
+    while (fgets(line, sizeof line, f)) {
+        printf("#   player: %s", line);
+        n++;
+    }
+    fclose(f);
+    return n;
 }
 
 /* The backend under test: "pipewire" or "pulse". */

@@ -291,36 +291,81 @@ static void two_streams_of_one_app_are_mixed(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* One process playing tones given as FREQ[:AMP] on streams of their own
+ * (b: NULL for one). */
+static pid_t play_tone_specs(int secs, const char *a, const char *b)
+{
+    char s[16];
+    snprintf(s, sizeof s, "%d", secs);
+    char *argv[] = {(char *)WAC_TONE_PLAYER, s, (char *)a, (char *)b, NULL};
+    return spawn_argv(argv);
+}
+
+/* A continuity measurement: `blocks` blocks of 100 ms from a capture of one
+ * tone-player, and what the capture said about them. */
+struct blocks {
+    float *x;
+    size_t block, blocks;
+    struct rec r;
+    wac_capture_stats st;
+    unsigned discontinuous;
+};
+
+/* Plays the tones (FREQ[:AMP], b may be NULL) in one tone-player, captures its
+ * pid once all its streams play, and reads every block, each at its
+ * position. A player that underflowed played a gap the capture rightly
+ * records: the measurement is void and taken again, three times at most. */
+static void measure_blocks(wac_context *ctx, struct blocks *m, size_t blocks, const char *a, const char *b)
+{
+    m->block = RATE / 10;
+    m->blocks = blocks;
+    m->x = calloc(m->block * blocks, sizeof *m->x);
+    ASSERT(m->x);
+    for (int attempt = 1;; attempt++) {
+        player_underflows_reset();
+        pid_t app = play_tone_specs((int)(blocks / 10) + 15, a, b);
+        wait_playing(ctx, (uint32_t)app, b ? 2 : 1);
+        wac_capture_config c = pid_config((uint32_t)app, false, false);
+        wac_capture *cap = open_capture(ctx, &c);
+        ASSERT_OK(wac_capture_start(cap));
+        memset(&m->r, 0, sizeof m->r);
+        m->discontinuous = 0;
+        for (size_t i = 0; i < blocks; i++) {
+            wac_chunk_info info;
+            int got = wac_capture_read(cap, m->x + i * m->block, (uint32_t)m->block, 3000, &info);
+            drain_events(cap, &m->r);
+            if (got != (int)m->block)
+                FAIL("block %zu: read gave %d (%s)", i, got, got < 0 ? wac_error_name(got) : "short");
+            ASSERT_EQ(info.position, i * m->block);
+            m->discontinuous += (info.flags & WAC_CHUNK_DISCONTINUOUS) != 0;
+        }
+        ASSERT_OK(wac_capture_get_stats(cap, &m->st, sizeof m->st));
+        ASSERT_OK(wac_capture_close(cap));
+        kill_player(app);
+        unsigned underflows = player_underflows();
+        if (!underflows)
+            return;
+        if (attempt == 3)
+            FAIL("the player underflowed in %d attempts: the machine is too busy to judge continuity", attempt);
+        printf("# attempt %d: the player underflowed %u time(s), a gap the capture records as played: "
+               "measured again\n", attempt, underflows);
+    }
+}
+
 static void sixty_seconds_lose_nothing(void)
 {
     /* A 1 kHz tone is 16 samples a cycle at 16 kHz, so every 100 ms block of
      * a continuous capture holds it at the same phase. One frame lost or
-     * doubled anywhere turns the phase by 22.5 degrees from that block on. */
+     * doubled anywhere turns the phase by 22.5 degrees from that block on.
+     * The player is tone-player on every server: it reports its underflows. */
     wac_context *ctx = open_pw();
-    pid_t a = play_tone(1000, 75);
-    wait_playing(ctx, (uint32_t)a, 0);
-    wac_capture_config c = pid_config((uint32_t)a, true, false);
-    wac_capture *cap = open_capture(ctx, &c);
-    const size_t block = RATE / 10, blocks = 600;
-    float *x = calloc(block * blocks, sizeof *x);
-    ASSERT(x);
-    ASSERT_OK(wac_capture_start(cap));
-    struct rec r;
-    memset(&r, 0, sizeof r);
-    unsigned discontinuous = 0;
-    for (size_t i = 0; i < blocks; i++) {
-        wac_chunk_info info;
-        int got = wac_capture_read(cap, x + i * block, (uint32_t)block, 3000, &info);
-        drain_events(cap, &r);
-        if (got != (int)block)
-            FAIL("block %zu: read gave %d (%s)", i, got, got < 0 ? wac_error_name(got) : "short");
-        ASSERT_EQ(info.position, i * block);
-        discontinuous += (info.flags & WAC_CHUNK_DISCONTINUOUS) != 0;
-    }
-    wac_capture_stats st;
-    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
-    ASSERT_OK(wac_capture_close(cap));
-    kill_player(a);
+    struct blocks m;
+    measure_blocks(ctx, &m, 600, "1000:0.4", NULL);
+    const size_t block = m.block, blocks = m.blocks;
+    float *x = m.x;
+    struct rec r = m.r;
+    wac_capture_stats st = m.st;
+    unsigned discontinuous = m.discontinuous;
 
     double ref_phase = 0, ref_amp = 0, worst_turn = 0, min_amp = 1, max_amp = 0;
     size_t worst_block = 0;
@@ -357,15 +402,6 @@ static void sixty_seconds_lose_nothing(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
-/* One process playing two tones given as FREQ[:AMP] on streams of their own. */
-static pid_t play_tone_specs(int secs, const char *a, const char *b)
-{
-    char s[16];
-    snprintf(s, sizeof s, "%d", secs);
-    char *argv[] = {(char *)WAC_TONE_PLAYER, s, (char *)a, (char *)b, NULL};
-    return spawn_argv(argv);
-}
-
 static void two_streams_mixed_lose_nothing(void)
 {
     /* One process, two streams: 1000 Hz at 0.2 and 2000 Hz at 0.1, both whole
@@ -377,30 +413,13 @@ static void two_streams_mixed_lose_nothing(void)
      * top of itself) changes its amplitude in that block. Each tone is
      * checked on its own, for 20 s. */
     wac_context *ctx = open_pw();
-    pid_t app = play_tone_specs(30, "1000:0.2", "2000:0.1");
-    wait_playing(ctx, (uint32_t)app, 2);
-    wac_capture_config c = pid_config((uint32_t)app, false, false);
-    wac_capture *cap = open_capture(ctx, &c);
-    const size_t block = RATE / 10, blocks = 200;
-    float *x = calloc(block * blocks, sizeof *x);
-    ASSERT(x);
-    ASSERT_OK(wac_capture_start(cap));
-    struct rec r;
-    memset(&r, 0, sizeof r);
-    unsigned discontinuous = 0;
-    for (size_t i = 0; i < blocks; i++) {
-        wac_chunk_info info;
-        int got = wac_capture_read(cap, x + i * block, (uint32_t)block, 3000, &info);
-        drain_events(cap, &r);
-        if (got != (int)block)
-            FAIL("block %zu: read gave %d (%s)", i, got, got < 0 ? wac_error_name(got) : "short");
-        ASSERT_EQ(info.position, i * block);
-        discontinuous += (info.flags & WAC_CHUNK_DISCONTINUOUS) != 0;
-    }
-    wac_capture_stats st;
-    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
-    ASSERT_OK(wac_capture_close(cap));
-    kill_player(app);
+    struct blocks m;
+    measure_blocks(ctx, &m, 200, "1000:0.2", "2000:0.1");
+    const size_t blocks = m.blocks, block = m.block;
+    float *x = m.x;
+    struct rec r = m.r;
+    wac_capture_stats st = m.st;
+    unsigned discontinuous = m.discontinuous;
 
     const double freq[2] = {1000, 2000}, level[2] = {0.2, 0.1};
     double worst_turn[2] = {0, 0}, min_amp[2] = {1, 1}, max_amp[2] = {0, 0}, ref_phase[2], ref_amp[2];

@@ -33,11 +33,6 @@
  * stream is live, lets the core fill silence (wac__stream_tick) at the
  * stream rate, waking a period and 10 ms apart.
  *
- * Diagnostics. With WAC_PULSE_DEBUG=1 in the environment, closing a capture
- * prints its mix's counters to stderr (late frames, resyncs, stalls, frames
- * let past a lagging stream, the longest time between two deliveries of a
- * stream): how a server delivers shows there, when a recording sounds thin.
- *
  * Devices. A DEVICE target is one record stream on the source (an input, or
  * "SINK.monitor"), with DONT_MOVE: when a named source goes, its stream is
  * killed and the capture ends. The default source is the server's, read
