@@ -163,6 +163,7 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
     if (!cap)
         return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a capture");
     cap->ctx = ctx;
+    cap->id = wac__handle_id();
     cap->backend = ctx->backend;
     wac__wake_init_none(&cap->wake);
     cap->config = c;
@@ -250,7 +251,7 @@ int wac_capture_start(wac_capture *cap)
         rc = cap->backend->capture_start(cap->backend_data);
         if (rc) {
             cap->backend->capture_stop(cap->backend_data);
-            wac__stream_end(cap, rc, cap->last_error);
+            wac__stream_end(cap, rc, wac__detail_of(cap->id));
         }
     }
     wac__mutex_unlock(&cap->control_lock);

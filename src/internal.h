@@ -52,7 +52,7 @@ struct wac_capture {
     void *backend_data;
 
     _Atomic int state; /* wac_capture_state */
-    char last_error[WAC__DETAIL_SIZE];
+    uint64_t id;       /* names this handle in a thread's failure detail (errors.c) */
 
     /* ---- producer -> consumer ---- */
     struct wac__ring ring;
@@ -105,7 +105,7 @@ struct wac_capture {
 struct wac_context {
     const struct wac__backend *backend;
     void *backend_data;
-    char last_error[WAC__DETAIL_SIZE];
+    uint64_t id; /* names this handle in a thread's failure detail (errors.c) */
 
     wac__mutex lock; /* the capture list and the dispatch thread's existence */
     wac_capture *captures;
@@ -119,8 +119,12 @@ struct wac_context {
     wac_capture *_Atomic dispatching; /* capture whose callbacks run now */
 };
 
-/* errors.c */
-void wac__set_detail(char *buf, const char *fmt, va_list ap) WAC__PRINTF(2, 0);
+/* errors.c. A failure's detail is kept by the thread whose call failed, with
+ * the id of the handle it concerns: other threads' failures never touch it, so
+ * it needs no lock and reads never race (wac.h, "Errors"). */
+uint64_t wac__handle_id(void);
+/* The calling thread's last detail if that failure was on handle `id`, else NULL. */
+const char *wac__detail_of(uint64_t id);
 int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 
