@@ -499,7 +499,9 @@ WAC_EXPORT int wac_capture_stop(wac_capture *cap);
  *
  * The handle itself stays valid (every call on it returns WAC_ERR_CLOSED) until
  * its context is closed, so a late call from another thread is an error, not a
- * crash. NULL does nothing.
+ * crash. What a closed handle keeps is small (under 1 KiB: its ring, event
+ * queues and buffers are freed here), so a program may open and close
+ * captures on one context for as long as it runs. NULL does nothing.
  * @return 0, or WAC_ERR_CLOSED (already closed).
  * Thread: any, including callbacks.
  */
