@@ -603,7 +603,17 @@ WAC_EXPORT int wac_capture_next_event(wac_capture *cap, wac_event *event, size_t
 typedef struct wac_capture_stats {
     uint64_t frames_delivered; /**< frames handed to the consumer */
     uint64_t frames_lost;      /**< frames dropped because the ring was full (all reported as overruns) */
-    uint64_t frames_silence;   /**< silence frames synthesised while the target played nothing */
+    /** Frames of silence WAC itself put into the timeline (fill_silence) where
+     *  the engine delivered nothing for longer than a period: the target had no
+     *  stream, stalled, or the engine skipped. Silence the engine delivers as
+     *  audio is audio, counted in frames_delivered only. So the same quiet
+     *  target counts differently per engine: on PipeWire the graph keeps
+     *  delivering (zeros included) while the target is quiet or absent, and
+     *  this stays 0 unless the graph itself stops; on PulseAudio a target with
+     *  no stream, and on WASAPI an engine that sends no packets, are filled
+     *  and counted here (WASAPI's packets flagged silent are audio). It says
+     *  how much WAC made up, not how much of the audio is silent. */
+    uint64_t frames_silence;
     uint64_t frames_skipped;   /**< timeline frames skipped (fill_silence off, engine discontinuities) */
     uint32_t overruns;         /**< overrun events */
     uint32_t discontinuities;  /**< discontinuity events */

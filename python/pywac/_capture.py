@@ -97,6 +97,8 @@ class Stats(NamedTuple):
     frames_lost: int
     """Dropped because the reader fell behind; each loss is also an ``overrun`` event."""
     frames_silence: int
+    """Silence WAC filled in where the engine delivered nothing (see wac.h): not the
+    silent audio an engine delivers, so 0 on PipeWire while its graph runs."""
     frames_skipped: int
     overruns: int
     discontinuities: int
