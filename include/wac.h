@@ -33,8 +33,12 @@
  * Every function that can fail returns 0 (or a count) on success and a negative
  * wac_error on failure. wac_strerror() and wac_error_name() describe a code;
  * wac_context_last_error() / wac_capture_last_error() give the detail of the
- * last failure on that handle (server or OS context). The library never aborts,
- * exits, or prints.
+ * failure (server or OS context). Like errno, a detail belongs to the thread
+ * whose call failed: each thread reads the detail of its own last failure, and
+ * other threads failing on the same handle at the same time never change it,
+ * so the details need no lock and are safe to read from any thread.
+ * Asynchronous failures arrive as events with their own detail. The library
+ * never aborts, exits, or prints.
  *
  * Threads
  * -------
@@ -158,10 +162,18 @@ WAC_EXPORT int wac_context_close(wac_context *ctx);
 WAC_EXPORT const char *wac_context_backend(const wac_context *ctx);
 
 /**
- * The detail message of the last failure of a call on this context (including
- * wac_capture_open), e.g. "pid 4242: no such process". Empty if none.
- * The string belongs to the context and is overwritten by its next failure.
- * Thread: any; read it on the thread whose call failed.
+ * The detail message of the calling thread's last failure, if that failure was
+ * of a call on this context (including wac_capture_open, and the context calls
+ * that list or set something), e.g. "pid 4242: no such process".
+ *
+ * @param ctx  the context (NULL: "").
+ * @return the detail; "" when the calling thread's last failed call was not on
+ *         this context, or it has none. Never NULL. The string belongs to the
+ *         calling thread: it stays valid and unchanged until this thread's next
+ *         failed libwac call (on any handle) or the thread's exit. Failures on
+ *         other threads never change it.
+ * Thread: any; each thread sees its own failures (read it on the thread whose
+ * call failed, before that thread's next libwac call that could fail).
  */
 WAC_EXPORT const char *wac_context_last_error(const wac_context *ctx);
 
@@ -487,7 +499,9 @@ WAC_EXPORT int wac_capture_stop(wac_capture *cap);
  *
  * The handle itself stays valid (every call on it returns WAC_ERR_CLOSED) until
  * its context is closed, so a late call from another thread is an error, not a
- * crash. NULL does nothing.
+ * crash. What a closed handle keeps is small (under 1 KiB: its ring, event
+ * queues and buffers are freed here), so a program may open and close
+ * captures on one context for as long as it runs. NULL does nothing.
  * @return 0, or WAC_ERR_CLOSED (already closed).
  * Thread: any, including callbacks.
  */
@@ -502,8 +516,17 @@ WAC_EXPORT wac_capture_state wac_capture_get_state(const wac_capture *cap);
  */
 WAC_EXPORT int wac_capture_get_format(const wac_capture *cap, wac_format *format, uint32_t *chunk_frames);
 
-/** Detail message of the last failure on this capture (empty if none). See
- * wac_context_last_error() for its lifetime. Any thread. */
+/**
+ * The detail message of the calling thread's last failure, if that failure was
+ * of a call on this capture (start, stop, read, ...), e.g. "capture not
+ * started". A failed wac_capture_open() has its detail on the context.
+ *
+ * @param cap  the capture, open or closed (NULL: "").
+ * @return the detail, or "" (never NULL), with the lifetime and thread rules of
+ *         wac_context_last_error(): the string is the calling thread's, valid
+ *         until its next failed libwac call.
+ * Thread: any; each thread sees its own failures.
+ */
 WAC_EXPORT const char *wac_capture_last_error(const wac_capture *cap);
 
 /* ---- consuming: read and fd style ---------------------------------------- */
@@ -580,7 +603,17 @@ WAC_EXPORT int wac_capture_next_event(wac_capture *cap, wac_event *event, size_t
 typedef struct wac_capture_stats {
     uint64_t frames_delivered; /**< frames handed to the consumer */
     uint64_t frames_lost;      /**< frames dropped because the ring was full (all reported as overruns) */
-    uint64_t frames_silence;   /**< silence frames synthesised while the target played nothing */
+    /** Frames of silence WAC itself put into the timeline (fill_silence) where
+     *  the engine delivered nothing for longer than a period: the target had no
+     *  stream, stalled, or the engine skipped. Silence the engine delivers as
+     *  audio is audio, counted in frames_delivered only. So the same quiet
+     *  target counts differently per engine: on PipeWire the graph keeps
+     *  delivering (zeros included) while the target is quiet or absent, and
+     *  this stays 0 unless the graph itself stops; on PulseAudio a target with
+     *  no stream, and on WASAPI an engine that sends no packets, are filled
+     *  and counted here (WASAPI's packets flagged silent are audio). It says
+     *  how much WAC made up, not how much of the audio is silent. */
+    uint64_t frames_silence;
     uint64_t frames_skipped;   /**< timeline frames skipped (fill_silence off, engine discontinuities) */
     uint32_t overruns;         /**< overrun events */
     uint32_t discontinuities;  /**< discontinuity events */

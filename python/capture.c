@@ -190,18 +190,16 @@ static int capture_init(PyObject *obj, PyObject *args, PyObject *kwargs)
         cfg.userdata = self;
     }
 
-    /* The failure detail of capture_open lives on the context: one opener at a time. */
+    /* The failure's detail is this thread's (libwac keeps it per thread), so
+     * opens from several Python threads on one context need no lock. */
     int rc;
     char detail[256] = "";
     wac_capture *cap = NULL;
     wac_context *ctx = c->ctx;
-    PyThread_type_lock lock = c->open_lock;
     WITHOUT_GIL(c, {
-        PyThread_acquire_lock(lock, WAIT_LOCK);
         rc = wac_capture_open(ctx, &cfg, &cap);
         if (rc < 0)
             snprintf(detail, sizeof detail, "%s", wac_context_last_error(ctx));
-        PyThread_release_lock(lock);
     });
     if (rc < 0) {
         raise_wac(rc, detail);

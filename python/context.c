@@ -12,11 +12,6 @@ static int context_init(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_RuntimeError, "Context.__init__ called twice");
         return -1;
     }
-    c->open_lock = PyThread_allocate_lock();
-    if (!c->open_lock) {
-        PyErr_NoMemory();
-        return -1;
-    }
     char detail[256] = "";
     int rc;
     Py_BEGIN_ALLOW_THREADS
@@ -87,8 +82,6 @@ static void context_dealloc(PyObject *self)
     if (c->weakrefs)
         PyObject_ClearWeakRefs(self);
     context_shutdown(c);
-    if (c->open_lock)
-        PyThread_free_lock(c->open_lock);
     freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
     tp_free(self);
     Py_DECREF(tp);
@@ -132,7 +125,8 @@ static PyObject *context_list_sessions(PyObject *self, PyObject *unused)
 }
 
 /* list_devices() -> [(name, description, monitor, is_default, rate, channels)].
- * The failure detail lives on the context: read under the opener's lock. */
+ * A failure's detail is this thread's (libwac keeps it per thread): copied
+ * before the GIL comes back, as every libwac detail here. */
 static PyObject *context_list_devices(PyObject *self, PyObject *unused)
 {
     ContextObject *c = (ContextObject *)self;
@@ -142,13 +136,10 @@ static PyObject *context_list_devices(PyObject *self, PyObject *unused)
     char detail[256] = "";
     int rc;
     wac_context *ctx = c->ctx;
-    PyThread_type_lock lock = c->open_lock;
     WITHOUT_GIL(c, {
-        PyThread_acquire_lock(lock, WAIT_LOCK);
         rc = wac_context_list_devices(ctx, &devices);
         if (rc < 0)
             snprintf(detail, sizeof detail, "%s", wac_context_last_error(ctx));
-        PyThread_release_lock(lock);
     });
     if (rc < 0)
         return raise_wac(rc, detail);
@@ -166,8 +157,7 @@ static PyObject *context_list_devices(PyObject *self, PyObject *unused)
     return result;
 }
 
-/* Volume calls: (kind, pid, name, tree[, value]). The failure detail lives
- * on the context: read under the opener's lock, as capture_open does. */
+/* Volume calls: (kind, pid, name, tree[, value]). */
 enum volume_op { VOLUME_GET, VOLUME_SET, VOLUME_MUTE };
 
 static PyObject *context_volume(PyObject *self, PyObject *args, enum volume_op op)
@@ -191,9 +181,7 @@ static PyObject *context_volume(PyObject *self, PyObject *args, enum volume_op o
     char detail[256] = "";
     int rc;
     wac_context *ctx = c->ctx;
-    PyThread_type_lock lock = c->open_lock;
     WITHOUT_GIL(c, {
-        PyThread_acquire_lock(lock, WAIT_LOCK);
         if (op == VOLUME_GET)
             rc = wac_context_get_volume(ctx, &target, &volume);
         else if (op == VOLUME_SET)
@@ -202,7 +190,6 @@ static PyObject *context_volume(PyObject *self, PyObject *args, enum volume_op o
             rc = wac_context_set_mute(ctx, &target, muted != 0);
         if (rc < 0)
             snprintf(detail, sizeof detail, "%s", wac_context_last_error(ctx));
-        PyThread_release_lock(lock);
     });
     if (rc < 0)
         return raise_wac(rc, detail);

@@ -68,7 +68,6 @@ typedef struct {
     PyObject_HEAD
     PyObject *weakrefs;
     wac_context *ctx;
-    PyThread_type_lock open_lock; /* one capture_open at a time: its detail is context-wide */
     CaptureObject *captures;      /* every Capture of this context (borrowed; unlinked in dealloc) */
     Py_ssize_t live;              /* captures not closed yet */
     Py_ssize_t opened;            /* captures ever opened (closed ones stay as shells) */

@@ -123,20 +123,26 @@ void wac__capture_release(wac_capture *cap)
         cap->backend->capture_close(cap->backend_data);
         cap->backend_data = NULL;
     }
-    wac__ring_free(&cap->ring);
+    if (cap->s) {
+        wac__ring_free(&cap->s->ring);
+        free(cap->s);
+        cap->s = NULL;
+    }
     wac__wake_close(&cap->wake);
     free(cap->chunk_buffer);
     cap->chunk_buffer = NULL;
     free(cap->ctl_events);
     cap->ctl_events = NULL;
     cap->ctl_count = cap->ctl_capacity = 0;
+    free(cap->target_name);
+    cap->target_name = NULL;
 }
 
 /* Free a handle for good (context close). */
 void wac__capture_free(wac_capture *cap)
 {
+    wac__capture_release(cap); /* nothing left after close, except on the paths that failed early */
     destroy_sync(cap);
-    free(cap->target_name);
     free(cap);
 }
 
@@ -160,25 +166,36 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
         return rc;
 
     wac_capture *cap = calloc(1, sizeof *cap);
+    if (cap) {
+        cap->s = calloc(1, sizeof *cap->s);
+        if (!cap->s) {
+            free(cap);
+            cap = NULL;
+        }
+    }
     if (!cap)
         return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a capture");
     cap->ctx = ctx;
+    cap->id = wac__handle_id();
     cap->backend = ctx->backend;
     wac__wake_init_none(&cap->wake);
-    cap->config = c;
+    cap->s->config = c;
+    cap->callback = c.on_audio != NULL;
     if (c.target.name) {
         cap->target_name = strdup(c.target.name);
         if (!cap->target_name) {
+            free(cap->s);
             free(cap);
             return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a capture");
         }
-        cap->config.target.name = cap->target_name;
+        cap->s->config.target.name = cap->target_name;
     }
     cap->format = c.format;
     atomic_store(&cap->period_ns, WAC__DEFAULT_PERIOD_NS);
     rc = init_sync(cap);
     if (rc) {
         free(cap->target_name);
+        free(cap->s);
         free(cap);
         return wac__context_fail(ctx, rc, "cannot create a capture's locks");
     }
@@ -194,7 +211,7 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
         rc = wac__context_fail(ctx, WAC_ERR_INVALID_ARGUMENT, "ring smaller than one chunk at the negotiated rate");
         goto fail;
     }
-    rc = wac__ring_init(&cap->ring, capacity, cap->frame_bytes);
+    rc = wac__ring_init(&cap->s->ring, capacity, cap->frame_bytes);
     if (rc == 0)
         rc = wac__wake_init(&cap->wake);
     if (rc == 0 && c.on_audio) {
@@ -226,7 +243,6 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
 fail:
     wac__capture_release(cap);
     destroy_sync(cap);
-    free(cap->target_name);
     free(cap);
     return rc;
 }
@@ -250,7 +266,7 @@ int wac_capture_start(wac_capture *cap)
         rc = cap->backend->capture_start(cap->backend_data);
         if (rc) {
             cap->backend->capture_stop(cap->backend_data);
-            wac__stream_end(cap, rc, cap->last_error);
+            wac__stream_end(cap, rc, wac__detail_of(cap->id));
         }
     }
     wac__mutex_unlock(&cap->control_lock);
@@ -334,7 +350,7 @@ static int arm_wake(wac_capture *cap)
 {
     if (atomic_load(&cap->closed))
         return WAC_ERR_CLOSED;
-    if (cap->config.on_audio)
+    if (cap->callback)
         return wac__capture_fail(cap, WAC_ERR_STATE, "this capture delivers audio to its on_audio callback");
     if (!atomic_exchange(&cap->fd_mode, true)) {
         atomic_store(&cap->wanted, cap->chunk_frames);
@@ -384,8 +400,13 @@ int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size
 {
     if (!cap || !stats || size == 0)
         return WAC_ERR_INVALID_ARGUMENT;
-    if (atomic_load(&cap->closed))
+    /* The lock keeps close from freeing the ring while we look at it. */
+    wac_capture *locked = (wac_capture *)cap;
+    wac__mutex_lock(&locked->control_lock);
+    if (atomic_load(&cap->closed)) {
+        wac__mutex_unlock(&locked->control_lock);
         return WAC_ERR_CLOSED;
+    }
     wac_capture_stats s;
     memset(&s, 0, sizeof s);
     s.frames_delivered = atomic_load(&cap->frames_delivered);
@@ -394,10 +415,11 @@ int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size
     s.frames_skipped = atomic_load(&cap->frames_skipped);
     s.overruns = atomic_load(&cap->overruns);
     s.discontinuities = atomic_load(&cap->discontinuities);
-    s.ring_fill = wac__ring_fill(&cap->ring);
-    s.ring_capacity = cap->ring.capacity;
+    s.ring_fill = wac__ring_fill(&cap->s->ring);
+    s.ring_capacity = cap->s->ring.capacity;
     s.streams = atomic_load(&cap->streams);
     s.events_dropped = atomic_load(&cap->events_dropped);
+    wac__mutex_unlock(&locked->control_lock);
     memcpy(stats, &s, size < sizeof s ? size : sizeof s);
     return 0;
 }
@@ -425,7 +447,7 @@ int wac_dummy_inject(wac_capture *cap, wac_dummy_fault fault, uint32_t amount)
 
 const wac_capture_config *wac__capture_config(const wac_capture *cap)
 {
-    return &cap->config;
+    return &cap->s->config;
 }
 
 const wac_format *wac__capture_format(const wac_capture *cap)

@@ -39,7 +39,7 @@ void wac__consumer_leave(wac_capture *cap)
 
 static struct wac__queued_event *pending_at(wac_capture *cap, uint32_t i)
 {
-    return &cap->pending[(cap->pending_head + i) % WAC__PENDING_EVENTS];
+    return &cap->s->pending[(cap->pending_head + i) % WAC__PENDING_EVENTS];
 }
 
 static bool is_jump(const wac_event *ev)
@@ -49,7 +49,7 @@ static bool is_jump(const wac_event *ev)
 
 static uint64_t read_index(wac_capture *cap)
 {
-    return wac__index_load_relaxed(&cap->ring.read_index);
+    return wac__index_load_relaxed(&cap->s->ring.read_index);
 }
 
 /* Count the head event's gap into the read position's timeline offset. */
@@ -114,7 +114,7 @@ void wac__consumer_collect(wac_capture *cap)
     size_t ctl_taken = 0, ctl_count = ctl ? cap->ctl_count : 0;
     /* Merge the two sources, each already in index order. */
     while ((rt_r != rt_w || ctl_taken < ctl_count) && make_room(cap)) {
-        const struct wac__rt_event *rt = rt_r != rt_w ? &cap->rt_events[rt_r % WAC__RT_EVENTS] : NULL;
+        const struct wac__rt_event *rt = rt_r != rt_w ? &cap->s->rt_events[rt_r % WAC__RT_EVENTS] : NULL;
         const struct wac__queued_event *c = ctl_taken < ctl_count ? &cap->ctl_events[ctl_taken] : NULL;
         if (rt && (!c || rt->index <= c->index)) {
             wac_event ev;
@@ -169,7 +169,7 @@ uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames,
     if (cap->last_jump_index == r + 1)
         flags |= WAC_CHUNK_DISCONTINUOUS;
     uint64_t position = r + cap->read_offset;
-    uint32_t n = wac__ring_read(&cap->ring, dst, frames);
+    uint32_t n = wac__ring_read(&cap->s->ring, dst, frames);
     /* Gaps inside this chunk are behind us now: count them before the next
      * chunk, which must not be flagged for them again. */
     if (n)
@@ -187,7 +187,7 @@ uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames,
 
 bool wac__consumer_ready_chunk_or_event(wac_capture *cap)
 {
-    return wac__ring_fill(&cap->ring) >= cap->chunk_frames || event_ready(cap) ||
+    return wac__ring_fill(&cap->s->ring) >= cap->chunk_frames || event_ready(cap) ||
            atomic_load(&cap->end_posted);
 }
 
@@ -212,7 +212,7 @@ void wac__consumer_rearm(wac_capture *cap)
 
 static bool delivers_by_callback(const wac_capture *cap)
 {
-    return cap->config.on_audio != NULL;
+    return cap->callback;
 }
 
 /* Sleep until `frames` are there, the stream ends, the capture closes, a
@@ -222,7 +222,7 @@ static int wait_for(wac_capture *cap, uint32_t frames, int64_t deadline_ns)
     atomic_store(&cap->wanted, frames);
     atomic_thread_fence(memory_order_seq_cst);
     int r = 1;
-    if (wac__ring_fill(&cap->ring) < frames && !atomic_load(&cap->end_posted) && !atomic_load(&cap->closed)) {
+    if (wac__ring_fill(&cap->s->ring) < frames && !atomic_load(&cap->end_posted) && !atomic_load(&cap->closed)) {
         int timeout_ms = -1;
         if (deadline_ns) {
             int64_t left = deadline_ns - wac__now_ns();
@@ -250,9 +250,9 @@ int wac_capture_read(wac_capture *cap, void *buffer, uint32_t frames, int timeou
     int rc = wac__consumer_enter(cap);
     if (rc)
         return rc;
-    if (!buffer || frames == 0 || frames > cap->ring.capacity) {
+    if (!buffer || frames == 0 || frames > cap->s->ring.capacity) {
         rc = wac__capture_fail(cap, WAC_ERR_INVALID_ARGUMENT, "read of %u frames: need a buffer and 1..%u frames",
-                               frames, cap->ring.capacity);
+                               frames, cap->s->ring.capacity);
         goto out;
     }
     if (atomic_load(&cap->state) == WAC_STATE_OPEN) {
@@ -265,7 +265,7 @@ int wac_capture_read(wac_capture *cap, void *buffer, uint32_t frames, int timeou
     for (;;) {
         wac__consumer_collect(cap);
         bool ended = atomic_load(&cap->end_posted); /* before the fill: then the fill is final */
-        uint32_t fill = wac__ring_fill(&cap->ring);
+        uint32_t fill = wac__ring_fill(&cap->s->ring);
         if (fill >= frames)
             break;
         if (ended) {
@@ -323,7 +323,12 @@ int wac_capture_next_event(wac_capture *cap, wac_event *event, size_t size)
 
 uint32_t wac_capture_available(const wac_capture *cap)
 {
-    if (!cap || atomic_load(&cap->closed) || delivers_by_callback(cap))
+    if (!cap || delivers_by_callback(cap))
         return 0;
-    return wac__ring_fill(&cap->ring);
+    /* The lock keeps close from freeing the ring while we look at it. */
+    wac_capture *locked = (wac_capture *)cap;
+    wac__mutex_lock(&locked->control_lock);
+    uint32_t fill = atomic_load(&cap->closed) ? 0 : wac__ring_fill(&cap->s->ring);
+    wac__mutex_unlock(&locked->control_lock);
+    return fill;
 }

@@ -59,6 +59,7 @@ int wac_context_open(const char *backend, wac_context **out, char *detail, size_
         put_detail(detail, detail_size, "cannot create a lock");
         return WAC_ERR_SYSTEM;
     }
+    ctx->id = wac__handle_id();
     wac__wake_init_none(&ctx->dispatch_wake);
 
     int rc = WAC_ERR_BACKEND_UNAVAILABLE;

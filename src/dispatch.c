@@ -10,7 +10,7 @@
  * the capture was closed by a callback. */
 static void service(wac_capture *cap)
 {
-    const wac_capture_config *c = &cap->config;
+    const wac_capture_config *c = &cap->s->config;
     for (;;) {
         if (atomic_load(&cap->closed))
             return;
@@ -26,7 +26,7 @@ static void service(wac_capture *cap)
         if (cap->end_delivered)
             return;
         bool ended = atomic_load(&cap->end_posted);
-        uint32_t fill = wac__ring_fill(&cap->ring);
+        uint32_t fill = wac__ring_fill(&cap->s->ring);
         uint32_t n = fill >= cap->chunk_frames ? cap->chunk_frames : (ended ? fill : 0);
         if (n == 0)
             return;

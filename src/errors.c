@@ -63,16 +63,46 @@ const char *wac_event_name(wac_event_type type)
     return "unknown";
 }
 
-void wac__set_detail(char *buf, const char *fmt, va_list ap)
+/* Thread-local storage in C11, or MSVC's spelling of it. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define WAC__THREAD_LOCAL __declspec(thread)
+#else
+#define WAC__THREAD_LOCAL _Thread_local
+#endif
+
+/* One record per thread, like errno: the detail of the thread's last failure
+ * and the handle it was on. Ids, not pointers: a handle freed and another
+ * allocated at its address must not inherit the old detail. */
+static WAC__THREAD_LOCAL struct {
+    uint64_t owner;
+    char text[WAC__DETAIL_SIZE];
+} wac__thread_detail;
+
+static _Atomic uint64_t wac__next_id = 1;
+
+uint64_t wac__handle_id(void)
 {
-    vsnprintf(buf, WAC__DETAIL_SIZE, fmt, ap);
+    return atomic_fetch_add_explicit(&wac__next_id, 1, memory_order_relaxed);
+}
+
+const char *wac__detail_of(uint64_t id)
+{
+    return wac__thread_detail.owner == id ? wac__thread_detail.text : NULL;
+}
+
+static void set_detail(uint64_t owner, const char *fmt, va_list ap) WAC__PRINTF(2, 0);
+
+static void set_detail(uint64_t owner, const char *fmt, va_list ap)
+{
+    wac__thread_detail.owner = owner;
+    vsnprintf(wac__thread_detail.text, sizeof wac__thread_detail.text, fmt, ap);
 }
 
 int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    wac__set_detail(ctx->last_error, fmt, ap);
+    set_detail(ctx->id, fmt, ap);
     va_end(ap);
     return error;
 }
@@ -81,7 +111,7 @@ int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    wac__set_detail(cap->last_error, fmt, ap);
+    set_detail(cap->id, fmt, ap);
     va_end(ap);
     return error;
 }
@@ -89,20 +119,22 @@ int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...)
 int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...)
 {
     /* Before the capture is handed out, its failures are the context's. */
-    char *dst = atomic_load(&cap->state) == 0 ? cap->ctx->last_error : cap->last_error;
+    uint64_t owner = atomic_load(&cap->state) == 0 ? cap->ctx->id : cap->id;
     va_list ap;
     va_start(ap, fmt);
-    wac__set_detail(dst, fmt, ap);
+    set_detail(owner, fmt, ap);
     va_end(ap);
     return error;
 }
 
 const char *wac_context_last_error(const wac_context *ctx)
 {
-    return ctx ? ctx->last_error : "";
+    const char *detail = ctx ? wac__detail_of(ctx->id) : NULL;
+    return detail ? detail : "";
 }
 
 const char *wac_capture_last_error(const wac_capture *cap)
 {
-    return cap ? cap->last_error : "";
+    const char *detail = cap ? wac__detail_of(cap->id) : NULL;
+    return detail ? detail : "";
 }

@@ -37,11 +37,27 @@ struct wac__producer {
     uint64_t skip_pending;  /* skipped, not yet reported */
 };
 
+/* What a capture needs only while it is open, apart from the handle: freed
+ * at close, so that a closed handle, which stays valid until its context
+ * closes, keeps a few hundred bytes rather than its event queues. */
+struct wac__capture_stream {
+    wac_capture_config config; /* copy; config.target.name points to the handle's target_name */
+    struct wac__ring ring;
+    struct wac__producer prod;
+    struct wac__rt_event rt_events[WAC__RT_EVENTS];            /* producer -> consumer */
+    struct wac__queued_event pending[WAC__PENDING_EVENTS];     /* consumer: ordered by index */
+};
+
 struct wac_capture {
     wac_context *ctx;
     wac_capture *next; /* in ctx->captures; handles live until the context closes */
 
-    wac_capture_config config; /* copy; config.target.name points to target_name */
+    /* Open captures only: NULL once closed. Read it only where close cannot
+     * free it meanwhile: under control_lock, as the consumer (between
+     * wac__consumer_enter and _leave), or as the producer (before the
+     * backend's capture_stop returns). */
+    struct wac__capture_stream *s;
+    bool callback; /* config.on_audio is set: kept for calls on a closed handle */
     char *target_name;
     wac_format format; /* delivered format (negotiated) */
     uint32_t chunk_frames;
@@ -52,12 +68,9 @@ struct wac_capture {
     void *backend_data;
 
     _Atomic int state; /* wac_capture_state */
-    char last_error[WAC__DETAIL_SIZE];
+    uint64_t id;       /* names this handle in a thread's failure detail (errors.c) */
 
-    /* ---- producer -> consumer ---- */
-    struct wac__ring ring;
-    struct wac__producer prod;
-    struct wac__rt_event rt_events[WAC__RT_EVENTS];
+    /* ---- producer -> consumer (the ring and queues are in s) ---- */
     wac__atomic_index rt_write, rt_read;
     /* The producer's clock, published by seqlock for the consumer's timestamps. */
     _Atomic uint32_t clock_seq;
@@ -74,7 +87,6 @@ struct wac_capture {
     _Atomic size_t ctl_pending;
 
     /* ---- consumer ---- */
-    struct wac__queued_event pending[WAC__PENDING_EVENTS]; /* ordered by index */
     uint32_t pending_head, pending_count, pending_applied;  /* applied: prefix whose jumps are counted */
     uint64_t read_offset;    /* timeline position - ring index at the read position */
     uint64_t collect_offset; /* the same at the last collected event */
@@ -105,7 +117,7 @@ struct wac_capture {
 struct wac_context {
     const struct wac__backend *backend;
     void *backend_data;
-    char last_error[WAC__DETAIL_SIZE];
+    uint64_t id; /* names this handle in a thread's failure detail (errors.c) */
 
     wac__mutex lock; /* the capture list and the dispatch thread's existence */
     wac_capture *captures;
@@ -119,8 +131,12 @@ struct wac_context {
     wac_capture *_Atomic dispatching; /* capture whose callbacks run now */
 };
 
-/* errors.c */
-void wac__set_detail(char *buf, const char *fmt, va_list ap) WAC__PRINTF(2, 0);
+/* errors.c. A failure's detail is kept by the thread whose call failed, with
+ * the id of the handle it concerns: other threads' failures never touch it, so
+ * it needs no lock and reads never race (wac.h, "Errors"). */
+uint64_t wac__handle_id(void);
+/* The calling thread's last detail if that failure was on handle `id`, else NULL. */
+const char *wac__detail_of(uint64_t id);
 int wac__context_fail(wac_context *ctx, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 int wac__capture_fail(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 

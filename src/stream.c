@@ -17,8 +17,8 @@
 /* Seqlock writer: the producer is the only writer, so it never waits. */
 static void clock_publish(wac_capture *cap, uint64_t position, int64_t ns)
 {
-    cap->prod.base_position = position;
-    cap->prod.base_ns = ns;
+    cap->s->prod.base_position = position;
+    cap->s->prod.base_ns = ns;
     uint32_t seq = atomic_load_explicit(&cap->clock_seq, memory_order_relaxed);
     atomic_store_explicit(&cap->clock_seq, seq + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
@@ -45,7 +45,7 @@ int64_t wac__stream_time_of(wac_capture *cap, uint64_t position)
 
 void wac__stream_reset(wac_capture *cap, int64_t start_ns)
 {
-    memset(&cap->prod, 0, sizeof cap->prod);
+    memset(&cap->s->prod, 0, sizeof cap->s->prod);
     clock_publish(cap, 0, start_ns);
 }
 
@@ -64,7 +64,7 @@ static void signal_if_ready(wac_capture *cap)
      * ring: either it sees our frames or we see it waiting. */
     atomic_thread_fence(memory_order_seq_cst);
     uint32_t wanted = atomic_load_explicit(&cap->wanted, memory_order_relaxed);
-    if (wanted && wac__ring_fill(&cap->ring) >= wanted)
+    if (wanted && wac__ring_fill(&cap->s->ring) >= wanted)
         wac__stream_signal(cap);
 }
 
@@ -76,9 +76,9 @@ static bool rt_event_push(wac_capture *cap, wac_event_type type, uint64_t frames
     uint64_t r = wac__index_load_acquire(&cap->rt_read);
     if (w - r >= WAC__RT_EVENTS)
         return false;
-    struct wac__rt_event *ev = &cap->rt_events[w % WAC__RT_EVENTS];
+    struct wac__rt_event *ev = &cap->s->rt_events[w % WAC__RT_EVENTS];
     ev->type = type;
-    ev->index = wac__index_load_relaxed(&cap->ring.write_index);
+    ev->index = wac__index_load_relaxed(&cap->s->ring.write_index);
     ev->frames = frames;
     wac__index_store_release(&cap->rt_write, w + 1);
     return true;
@@ -88,7 +88,7 @@ static bool rt_event_push(wac_capture *cap, wac_event_type type, uint64_t frames
  * queued: then nothing may be written, or the gap would land in the wrong place. */
 static bool flush_gaps(wac_capture *cap)
 {
-    struct wac__producer *p = &cap->prod;
+    struct wac__producer *p = &cap->s->prod;
     if (p->skip_pending) {
         if (!rt_event_push(cap, WAC_EVENT_DISCONTINUITY, p->skip_pending))
             return false;
@@ -106,7 +106,7 @@ static bool flush_gaps(wac_capture *cap)
 
 static void lose(wac_capture *cap, uint64_t frames)
 {
-    cap->prod.lost_pending += frames;
+    cap->s->prod.lost_pending += frames;
     atomic_fetch_add_explicit(&cap->frames_lost, frames, memory_order_relaxed);
 }
 
@@ -114,14 +114,14 @@ static void lose(wac_capture *cap, uint64_t frames)
  * counted, and reported where it was missing. */
 static void write_frames(wac_capture *cap, const uint8_t *src, uint64_t frames)
 {
-    struct wac__producer *p = &cap->prod;
+    struct wac__producer *p = &cap->s->prod;
     uint64_t left = frames;
     /* While the ring stays full, losses accumulate into one overrun. */
     bool gap_open = p->lost_pending || p->skip_pending;
-    if (!gap_open || (wac__ring_fill(&cap->ring) < cap->ring.capacity && flush_gaps(cap))) {
+    if (!gap_open || (wac__ring_fill(&cap->s->ring) < cap->s->ring.capacity && flush_gaps(cap))) {
         while (left) {
             uint32_t n = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-            uint32_t written = wac__ring_write(&cap->ring, src, n);
+            uint32_t written = wac__ring_write(&cap->s->ring, src, n);
             left -= written;
             if (src)
                 src += (size_t)written * cap->frame_bytes;
@@ -137,10 +137,10 @@ static void write_frames(wac_capture *cap, const uint8_t *src, uint64_t frames)
 
 static void skip_frames(wac_capture *cap, uint64_t frames)
 {
-    cap->prod.skip_pending += frames;
-    cap->prod.position += frames;
+    cap->s->prod.skip_pending += frames;
+    cap->s->prod.position += frames;
     atomic_fetch_add_explicit(&cap->frames_skipped, frames, memory_order_relaxed);
-    atomic_store_explicit(&cap->producer_position, cap->prod.position, memory_order_relaxed);
+    atomic_store_explicit(&cap->producer_position, cap->s->prod.position, memory_order_relaxed);
 }
 
 /* A gap in the timeline: fill it with silence or skip it. Ticks fill long
@@ -152,7 +152,7 @@ static void cover_gap(wac_capture *cap, int64_t gap_ns)
     uint64_t frames = (uint64_t)wac__ns_to_frames(gap_ns, cap->format.rate);
     if (!frames)
         return;
-    if (cap->config.fill_silence && frames <= cap->ring.capacity) {
+    if (cap->s->config.fill_silence && frames <= cap->s->ring.capacity) {
         write_frames(cap, NULL, frames);
         atomic_fetch_add_explicit(&cap->frames_silence, frames, memory_order_relaxed);
     } else {
@@ -176,7 +176,7 @@ static int64_t tick_gap_threshold(wac_capture *cap)
 
 static int64_t expected_ns(const wac_capture *cap)
 {
-    const struct wac__producer *p = &cap->prod;
+    const struct wac__producer *p = &cap->s->prod;
     return p->base_ns + wac__frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
 }
 
@@ -194,18 +194,18 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
     int64_t gap_ns = time_ns - expected_ns(cap);
     if (gap_ns > push_gap_threshold(cap))
         cover_gap(cap, gap_ns);
-    uint64_t first = cap->prod.position;
+    uint64_t first = cap->s->prod.position;
     write_frames(cap, frames, n_frames);
     /* Follow the engine's clock: drift never accumulates into false gaps. */
     clock_publish(cap, first, time_ns);
     if (probe)
-        probe(cap, cap->prod.position, probe_ns);
+        probe(cap, cap->s->prod.position, probe_ns);
     signal_if_ready(cap);
 }
 
 void wac__stream_tick(wac_capture *cap, int64_t now_ns)
 {
-    if (!cap->config.fill_silence || atomic_load_explicit(&cap->finished, memory_order_relaxed))
+    if (!cap->s->config.fill_silence || atomic_load_explicit(&cap->finished, memory_order_relaxed))
         return;
     int64_t behind_ns = now_ns - expected_ns(cap);
     int64_t threshold = tick_gap_threshold(cap);
@@ -241,7 +241,7 @@ static void post_locked_event(wac_capture *cap, const wac_event *ev)
     }
     struct wac__queued_event *q = &cap->ctl_events[cap->ctl_count++];
     /* Read under the lock, so control events are queued in index order. */
-    q->index = wac__index_load_acquire(&cap->ring.write_index);
+    q->index = wac__index_load_acquire(&cap->s->ring.write_index);
     q->event = *ev;
     atomic_fetch_add_explicit(&cap->ctl_pending, 1, memory_order_release);
 }
@@ -282,18 +282,18 @@ void wac__stream_end(wac_capture *cap, int error, const char *detail)
         return;
     /* The producer is quiescent: report what it could not. */
     wac_event ev;
-    if (cap->prod.skip_pending) {
+    if (cap->s->prod.skip_pending) {
         make_event(&ev, WAC_EVENT_DISCONTINUITY, 0, 0, 0, NULL);
-        ev.frames = cap->prod.skip_pending;
+        ev.frames = cap->s->prod.skip_pending;
         atomic_fetch_add(&cap->discontinuities, 1);
-        cap->prod.skip_pending = 0;
+        cap->s->prod.skip_pending = 0;
         post(cap, &ev);
     }
-    if (cap->prod.lost_pending) {
+    if (cap->s->prod.lost_pending) {
         make_event(&ev, WAC_EVENT_OVERRUN, 0, 0, 0, NULL);
-        ev.frames = cap->prod.lost_pending;
+        ev.frames = cap->s->prod.lost_pending;
         atomic_fetch_add(&cap->overruns, 1);
-        cap->prod.lost_pending = 0;
+        cap->s->prod.lost_pending = 0;
         post(cap, &ev);
     }
     /* A target that exited is a normal end (TARGET_DETACHED said so), not an error. */

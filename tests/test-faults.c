@@ -250,6 +250,34 @@ static void stalled_consumer_gets_exact_overrun_then_clean_audio(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* frames_silence counts the frames WAC filled in where the engine delivered
+ * nothing (wac.h): a stall (filled by ticks) and a skip (filled when data
+ * resumes late), and nothing else. Read to the end, it equals the silence the
+ * consumer got, since the dummy's own audio is never zero. */
+static void frames_silence_counts_exactly_what_wac_filled(void)
+{
+    wac_context *ctx = open_dummy();
+    wac_capture_config c = speech_config();
+    wac_capture *cap = open_started(ctx, &c);
+    struct follow f = {.last = -1};
+    ASSERT_OK(follow(cap, &f, 3));
+    ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_STALL, 300));
+    ASSERT_OK(follow(cap, &f, 6));
+    ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_SKIP, 300));
+    ASSERT_OK(follow(cap, &f, 6));
+    ASSERT_OK(wac_capture_stop(cap));
+    ASSERT_RC(follow(cap, &f, 100), WAC_ERR_ENDED);
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    printf("# %llu silent frames delivered, frames_silence %llu\n", (unsigned long long)f.silent,
+           (unsigned long long)st.frames_silence);
+    ASSERT_CMP(f.silent, >=, 2 * (4800 - 16000 * 60 / 1000));
+    ASSERT_EQ(st.frames_lost, 0);
+    ASSERT_EQ(st.frames_delivered, f.frames);
+    ASSERT_EQ(st.frames_silence, f.silent);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 static void server_lost_ends_stream_cleanly(void)
 {
     wac_context *ctx = open_dummy();
@@ -382,6 +410,7 @@ int main(void)
     RUN(burst_arrives_whole);
     RUN(overrun_counted_exactly);
     RUN(stalled_consumer_gets_exact_overrun_then_clean_audio);
+    RUN(frames_silence_counts_exactly_what_wac_filled);
     RUN(server_lost_ends_stream_cleanly);
     RUN(pid_target_exit_ends_stream);
     RUN(name_target_restart_keeps_timeline);

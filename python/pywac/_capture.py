@@ -97,6 +97,8 @@ class Stats(NamedTuple):
     frames_lost: int
     """Dropped because the reader fell behind; each loss is also an ``overrun`` event."""
     frames_silence: int
+    """Silence WAC filled in where the engine delivered nothing (see wac.h): not the
+    silent audio an engine delivers, so 0 on PipeWire while its graph runs."""
     frames_skipped: int
     overruns: int
     discontinuities: int
@@ -108,12 +110,10 @@ class Stats(NamedTuple):
 
 # ---- one context per backend, shared by every capture --------------------------
 
-# A closed capture stays in its libwac context as a small shell until the
-# context closes. A context with no live captures that has opened this many is
-# replaced by a fresh one, so a long-running program that opens captures over
-# and over keeps its memory bounded; the old one closes when its last Capture
-# object is gone.
-_RECYCLE_AFTER = 64
+# A closed capture stays in its libwac context until the context closes, but
+# only as a handle of a few hundred bytes (libwac frees its buffers at close),
+# so one context serves a program that opens captures for hours: it is replaced
+# only when it has closed (its server went away).
 
 _lock = threading.Lock()
 _shared: dict[str, _wac.Context] = {}
@@ -125,7 +125,7 @@ def _context(backend: str) -> _wac.Context:
         raise TypeError(f"backend must be a str, not {type(backend).__name__}")
     with _lock:
         ctx = _shared.get(backend)
-        if ctx is not None and (ctx.closed or (ctx.live == 0 and ctx.opened >= _RECYCLE_AFTER)):
+        if ctx is not None and ctx.closed:
             del _shared[backend]
             ctx = None
         if ctx is None:

@@ -88,7 +88,10 @@ void wac__capture_set_period(wac_capture *cap, int64_t period_ns);
  * events) add it; the stream's own clock and gap detection do not, so a
  * change of it never reads as a gap. RT-safe, any thread. */
 void wac__capture_set_heard_after(wac_capture *cap, int64_t delay_ns);
-/* Record a failure's detail on the capture (open: on the context); returns error. */
+/* Record a failure's detail on the capture (open: on the context); returns
+ * error. The detail is kept per thread (errors.c): call it on the thread of
+ * the core's call that fails (capture_open, capture_start, inject), not on a
+ * loop thread, or the caller never sees it. */
 int wac__capture_error(wac_capture *cap, int error, const char *fmt, ...) WAC__PRINTF(3, 4);
 
 /* ---- producer (the backend's real-time thread) ---- */

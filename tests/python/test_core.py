@@ -89,6 +89,31 @@ def test_pid_that_does_not_exist():
     assert info.value.code == pywac._wac.ERR_TARGET_NOT_FOUND and info.value.name == "TARGET_NOT_FOUND"
 
 
+def test_failed_opens_on_threads_keep_their_own_reasons():
+    # Captures of one backend share a libwac context; each failure's reason
+    # must be the failing thread's own, with no lock in pywac to pair them.
+    cases = [(dict(system=True, rate=5, backend="dummy"), pywac.FormatError, "supported rates"),
+             (dict(name="a/b", backend="dummy"), pywac.InvalidArgument, "basename")]
+    wrong = []
+
+    def fail_often(kwargs, exc, words):
+        for _ in range(300):
+            try:
+                pywac.Capture(**kwargs)
+            except exc as e:
+                if words not in str(e):
+                    wrong.append(str(e))
+            else:
+                wrong.append("opened")
+
+    threads = [threading.Thread(target=fail_often, args=case) for case in cases * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
 @pytest.mark.parametrize("timeout, exc", [("1", TypeError), (-1, ValueError), (float("nan"), ValueError)])
 def test_bad_timeout(timeout, exc):
     with pywac.Capture(**DUMMY) as cap:
@@ -603,8 +628,10 @@ def test_no_leaks_in_callbacks_and_open_close():
     del cap
     assert sys.getrefcount(on_chunk) == refs
     rss = rss_kb()
-    for _ in range(300):  # opened and closed: libwac shells are recycled with the context
+    shared = pywac._capture._context("dummy")
+    for _ in range(300):  # opened and closed on one context: each keeps a small handle
         pywac.Capture(**DUMMY).close()
+    assert pywac._capture._context("dummy") is shared  # not recycled
     gc.collect()
     grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, "filename"))
     tracemalloc.stop()
