@@ -9,7 +9,8 @@
  * trusted, except for clients whose client.api is "pipewire-pulse": those are
  * PulseAudio-protocol applications proxied by the pipewire-pulse daemon, whose
  * sec.pid is the daemon's own, so application.process.id (the application's
- * own claim, which pipewire-pulse copies from the pulse client) is used. With
+ * own claim, which pipewire-pulse copies from the pulse client: a pid in its
+ * own namespace, mapped to ours by os/sandbox.h) is used. With
  * no client at all, the node's application.process.id is the fallback.
  *
  * System target. Every application output stream (Stream/Output/Audio) is
@@ -30,6 +31,7 @@
 #include <spa/utils/result.h>
 
 #include "os/os.h"
+#include "os/sandbox.h"
 #include "backend/pipewire/mirror.h"
 #include "attach/session-group.h"
 
@@ -186,13 +188,14 @@ static void client_info(void *data, const struct pw_client_info *info)
     uint32_t sec_pid = prop_u32(props, PW_KEY_SEC_PID);
     uint32_t app_pid = prop_u32(props, PW_KEY_APP_PROCESS_ID);
     const char *api = spa_dict_lookup(props, PW_KEY_CLIENT_API);
-    /* See the file comment: pipewire-pulse's clients carry the daemon's sec.pid. */
-    if (api && strcmp(api, "pipewire-pulse") == 0 && app_pid)
-        c->pid = app_pid;
-    else
-        c->pid = sec_pid ? sec_pid : app_pid;
     copy_prop(c->app_name, sizeof c->app_name, props, PW_KEY_APP_NAME);
     copy_prop(c->binary, sizeof c->binary, props, PW_KEY_APP_PROCESS_BINARY);
+    /* See the file comment: pipewire-pulse's clients carry the daemon's
+     * sec.pid, and their own claim is a pid in their namespace (sandbox.h). */
+    if (api && strcmp(api, "pipewire-pulse") == 0 && app_pid)
+        c->pid = wac__sandbox_host_pid(app_pid, c->binary, NULL);
+    else
+        c->pid = sec_pid ? sec_pid : app_pid;
     c->have_info = true;
 }
 

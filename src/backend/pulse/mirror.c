@@ -7,9 +7,11 @@
  *
  * Who owns a stream. A sink-input's own application.process.id, else its
  * client's: native PipeWire clients seen through pipewire-pulse carry the pid
- * on the client only. PulseAudio fills application.process.id from the
- * connecting process (it is the client's claim, as in PipeWire's
- * pipewire-pulse path).
+ * on the client only (and pipewire.sec.pid, which is exact). PulseAudio fills
+ * application.process.id from the connecting process (it is the client's
+ * claim, as in PipeWire's pipewire-pulse path): a pid in the client's own
+ * namespace, checked and mapped to ours by os/sandbox.h; 0 when that cannot
+ * be known.
  *
  * System target. As in the PipeWire backend, every application stream is
  * attached (target-match.h decides): the capture follows the streams rather
@@ -23,6 +25,7 @@
 #include <string.h>
 
 #include "os/os.h"
+#include "os/sandbox.h"
 #include "backend/pulse/mirror.h"
 #include "attach/session-group.h"
 
@@ -177,9 +180,18 @@ static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, v
         cl->next = b->clients;
         b->clients = cl;
     }
-    cl->pid = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
     copy_prop(cl->app_name, sizeof cl->app_name, info->proplist, PA_PROP_APPLICATION_NAME);
     copy_prop(cl->binary, sizeof cl->binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
+    cl->claimed_pid = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
+    /* A native PipeWire client seen through pipewire-pulse carries the
+     * kernel's peer credentials, exact in any namespace; pipewire-pulse's
+     * own clients (PulseAudio-protocol applications) carry the daemon's. */
+    const char *api = pa_proplist_gets(info->proplist, "client.api");
+    uint32_t sec_pid = prop_u32(info->proplist, "pipewire.sec.pid");
+    if (sec_pid && (!api || strcmp(api, "pipewire-pulse") != 0))
+        cl->pid = sec_pid;
+    else
+        cl->pid = wac__sandbox_host_pid(cl->claimed_pid, cl->binary, NULL);
     wac__pulse_mirror_schedule(b); /* sink-inputs waiting for their owner */
 }
 
@@ -200,10 +212,18 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
         b->inputs = in;
     }
     in->client = info->client;
-    in->prop_pid = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
     in->corked = info->corked != 0;
     copy_prop(in->app_name, sizeof in->app_name, info->proplist, PA_PROP_APPLICATION_NAME);
-    copy_prop(in->binary, sizeof in->binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
+    uint32_t claimed = prop_u32(info->proplist, PA_PROP_APPLICATION_PROCESS_ID);
+    char binary[WAC__PULSE_NAME_SIZE];
+    copy_prop(binary, sizeof binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
+    /* Every change of the stream (its volume too) brings this again: the
+     * owner is looked up when the claim changes only. */
+    if (claimed != in->claimed_pid || strcmp(binary, in->binary) != 0 || (claimed && !in->prop_pid)) {
+        in->claimed_pid = claimed;
+        memcpy(in->binary, binary, sizeof binary);
+        in->prop_pid = wac__sandbox_host_pid(claimed, binary, NULL);
+    }
     in->level = info->has_volume ? (float)pa_sw_volume_to_linear(pa_cvolume_max(&info->volume)) : -1.0f;
     in->channels = info->volume.channels;
     in->mute = info->mute != 0;

@@ -23,7 +23,8 @@
 struct wac__pulse_client {
     struct wac__pulse_client *next;
     uint32_t index;
-    uint32_t pid; /* application.process.id, 0 if none */
+    uint32_t pid; /* its owner here (see sandbox.h), 0 if none or unknown */
+    uint32_t claimed_pid; /* application.process.id as the client gave it */
     char app_name[WAC__PULSE_NAME_SIZE];
     char binary[WAC__PULSE_NAME_SIZE];
 };
@@ -33,7 +34,8 @@ struct wac__pulse_input {
     struct wac__pulse_input *next;
     uint32_t index;
     uint32_t client; /* PA_INVALID_INDEX for none */
-    uint32_t prop_pid; /* its own application.process.id, 0 if none */
+    uint32_t prop_pid; /* its owner by its own application.process.id (see sandbox.h), 0 if none */
+    uint32_t claimed_pid; /* that application.process.id as given */
     bool corked;
     char app_name[WAC__PULSE_NAME_SIZE];
     char binary[WAC__PULSE_NAME_SIZE];

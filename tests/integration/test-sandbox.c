@@ -1,0 +1,182 @@
+/* test-sandbox.c — applications in pid namespaces of their own (as Flatpak
+ * runs them), against the private server the suite starts: listed by their
+ * pid here, captured by that pid and by name, and never given another
+ * process's pid.
+ *
+ * A player runs under `unshare --pid --fork --mount-proc`: it is pid 1 in
+ * its namespace, which is what a PulseAudio-protocol client then says it is
+ * (application.process.id). See src/os/sandbox.h for how WAC maps it. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend-harness.h"
+
+#ifndef WAC_PLAY_TONE
+#error "WAC_PLAY_TONE must name tests/servers/play-tone.sh"
+#endif
+
+/* The player play-tone.sh runs, in a pid namespace of its own; *host is its
+ * pid here (the child of unshare: play-tone.sh exec's the player). */
+static pid_t play_sandboxed(int freq, int secs, uint32_t *host)
+{
+    char f[16], s[16];
+    snprintf(f, sizeof f, "%d", freq);
+    snprintf(s, sizeof s, "%d", secs);
+    char *argv[] = {(char *)"/usr/bin/unshare", (char *)"--pid", (char *)"--fork", (char *)"--mount-proc",
+                    (char *)WAC_PLAY_TONE, f, s, NULL};
+    pid_t u = spawn_argv(argv);
+    int64_t deadline = now_ms() + 5000;
+    for (;;) {
+        char path[64];
+        unsigned long child = 0;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)u, (int)u);
+        FILE *fp = fopen(path, "r");
+        if (fp) {
+            if (fscanf(fp, "%lu", &child) != 1)
+                child = 0;
+            fclose(fp);
+        }
+        if (child) {
+            *host = (uint32_t)child;
+            return u;
+        }
+        if (now_ms() > deadline)
+            FAIL("unshare (pid %d) started no player in 5 s", (int)u);
+        usleep(20000);
+    }
+}
+
+/* The player's pid inside its namespace (the last NSpid entry). */
+static uint32_t inner_pid(uint32_t host)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%u/status", host);
+    FILE *fp = fopen(path, "r");
+    ASSERT(fp);
+    uint32_t inner = 0;
+    while (fgets(line, sizeof line, fp))
+        if (strncmp(line, "NSpid:", 6) == 0) {
+            char *p = line + 6, *end;
+            for (unsigned long v; (v = strtoul(p, &end, 10)), end != p; p = end)
+                inner = (uint32_t)v;
+        }
+    fclose(fp);
+    return inner;
+}
+
+static void exe_name(uint32_t pid, char *buf, size_t size)
+{
+    char path[64], target[512];
+    snprintf(path, sizeof path, "/proc/%u/exe", pid);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    ASSERT(n > 0);
+    target[n] = 0;
+    const char *slash = strrchr(target, '/');
+    snprintf(buf, size, "%s", slash ? slash + 1 : target);
+}
+
+static void sandboxed_player_is_listed_and_captured_by_its_pid(void)
+{
+    wac_context *ctx = open_pw();
+    uint32_t host = 0;
+    pid_t u = play_sandboxed(440, 14, &host);
+    pid_t other = play_tone(1000, 14);
+    printf("# sandboxed player: pid %u here, %u in its namespace\n", host, inner_pid(host));
+    ASSERT_CMP(inner_pid(host), !=, host);
+    /* Listed by its pid here (wait_playing fails otherwise)... */
+    wait_playing(ctx, host, 1);
+    wait_playing(ctx, (uint32_t)other, 1);
+    /* ...and by no other: not as its namespace's pid (the host's init). */
+    wac_session_list *list = NULL;
+    ASSERT_OK(wac_context_list_sessions(ctx, &list));
+    for (size_t i = 0; i < wac_session_list_count(list); i++) {
+        const wac_session *s = wac_session_list_at(list, i);
+        printf("# session pid %u exe '%s' app '%s' streams %u\n", s->pid, s->executable, s->app_name, s->streams);
+        ASSERT(s->pid != inner_pid(host));
+    }
+    wac_session_list_free(list);
+
+    /* Captured by that pid: its tone, not the other player's. */
+    wac_capture_config c = pid_config(host, false, false);
+    struct rec r;
+    record(ctx, &c, 3.0, &r);
+    double own = db(tone_amp(&r, 440, 0.5)), theirs = db(tone_amp(&r, 1000, 0.5));
+    printf("# by pid %u: 440 Hz %.1f dBFS, the other player %.1f\n", host, own, theirs);
+    ASSERT_CMP(own, >, -15);
+    ASSERT_CMP(theirs, <, own - 60);
+    free(r.x);
+
+    /* And by its executable's name. */
+    char name[512];
+    exe_name(host, name, sizeof name);
+    wac_capture_config n = speech_config();
+    n.target.kind = WAC_TARGET_NAME;
+    n.target.name = name;
+    memset(&r, 0, sizeof r);
+    record(ctx, &n, 5.0, &r);
+    own = db(tone_amp(&r, 440, 2.0));
+    printf("# by name %s: 440 Hz %.1f dBFS (%llu frames of silence filled)\n", name, own,
+           (unsigned long long)r.stats.frames_silence);
+    print_envelope(&r);
+    ASSERT_CMP(own, >, -15);
+    free(r.x);
+
+    kill_player(u);
+    kill_player(other);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+static void two_sandboxes_alike_are_not_guessed(void)
+{
+    /* Two sandboxes run the same player, each as its namespace's pid 1. A
+     * PulseAudio-protocol client says no more than that: the owner is
+     * unknown (pid 0), never one of the two picked. A native PipeWire client
+     * carries the kernel's credentials and is known exactly. */
+    wac_context *ctx = open_pw();
+    uint32_t host[2] = {0, 0};
+    pid_t u[2];
+    u[0] = play_sandboxed(440, 10, &host[0]);
+    u[1] = play_sandboxed(440, 10, &host[1]);
+    ASSERT_EQ(inner_pid(host[0]), inner_pid(host[1]));
+    wait_playing(ctx, 0, 2);
+    usleep(500000);
+    wac_session_list *list = NULL;
+    ASSERT_OK(wac_context_list_sessions(ctx, &list));
+    unsigned known = 0, unknown_streams = 0;
+    for (size_t i = 0; i < wac_session_list_count(list); i++) {
+        const wac_session *s = wac_session_list_at(list, i);
+        printf("# session pid %u exe '%s' streams %u\n", s->pid, s->executable, s->streams);
+        ASSERT(s->pid != inner_pid(host[0])); /* never the host's pid 1 */
+        if (s->pid == host[0] || s->pid == host[1])
+            known++;
+        else if (s->pid == 0)
+            unknown_streams += s->streams;
+        else
+            FAIL("session pid %u is neither player's (%u, %u) nor unknown", s->pid, host[0], host[1]);
+    }
+    wac_session_list_free(list);
+    printf("# %u known by their pid, %u streams of unknown owner\n", known, unknown_streams);
+    ASSERT_EQ(known + unknown_streams, 2);
+    if (strcmp(backend_under_test(), "pipewire") == 0 && strcmp(player_name(), "pw-play") == 0)
+        ASSERT_EQ(known, 2); /* native clients: the kernel's credentials */
+    kill_player(u[0]);
+    kill_player(u[1]);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+int main(void)
+{
+    if (!harness_begin())
+        return 0;
+    if (access("/usr/bin/unshare", X_OK) != 0 || system("unshare --pid --fork true 2>/dev/null") != 0) {
+        printf("1..0 # SKIP cannot create pid namespaces here (unshare --pid needs CAP_SYS_ADMIN)\n");
+        return 0;
+    }
+    RUN_T(sandboxed_player_is_listed_and_captured_by_its_pid, 60);
+    RUN_T(two_sandboxes_alike_are_not_guessed, 60);
+    return tap_done();
+}
