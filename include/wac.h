@@ -247,7 +247,12 @@ WAC_EXPORT void wac_device_list_free(wac_device_list *list);
 typedef enum wac_target_kind {
     WAC_TARGET_PID = 1,  /**< a process id (with its process tree unless include_tree is false) */
     WAC_TARGET_NAME = 2, /**< an executable basename; may start later and restart */
-    WAC_TARGET_SYSTEM = 3, /**< everything played on the default output */
+    WAC_TARGET_SYSTEM = 3, /**< everything applications play. Linux: every application
+                                output stream on every output, so a change of the default
+                                output changes nothing (a device target "default.monitor"
+                                is what the default output plays, and moves with it,
+                                STREAM_REMOVED then STREAM_ADDED); Windows: the loopback of
+                                the default render endpoint, followed when it changes */
     WAC_TARGET_DEVICE = 4  /**< an input device, or a sink's monitor: name is a device name from
                                 wac_context_list_devices(), or NULL / "default" for the default input
                                 (followed when the user changes it) */
