@@ -162,6 +162,36 @@ WAC_EXPORT int wac_context_close(wac_context *ctx);
 WAC_EXPORT const char *wac_context_backend(const wac_context *ctx);
 
 /**
+ * What this context's captures do when the audio server goes away.
+ *
+ * Off (the default in the C API; `wac record` and pywac turn it on): each
+ * running capture posts WAC_EVENT_SERVER_LOST and ends (WAC_EVENT_ENDED with
+ * WAC_ERR_SERVER_LOST), and the context refuses new captures.
+ *
+ * On: the context reconnects, every 0.1 s at first and then at most every
+ * 2 s, for as long as it is open. A running capture keeps its position:
+ * WAC_EVENT_SERVER_LOST (error WAC_ERR_SERVER_LOST, the reason in detail)
+ * marks where the server went, its streams end (WAC_EVENT_STREAM_REMOVED),
+ * silence fills the timeline while there is no server (counted in
+ * frames_silence; without fill_silence the gap is a DISCONTINUITY), and
+ * WAC_EVENT_SERVER_RESTORED marks where it is back; from there its target's
+ * streams are attached again as they play (an application connects again
+ * by itself, or is started again). A pid target whose process exited with
+ * the server ends as usual (WAC_EVENT_TARGET_DETACHED). Everything captured
+ * before the loss is delivered. While the server is away, calls that need
+ * it (opening a capture, listing) fail with WAC_ERR_SERVER_LOST.
+ *
+ * @param ctx        the context.
+ * @param reconnect  true to reconnect, false for the default.
+ * @return 0, WAC_ERR_INVALID_ARGUMENT (ctx NULL), or WAC_ERR_NOT_SUPPORTED:
+ *         only the PulseAudio backend reconnects for now (PulseAudio and
+ *         pipewire-pulse); PipeWire and WASAPI captures end as when off.
+ *         Details: wac_context_last_error().
+ * Thread: any; it applies to losses after the call.
+ */
+WAC_EXPORT int wac_context_set_reconnect(wac_context *ctx, bool reconnect);
+
+/**
  * The detail message of the calling thread's last failure, if that failure was
  * of a call on this context (including wac_capture_open, and the context calls
  * that list or set something), e.g. "pid 4242: no such process".
@@ -397,12 +427,15 @@ typedef enum wac_event_type {
     WAC_EVENT_STREAM_REMOVED = 5,  /**< such a stream ended; pid, stream_id set */
     WAC_EVENT_OVERRUN = 6,         /**< the consumer fell behind: frames lost, exactly, starting at position */
     WAC_EVENT_DISCONTINUITY = 7,   /**< the backend skipped frames (silence fill off, engine glitch) */
-    WAC_EVENT_SERVER_LOST = 8,     /**< the audio server went away; the stream ends next */
+    WAC_EVENT_SERVER_LOST = 8,     /**< the audio server went away; the stream ends next, unless the
+                                        context reconnects (wac_context_set_reconnect) */
     WAC_EVENT_ERROR = 9,           /**< an asynchronous error; error and detail set; the stream ends next */
     WAC_EVENT_ENDED = 10,          /**< last event: no audio follows; error says why (0 = stopped) */
-    WAC_EVENT_STREAM_SKIPPED = 11  /**< an output stream of the target is not captured (yet); pid, stream_id,
+    WAC_EVENT_STREAM_SKIPPED = 11, /**< an output stream of the target is not captured (yet); pid, stream_id,
                                         error and detail say why. The capture goes on without it; a
                                         STREAM_ADDED follows if it is attached later */
+    WAC_EVENT_SERVER_RESTORED = 12 /**< the audio server is back after a SERVER_LOST (reconnecting
+                                        contexts); the target's streams are attached again */
 } wac_event_type;
 
 /** An event, in order with the audio. */

@@ -4,9 +4,10 @@
 static int context_init(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     ContextObject *c = (ContextObject *)self;
-    static char *keywords[] = {"backend", NULL};
+    static char *keywords[] = {"backend", "reconnect", NULL};
     const char *backend = "auto";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|s:Context", keywords, &backend))
+    int reconnect = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|sp:Context", keywords, &backend, &reconnect))
         return -1;
     if (c->ctx || c->closed) {
         PyErr_SetString(PyExc_RuntimeError, "Context.__init__ called twice");
@@ -16,6 +17,10 @@ static int context_init(PyObject *self, PyObject *args, PyObject *kwargs)
     int rc;
     Py_BEGIN_ALLOW_THREADS
     rc = wac_context_open(backend, &c->ctx, detail, sizeof detail);
+    /* On by default, as in `wac record`: a capture outlives a restart of the
+     * audio server (wac.h). Backends that cannot reconnect end as before. */
+    if (rc == 0)
+        (void)wac_context_set_reconnect(c->ctx, reconnect != 0);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         raise_wac(rc, detail);

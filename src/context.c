@@ -117,3 +117,14 @@ const char *wac_context_backend(const wac_context *ctx)
 {
     return ctx ? ctx->backend->name : NULL;
 }
+
+int wac_context_set_reconnect(wac_context *ctx, bool reconnect)
+{
+    if (!ctx)
+        return WAC_ERR_INVALID_ARGUMENT;
+    if (!ctx->backend->set_reconnect)
+        return wac__context_fail(ctx, WAC_ERR_NOT_SUPPORTED,
+                                 "the %s backend ends its captures when the server goes; it does not reconnect yet",
+                                 ctx->backend->name);
+    return ctx->backend->set_reconnect(ctx->backend_data, reconnect);
+}

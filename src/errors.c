@@ -59,6 +59,7 @@ const char *wac_event_name(wac_event_type type)
     case WAC_EVENT_ERROR: return "error";
     case WAC_EVENT_ENDED: return "ended";
     case WAC_EVENT_STREAM_SKIPPED: return "stream-skipped";
+    case WAC_EVENT_SERVER_RESTORED: return "server-restored";
     }
     return "unknown";
 }

@@ -25,5 +25,9 @@ int backend_open(const char *option, wac_context **out)
         report_wac_error(rc, detail, "backend \"%s\"", name);
         return report_exit_code_for(rc);
     }
+    /* A recording should not stop because the audio server restarted: the
+     * capture fills the gap with silence and goes on (wac.h). A backend that
+     * cannot reconnect says so and ends its captures as before. */
+    (void)wac_context_set_reconnect(*out, true);
     return WAC_EXIT_OK;
 }

@@ -66,6 +66,10 @@ struct wac__backend {
     int (*set_volume)(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
                       size_t detail_size);
 
+    /* wac_context_set_reconnect (NULL: the backend ends its captures when
+     * the server goes). Called under no lock of the backend's; any thread. */
+    int (*set_reconnect)(void *data, bool reconnect);
+
     /* Fault injection; only the dummy backend has it (NULL elsewhere). */
     int (*inject)(void *cap_data, wac_dummy_fault fault, uint32_t amount);
 };

@@ -1033,12 +1033,152 @@ static void server_lost_ends_the_stream(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* The PulseAudio-protocol server the backend talks to (the PulseAudio daemon,
+ * or pipewire-pulse) is killed and started again as it was: same command
+ * line, same environment, its pid file updated so that the session stops
+ * the new one. Returns once the new server answers. */
+static void restart_pulse_server(void)
+{
+    char pidfile[512], cmdline[4096], path[64];
+    const char *dir = on_pulseaudio_daemon() ? getenv("WAC_PULSE_SESSION_DIR") : getenv("WAC_PW_SESSION_DIR");
+    ASSERT(dir);
+    snprintf(pidfile, sizeof pidfile, "%s/%s", dir, on_pulseaudio_daemon() ? "pid.pulseaudio" : "pid.pulse");
+    FILE *f = fopen(pidfile, "r");
+    ASSERT(f);
+    int old = 0;
+    ASSERT_EQ(fscanf(f, "%d", &old), 1);
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%d/cmdline", old);
+    f = fopen(path, "r");
+    ASSERT(f);
+    size_t n = fread(cmdline, 1, sizeof cmdline - 1, f);
+    fclose(f);
+    ASSERT(n > 0);
+    cmdline[n] = 0;
+    char *argv[64];
+    int argc = 0;
+    for (char *p = cmdline; p < cmdline + n && argc < 63; p += strlen(p) + 1)
+        argv[argc++] = p;
+    argv[argc] = NULL;
+    ASSERT_OK(kill(old, SIGKILL));
+    int64_t deadline = now_ms() + 5000;
+    while (access(path, F_OK) == 0 && now_ms() < deadline)
+        sleep_ms(10);
+    fflush(stdout);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        setsid();
+        char log[600];
+        snprintf(log, sizeof log, "%s/log/restarted-server.log", dir);
+        freopen("/dev/null", "r", stdin);
+        freopen(log, "a", stdout);
+        freopen(log, "a", stderr);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    f = fopen(pidfile, "w");
+    ASSERT(f);
+    fprintf(f, "%d\n", (int)pid);
+    fclose(f);
+    deadline = now_ms() + 8000;
+    while (shell("pactl info >/dev/null 2>&1") != 0) {
+        if (now_ms() > deadline)
+            FAIL("the restarted server (%s, pid %d) does not answer after 8 s", argv[0], (int)pid);
+        sleep_ms(50);
+    }
+    printf("# restarted %s: pid %d, was %d\n", argv[0], (int)pid, old);
+}
+
+static void server_restart_is_survived(void)
+{
+    /* A reconnecting context: the server dies and comes back mid-capture.
+     * The capture never ends, keeps a continuous timeline (every read at
+     * its position), marks the gap with SERVER_LOST and SERVER_RESTORED in
+     * that order, fills it with silence, and hears the application again
+     * once it plays again (a player dies with its server: a new one starts,
+     * as a user would). Nothing before the loss is lost. */
+    wac_context *ctx = open_pw();
+    if (strcmp(backend_under_test(), "pulse") != 0) {
+        ASSERT_RC(wac_context_set_reconnect(ctx, true), WAC_ERR_NOT_SUPPORTED);
+        printf("# the %s backend does not reconnect (NOT_SUPPORTED, as wac.h says)\n", backend_under_test());
+        ASSERT_OK(wac_context_close(ctx));
+        return;
+    }
+    ASSERT_OK(wac_context_set_reconnect(ctx, true));
+    char *player[] = {(char *)WAC_TONE_PLAYER, (char *)"30", (char *)"440:0.4", NULL};
+    pid_t a = spawn_argv(player);
+    wait_playing(ctx, (uint32_t)a, 1);
+    wac_capture_config c = speech_config();
+    c.target.kind = WAC_TARGET_NAME;
+    c.target.name = "tone-player";
+    wac_capture *cap = open_capture(ctx, &c);
+    ASSERT_OK(wac_capture_start(cap));
+    const size_t block = RATE / 10, blocks = 140; /* 14 s */
+    float *x = calloc(block * blocks, sizeof *x);
+    ASSERT(x);
+    struct rec r;
+    memset(&r, 0, sizeof r);
+    pid_t b = 0;
+    size_t restarted_at = 0;
+    for (size_t i = 0; i < blocks; i++) {
+        wac_chunk_info info;
+        int got = wac_capture_read(cap, x + i * block, (uint32_t)block, 5000, &info);
+        drain_events(cap, &r);
+        if (got != (int)block)
+            FAIL("block %zu: read gave %d (%s)", i, got, got < 0 ? wac_error_name(got) : "short");
+        ASSERT_EQ(info.position, i * block);
+        if (i == 20) { /* 2 s in */
+            restart_pulse_server();
+            restarted_at = i;
+            waitpid(a, NULL, 0); /* it died with its server */
+            b = spawn_argv(player);
+        }
+    }
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    ASSERT_EQ(wac_capture_get_state(cap), WAC_STATE_RUNNING);
+    ASSERT_OK(wac_capture_close(cap));
+    kill_player(b);
+    int lost = -1, restored = -1;
+    for (int i = 0; i < r.n_ev; i++) {
+        if (r.ev[i].type == WAC_EVENT_SERVER_LOST && lost < 0)
+            lost = i;
+        if (r.ev[i].type == WAC_EVENT_SERVER_RESTORED && restored < 0)
+            restored = i;
+        ASSERT(r.ev[i].type != WAC_EVENT_ENDED);
+    }
+    ASSERT(lost >= 0);
+    ASSERT_CMP(restored, >, lost);
+    struct rec before = {.x = x + 5 * block, .n = 15 * block}, after = {.x = x + 120 * block, .n = 20 * block};
+    double db_before = db(tone_amp(&before, 440, 0)), db_after = db(tone_amp(&after, 440, 0));
+    uint64_t lost_at = r.ev[lost].position, back_at = r.ev[restored].position;
+    printf("# %llu frames, %llu lost, %llu silence; server lost at %.2f s, back at %.2f s (restart at block %zu); "
+           "440 Hz before %.1f dBFS, at the end %.1f\n",
+           (unsigned long long)st.frames_delivered, (unsigned long long)st.frames_lost,
+           (unsigned long long)st.frames_silence, (double)lost_at / RATE, (double)back_at / RATE, restarted_at,
+           db_before, db_after);
+    ASSERT_EQ(st.frames_lost, 0);
+    ASSERT_CMP(st.frames_silence, >, 0);
+    ASSERT_CMP(db_before, >, -12);
+    ASSERT_CMP(db_after, >, -12);
+    /* The loss is marked where the audio before it ends: after 2 s. */
+    ASSERT_CMP(lost_at, >=, (uint64_t)(19 * block));
+    free(x);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 /* Without arguments: every case but the server's death. With --server-loss:
- * only that one (meson runs it last, as a test of its own). */
+ * only that one (meson runs it last, as a test of its own); --server-restart:
+ * the restart case (its own test too). */
 int main(int argc, char **argv)
 {
     if (!harness_begin())
         return 0;
+    if (argc > 1 && strcmp(argv[1], "--server-restart") == 0) {
+        RUN_T(server_restart_is_survived, 90);
+        return tap_done();
+    }
     if (argc > 1 && strcmp(argv[1], "--server-loss") == 0) {
         RUN_T(server_lost_ends_the_stream, 60);
         return tap_done();

@@ -433,8 +433,31 @@ static void handle_failure(struct wac__pulse_capture *pc)
 static void on_lost(void *data)
 {
     struct wac__pulse_capture *pc = data;
-    if (pc->running)
+    if (!pc->running)
+        return;
+    if (!atomic_load(&pc->b->reconnect)) {
         end_capture(pc, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
+        return;
+    }
+    /* Reconnecting: what the streams delivered goes out before the mark,
+     * the streams go with the connection, and silence runs on (on_tick)
+     * until on_restored. */
+    wac__mix_pull(&pc->mix, wac__now_ns(), true);
+    wac__stream_post(pc->cap, WAC_EVENT_SERVER_LOST, 0, 0, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
+    uint64_t keys[WAC__MIX_MAX_LANES];
+    size_t n = 0, i = 0;
+    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i)) && n < WAC__MIX_MAX_LANES;)
+        keys[n++] = ae->key;
+    for (size_t k = 0; k < n; k++)
+        wac__attach_gone(&pc->attach, keys[k]);
+    wac__pulse_mirror_tick_soon(pc->b);
+}
+
+static void on_restored(void *data)
+{
+    struct wac__pulse_capture *pc = data;
+    if (pc->running)
+        wac__stream_post(pc->cap, WAC_EVENT_SERVER_RESTORED, 0, 0, 0, "the PulseAudio server is back");
 }
 
 static void end_if_device_gone(struct wac__pulse_capture *pc)
@@ -493,6 +516,7 @@ static const struct wac__pulse_mirror_events mirror_events = {
     .tick = on_tick,
     .input_removed = on_input_removed,
     .source_removed = on_source_removed,
+    .restored = on_restored,
 };
 
 /* ---- the backend's capture functions ---- */
@@ -652,6 +676,7 @@ const struct wac__backend wac__backend_pulse = {
     .capture_close = capture_close,
     .list_sessions = wac__pulse_mirror_list_sessions,
     .list_devices = wac__pulse_mirror_list_devices,
+    .set_reconnect = wac__pulse_mirror_set_reconnect,
     .get_volume = wac__pulse_get_volume,
     .set_volume = wac__pulse_set_volume,
     .inject = NULL,

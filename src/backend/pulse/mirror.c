@@ -29,6 +29,11 @@
 #include "backend/pulse/mirror.h"
 #include "attach/session-group.h"
 
+/* Reconnecting: the first try soon after a loss, then each wait twice the
+ * last, up to two seconds (a restarting server takes about one). */
+#define RETRY_MIN_NS 100000000LL
+#define RETRY_MAX_NS 2000000000LL
+
 /* The timer's bounds: it never spins, and never sleeps past a target check. */
 #define TIMER_MIN_NS 5000000LL
 #define TIMER_MAX_NS 500000000LL
@@ -124,11 +129,15 @@ static void tell_lost(struct wac__pulse_mirror *b)
     EACH_LISTENER(b, l, next) l->events->lost(l->data);
 }
 
+static void arm_retry(struct wac__pulse_mirror *b);
+
 static void on_deferred(pa_mainloop_api *api, pa_defer_event *e, void *userdata)
 {
     struct wac__pulse_mirror *b = userdata;
     api->defer_enable(e, 0);
     tell_lost(b);
+    if (b->lost && atomic_load(&b->reconnect) && !b->retry_pending && !b->restoring)
+        arm_retry(b);
     EACH_LISTENER(b, l, next) l->events->changed(l->data);
 }
 
@@ -362,6 +371,8 @@ static void subscribe_cb(pa_context *c, pa_subscription_event_type_t t, uint32_t
 
 /* ---- the connection ---- */
 
+static void start_restore(struct wac__pulse_mirror *b);
+
 static void context_state_cb(pa_context *c, void *userdata)
 {
     struct wac__pulse_mirror *b = userdata;
@@ -372,6 +383,12 @@ static void context_state_cb(pa_context *c, void *userdata)
         snprintf(b->lost_detail, sizeof b->lost_detail, "PulseAudio connection %s: %s",
                  old == PA_CONTEXT_READY ? "lost" : "failed", pa_strerror(pa_context_errno(c)));
         wac__pulse_mirror_schedule(b);
+    } else if (b->lost && atomic_load(&b->reconnect)) {
+        /* A try at reconnecting: in, or again later. */
+        if (b->state == PA_CONTEXT_READY)
+            start_restore(b);
+        else if (!PA_CONTEXT_IS_GOOD(b->state))
+            arm_retry(b);
     }
     pa_threaded_mainloop_signal(b->ml, 0);
 }
@@ -421,29 +438,9 @@ bool wac__pulse_mirror_complete(struct wac__pulse_mirror *b, pa_operation *o)
     return ok;
 }
 
-static void destroy_all(struct wac__pulse_mirror *b)
+/* What the server said is void once its connection is gone. */
+static void drop_tables(struct wac__pulse_mirror *b)
 {
-    if (b->ml)
-        pa_threaded_mainloop_lock(b->ml);
-    if (b->timer)
-        b->api->time_free(b->timer);
-    if (b->deferred)
-        b->api->defer_free(b->deferred);
-    b->timer = NULL;
-    b->deferred = NULL;
-    if (b->pa) {
-        pa_context_set_state_callback(b->pa, NULL, NULL);
-        pa_context_set_subscribe_callback(b->pa, NULL, NULL);
-        pa_context_disconnect(b->pa);
-        pa_context_unref(b->pa);
-        b->pa = NULL;
-    }
-    if (b->ml)
-        pa_threaded_mainloop_unlock(b->ml);
-    if (b->ml) {
-        pa_threaded_mainloop_stop(b->ml);
-        pa_threaded_mainloop_free(b->ml);
-    }
     while (b->clients) {
         struct wac__pulse_client *next = b->clients->next;
         free(b->clients);
@@ -459,6 +456,148 @@ static void destroy_all(struct wac__pulse_mirror *b)
         free(b->inputs);
         b->inputs = next;
     }
+}
+
+static pa_context *new_context(struct wac__pulse_mirror *b)
+{
+    pa_proplist *props = pa_proplist_new();
+    if (props) {
+        pa_proplist_sets(props, PA_PROP_APPLICATION_NAME, "wac");
+        pa_proplist_sets(props, PA_PROP_APPLICATION_ID, "wac");
+    }
+    pa_context *c = pa_context_new_with_proplist(b->api, "wac", props);
+    if (props)
+        pa_proplist_free(props);
+    if (c) {
+        pa_context_set_state_callback(c, context_state_cb, b);
+        pa_context_set_subscribe_callback(c, subscribe_cb, b);
+    }
+    return c;
+}
+
+static void forget_context(pa_context *c)
+{
+    pa_context_set_state_callback(c, NULL, NULL);
+    pa_context_set_subscribe_callback(c, NULL, NULL);
+    pa_context_disconnect(c);
+    pa_context_unref(c);
+}
+
+static void arm_retry(struct wac__pulse_mirror *b)
+{
+    b->retry_delay_ns = b->retry_delay_ns ? b->retry_delay_ns * 2 : RETRY_MIN_NS;
+    if (b->retry_delay_ns > RETRY_MAX_NS)
+        b->retry_delay_ns = RETRY_MAX_NS;
+    b->retry_pending = true;
+    pa_context_rttime_restart(b->pa, b->retry, pa_rtclock_now() + (pa_usec_t)(b->retry_delay_ns / 1000));
+}
+
+/* Loop thread: a new connection in place of the lost one. Its state callback
+ * reads the tables again once it is in (start_restore), or comes back here. */
+static void on_retry(pa_mainloop_api *api, pa_time_event *e, const struct timeval *tv, void *userdata)
+{
+    struct wac__pulse_mirror *b = userdata;
+    b->retry_pending = false;
+    if (!b->lost || b->restoring || !atomic_load(&b->reconnect))
+        return;
+    pa_context *c = new_context(b);
+    if (!c) {
+        arm_retry(b);
+        return;
+    }
+    drop_tables(b);
+    forget_context(b->pa);
+    b->pa = c;
+    b->state = PA_CONTEXT_UNCONNECTED;
+    if (pa_context_connect(c, NULL, PA_CONTEXT_NOAUTOSPAWN, NULL) < 0)
+        arm_retry(b);
+}
+
+/* The last answer of a restore: requests are answered in order, so the
+ * tables are whole when it comes. */
+static void restored_cb(pa_context *c, const pa_server_info *info, void *userdata)
+{
+    struct wac__pulse_mirror *b = userdata;
+    server_info_cb(c, info, userdata);
+    if (!b->restoring)
+        return;
+    b->restoring = false;
+    b->lost = false;
+    b->lost_handled = false;
+    b->lost_detail[0] = 0;
+    b->retry_delay_ns = 0;
+    EACH_LISTENER(b, l, next) {
+        if (l->events->restored)
+            l->events->restored(l->data);
+    }
+    wac__pulse_mirror_schedule(b);
+    wac__pulse_mirror_tick_soon(b);
+}
+
+/* Connected again: subscribe and list, as at connect, without waiting (this
+ * is the loop thread). */
+static void start_restore(struct wac__pulse_mirror *b)
+{
+    if (b->restoring)
+        return;
+    b->restoring = true;
+    pa_operation *ops[] = {
+        pa_context_subscribe(b->pa,
+                             PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_CLIENT |
+                                 PA_SUBSCRIPTION_MASK_SOURCE | PA_SUBSCRIPTION_MASK_SERVER,
+                             NULL, NULL),
+        pa_context_get_client_info_list(b->pa, client_info_cb, b),
+        pa_context_get_sink_input_info_list(b->pa, input_info_cb, b),
+        pa_context_get_source_info_list(b->pa, source_info_cb, b),
+        pa_context_get_server_info(b->pa, restored_cb, b),
+    };
+    bool all = true;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        all &= ops[i] != NULL;
+        if (ops[i])
+            pa_operation_unref(ops[i]);
+    }
+    if (!all) {
+        /* The connection failed under us: its state callback retries. */
+        b->restoring = false;
+    }
+}
+
+int wac__pulse_mirror_set_reconnect(void *data, bool reconnect)
+{
+    struct wac__pulse_mirror *b = data;
+    pa_threaded_mainloop_lock(b->ml);
+    atomic_store(&b->reconnect, reconnect);
+    if (reconnect && b->lost && b->lost_handled && !b->retry_pending && !b->restoring)
+        arm_retry(b);
+    pa_threaded_mainloop_unlock(b->ml);
+    return 0;
+}
+
+static void destroy_all(struct wac__pulse_mirror *b)
+{
+    if (b->ml)
+        pa_threaded_mainloop_lock(b->ml);
+    if (b->timer)
+        b->api->time_free(b->timer);
+    if (b->deferred)
+        b->api->defer_free(b->deferred);
+    if (b->retry)
+        b->api->time_free(b->retry);
+    b->retry = NULL;
+    b->timer = NULL;
+    b->deferred = NULL;
+    if (b->pa) {
+        forget_context(b->pa);
+        b->pa = NULL;
+    }
+    if (b->ml)
+        pa_threaded_mainloop_unlock(b->ml);
+    if (b->ml) {
+        pa_threaded_mainloop_stop(b->ml);
+        pa_threaded_mainloop_free(b->ml);
+    }
+    drop_tables(b);
     free(b);
 }
 
@@ -477,24 +616,16 @@ int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_
         return WAC_ERR_SYSTEM;
     }
     b->api = pa_threaded_mainloop_get_api(b->ml);
-    pa_proplist *props = pa_proplist_new();
-    if (props) {
-        pa_proplist_sets(props, PA_PROP_APPLICATION_NAME, "wac");
-        pa_proplist_sets(props, PA_PROP_APPLICATION_ID, "wac");
-    }
-    b->pa = pa_context_new_with_proplist(b->api, "wac", props);
-    if (props)
-        pa_proplist_free(props);
+    b->pa = new_context(b);
     if (!b->pa) {
         snprintf(detail, detail_size, "cannot create a PulseAudio context");
         destroy_all(b);
         return WAC_ERR_SYSTEM;
     }
-    pa_context_set_state_callback(b->pa, context_state_cb, b);
-    pa_context_set_subscribe_callback(b->pa, subscribe_cb, b);
     b->deferred = b->api->defer_new(b->api, on_deferred, b);
     b->timer = pa_context_rttime_new(b->pa, PA_USEC_INVALID, on_timer, b);
-    if (!b->deferred || !b->timer) {
+    b->retry = pa_context_rttime_new(b->pa, PA_USEC_INVALID, on_retry, b);
+    if (!b->deferred || !b->timer || !b->retry) {
         snprintf(detail, detail_size, "cannot create the PulseAudio timers");
         destroy_all(b);
         return WAC_ERR_SYSTEM;

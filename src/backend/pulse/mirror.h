@@ -10,6 +10,7 @@
 #ifndef WAC_PULSE_MIRROR_H
 #define WAC_PULSE_MIRROR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,6 +72,9 @@ struct wac__pulse_mirror_events {
     void (*input_removed)(void *data, uint32_t index);
     /* A source is about to go. */
     void (*source_removed)(void *data, uint32_t index);
+    /* After a loss, the connection is back and the tables are whole again
+     * (reconnecting mirrors only; `changed` follows). */
+    void (*restored)(void *data);
 };
 
 struct wac__pulse_listener {
@@ -97,13 +101,22 @@ struct wac__pulse_mirror {
     struct wac__pulse_listener *listeners;
     bool lost, lost_handled;
     char lost_detail[160];
+    /* Reconnecting (wac_context_set_reconnect): after a loss, a new
+     * connection is tried when `retry` fires, each wait twice the last
+     * (RETRY_MIN_NS to RETRY_MAX_NS in mirror.c). */
+    _Atomic bool reconnect;
+    pa_time_event *retry;
+    int64_t retry_delay_ns;
+    bool retry_pending;
+    bool restoring; /* connected again, the tables are being read */
 };
 
-/* The backend table's connect/disconnect/list_sessions. */
+/* The backend table's connect/disconnect/list_sessions/set_reconnect. */
 int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size);
 void wac__pulse_mirror_disconnect(void *data);
 int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
 int wac__pulse_mirror_list_devices(void *data, struct wac__device_list_builder *list);
+int wac__pulse_mirror_set_reconnect(void *data, bool reconnect);
 /* The backend table's get_volume/set_volume (volume.c). */
 int wac__pulse_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
 int wac__pulse_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
