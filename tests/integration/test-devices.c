@@ -170,6 +170,17 @@ static void removed_device_ends_the_capture(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* Prints the capture's pending events; counts its STREAM_ADDED and _REMOVED. */
+static void count_stream_events(wac_capture *cap, int *added, int *removed)
+{
+    wac_event ev;
+    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
+        printf("#   event %-16s stream %u %s\n", wac_event_name(ev.type), ev.stream_id, ev.detail);
+        *added += ev.type == WAC_EVENT_STREAM_ADDED;
+        *removed += ev.type == WAC_EVENT_STREAM_REMOVED;
+    }
+}
+
 /* The default input is followed when the user picks another one. */
 static void default_device_is_followed(void)
 {
@@ -204,12 +215,7 @@ static void default_device_is_followed(void)
     printf("# before the switch: 700 Hz %.1f dBFS, 1100 Hz %.1f; after: %.1f, %.1f\n", a_before, b_before, a_after,
            b_after);
     int added = 0, removed = 0;
-    wac_event ev;
-    while (wac_capture_next_event(cap, &ev, sizeof ev) == 1) {
-        printf("#   event %-16s stream %u %s\n", wac_event_name(ev.type), ev.stream_id, ev.detail);
-        added += ev.type == WAC_EVENT_STREAM_ADDED;
-        removed += ev.type == WAC_EVENT_STREAM_REMOVED;
-    }
+    count_stream_events(cap, &added, &removed);
     ASSERT_OK(wac_capture_close(cap));
     free(x);
     kill_player(ta);
@@ -281,16 +287,9 @@ static void default_output_is_followed(void)
     printf("# default.monitor before the switch: 700 Hz %.1f dBFS, 1100 Hz %.1f; after: %.1f, %.1f\n", ma0, mb0,
            ma1, mb1);
     printf("# system before: 700 Hz %.1f, 1100 Hz %.1f; after: %.1f, %.1f\n", sa0, sb0, sa1, sb1);
-    int added = 0, removed = 0;
-    wac_event ev;
-    while (wac_capture_next_event(mon, &ev, sizeof ev) == 1) {
-        printf("#   monitor event %-16s stream %u %s\n", wac_event_name(ev.type), ev.stream_id, ev.detail);
-        added += ev.type == WAC_EVENT_STREAM_ADDED;
-        removed += ev.type == WAC_EVENT_STREAM_REMOVED;
-    }
-    int sys_removed = 0;
-    while (wac_capture_next_event(sys, &ev, sizeof ev) == 1)
-        sys_removed += ev.type == WAC_EVENT_STREAM_REMOVED;
+    int added = 0, removed = 0, sys_added = 0, sys_removed = 0;
+    count_stream_events(mon, &added, &removed);
+    count_stream_events(sys, &sys_added, &sys_removed);
     ASSERT_OK(wac_capture_close(mon));
     ASSERT_OK(wac_capture_close(sys));
     free(x);
