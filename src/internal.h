@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
+#include "alloc.h"
 #include "backend/backend.h"
 #include "os/os.h"
 #include "ring.h"
