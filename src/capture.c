@@ -214,6 +214,15 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
     rc = wac__ring_init(&cap->s->ring, capacity, cap->frame_bytes);
     if (rc == 0)
         rc = wac__wake_init(&cap->wake);
+    if (rc == 0) {
+        /* Reserved now, so that the events every capture posts (STARTED, its
+         * target attached, ENDED) are never dropped for want of memory later:
+         * a start that succeeded without its STARTED event would be a lie. */
+        cap->ctl_events = wac__calloc(WAC__CTL_EVENTS, sizeof *cap->ctl_events);
+        cap->ctl_capacity = cap->ctl_events ? WAC__CTL_EVENTS : 0;
+        if (!cap->ctl_events)
+            rc = WAC_ERR_NO_MEMORY;
+    }
     if (rc == 0 && c.on_audio) {
         cap->chunk_buffer = wac__malloc((size_t)cap->chunk_frames * cap->frame_bytes);
         if (!cap->chunk_buffer)
