@@ -632,10 +632,12 @@ static bool in_tree(const struct wcap *wc, DWORD pid)
 /* Learn the tree's new descendants (Windows keeps a process's parent id after
  * the parent exits, so a launcher's children are still found), forget members
  * that no longer run and `gone`, and return a member still running (0: none).
- * Without a process list the tree is taken as gone with its root. */
-static DWORD tree_refresh(struct wcap *wc, DWORD gone)
+ * Without a process list the tree is taken as gone with its root; without
+ * memory for one, *no_memory says so (the tree may well play on). */
+static DWORD tree_refresh(struct wcap *wc, DWORD gone, bool *no_memory)
 {
     struct process_pairs pp = {wac__malloc(4096 * sizeof *pp.pairs), 0, 4096};
+    *no_memory = !pp.pairs;
     if (!pp.pairs || !wac__wasapi_system->each_process(collect_pair, &pp)) {
         wac__free(pp.pairs);
         return 0;
@@ -711,12 +713,22 @@ static void on_target_exit(struct wcap *wc)
     unwatch_process(wc);
     if (wc->target.kind == WAC_TARGET_PID) {
         /* The process watched exited; the tree may play on without it. */
-        DWORD next = tree_refresh(wc, wc->watched);
+        bool no_memory;
+        DWORD next = tree_refresh(wc, wc->watched, &no_memory);
         if (next) {
             wc->watched = next;
             watch_handle(wc, next);
             if (wc->process)
                 return;
+        }
+        if (no_memory) {
+            /* Not TARGET_EXITED: that would claim a fact nobody checked. */
+            snprintf(why, sizeof why, "pid %lu exited; no memory to learn whether its tree plays on",
+                     (unsigned long)pid);
+            rt_stop(wc);
+            wac__attach_exited(&wc->attach, pid, why);
+            end_stream(wc, WAC_ERR_NO_MEMORY, why);
+            return;
         }
         snprintf(why, sizeof why, "pid %lu and its process tree exited", (unsigned long)pid);
         /* A process id never comes back. */
@@ -805,7 +817,8 @@ static int ctl_open(struct wcap *wc)
         wc->watched = wc->target.pid;
         wc->tree[0] = wc->target.pid;
         wc->n_tree = 1;
-        tree_refresh(wc, 0);
+        bool no_memory; /* the tree is then its root alone until the next refresh */
+        tree_refresh(wc, 0, &no_memory);
     }
     return rc;
 }
