@@ -114,8 +114,12 @@ static void read_chunks(wac_capture *cap)
         for (int k = 0; k < CHUNK; k++)
             ASSERT(buf[k] == 0.0f || (buf[k] > 0.0f && buf[k] < 1.0f));
     }
+    /* A start that succeeded said so: its STARTED event was not lost. */
     wac_event ev;
-    int rc;
+    int rc = wac_capture_next_event(cap, &ev, sizeof ev);
+    if (rc != 1 || ev.type != WAC_EVENT_STARTED)
+        FAIL("fail_at %ld: the first event is %s, not started", atomic_load(&fail_at),
+             rc == 1 ? wac_event_name(ev.type) : "missing");
     while ((rc = wac_capture_next_event(cap, &ev, sizeof ev)) == 1)
         ;
     ASSERT_EQ(rc, 0);
@@ -132,9 +136,13 @@ static void on_audio(wac_capture *cap, const void *frames, uint32_t n_frames, co
         atomic_fetch_add(&delivered, 1);
 }
 
+static atomic_int first_event; /* type of the callback capture's first event; 0: none yet */
+
 static void on_event(wac_capture *cap, const wac_event *event, void *userdata)
 {
-    (void)cap, (void)event, (void)userdata;
+    (void)cap, (void)userdata;
+    int none = 0;
+    atomic_compare_exchange_strong(&first_event, &none, (int)event->type);
 }
 
 /* Open and start; false (after checking the error) when memory ran out. */
@@ -232,6 +240,7 @@ static bool run_once(void)
         cb.on_audio = on_audio;
         cb.on_event = on_event;
         atomic_store(&delivered, 0);
+        atomic_store(&first_event, 0);
         ok = open_and_start(ctx, &cb, &called);
         if (ok) {
             int64_t until = now_ms() + 5000;
@@ -240,6 +249,9 @@ static bool run_once(void)
             if (atomic_load(&delivered) < READS)
                 FAIL("fail_at %ld: the callback capture delivered %d chunks", atomic_load(&fail_at),
                      atomic_load(&delivered));
+            if (atomic_load(&first_event) != WAC_EVENT_STARTED)
+                FAIL("fail_at %ld: the callback capture's first event is %d, not started", atomic_load(&fail_at),
+                     atomic_load(&first_event));
         }
     }
     wac_capture *all[] = {cap, named, called};
