@@ -120,6 +120,44 @@ WAC_EXPORT const char *wac_strerror(int error);
  * 0; "UNKNOWN" otherwise. Static string. Any thread. */
 WAC_EXPORT const char *wac_error_name(int error);
 
+/* ---- memory ----------------------------------------------------------------- */
+
+typedef void *(*wac_malloc_func)(size_t size);
+typedef void *(*wac_realloc_func)(void *ptr, size_t size);
+typedef void *(*wac_calloc_func)(size_t count, size_t size);
+typedef void (*wac_free_func)(void *ptr);
+
+/**
+ * Replace the allocator libwac uses for its own memory (as libuv's
+ * uv_replace_allocator): handles, buffers, rings, and the session and device
+ * lists it hands out, which wac_session_list_free() / wac_device_list_free()
+ * give back to the same allocator. Memory the audio libraries allocate for
+ * themselves (libpipewire, libpulse, COM) does not go through it.
+ *
+ * The functions must behave like the C library's: any alignment a C object
+ * needs, NULL on failure (libwac then fails cleanly with WAC_ERR_NO_MEMORY or
+ * goes on without the optional thing it wanted), and callable from any thread,
+ * concurrently. libwac never asks them for 0 bytes, never calls realloc with a
+ * NULL pointer or 0 bytes, and never passes NULL to free. They are never
+ * called from an audio engine's real-time thread.
+ *
+ * @param malloc_func   allocates (must not be NULL).
+ * @param realloc_func  resizes (must not be NULL).
+ * @param calloc_func   allocates zeroed memory (must not be NULL).
+ * @param free_func     frees what the other three returned (must not be NULL).
+ * @return 0, or WAC_ERR_INVALID_ARGUMENT (a NULL function; the allocator is
+ *         unchanged), WAC_ERR_BUSY (libwac still holds memory from the current
+ *         allocator: a context, a list or an aligned reader is still open, and
+ *         its memory would reach the wrong free; the allocator is unchanged).
+ * Thread: call it before any other libwac call, or when everything libwac
+ * handed out is closed or freed, and never concurrently with another libwac
+ * call. The allocator stays in place for the life of the process (or until
+ * replaced again); there is no way to restore the default other than passing
+ * malloc, realloc, calloc and free.
+ */
+WAC_EXPORT int wac_replace_allocator(wac_malloc_func malloc_func, wac_realloc_func realloc_func,
+                                     wac_calloc_func calloc_func, wac_free_func free_func);
+
 /* ---- backends --------------------------------------------------------------- */
 
 /** Name of the i-th backend built into this libwac ("pipewire", "pulse",

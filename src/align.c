@@ -52,8 +52,8 @@ void wac_aligned_close(wac_aligned *a)
     if (!a)
         return;
     for (size_t i = 0; i < a->count; i++)
-        free(a->lanes[i].held);
-    free(a);
+        wac__free(a->lanes[i].held);
+    wac__free(a);
 }
 
 int wac_aligned_open(wac_capture *const *captures, size_t count, uint32_t max_frames, wac_aligned **out)
@@ -62,7 +62,7 @@ int wac_aligned_open(wac_capture *const *captures, size_t count, uint32_t max_fr
         *out = NULL;
     if (!captures || !out || count == 0 || count > MAX_LANES || max_frames == 0)
         return WAC_ERR_INVALID_ARGUMENT;
-    wac_aligned *a = calloc(1, sizeof *a + count * sizeof a->lanes[0]);
+    wac_aligned *a = wac__calloc(1, sizeof *a + count * sizeof a->lanes[0]);
     if (!a)
         return WAC_ERR_NO_MEMORY;
     a->count = count;
@@ -89,7 +89,7 @@ int wac_aligned_open(wac_capture *const *captures, size_t count, uint32_t max_fr
         l->cap = captures[i];
         l->frame_bytes = format.channels * (format.sample == WAC_SAMPLE_S16 ? 2u : 4u);
         a->capacity = max_frames + format.rate;
-        l->held = malloc((size_t)a->capacity * l->frame_bytes);
+        l->held = wac__malloc((size_t)a->capacity * l->frame_bytes);
         if (!l->held) {
             wac_aligned_close(a);
             return WAC_ERR_NO_MEMORY;

@@ -125,16 +125,16 @@ void wac__capture_release(wac_capture *cap)
     }
     if (cap->s) {
         wac__ring_free(&cap->s->ring);
-        free(cap->s);
+        wac__free(cap->s);
         cap->s = NULL;
     }
     wac__wake_close(&cap->wake);
-    free(cap->chunk_buffer);
+    wac__free(cap->chunk_buffer);
     cap->chunk_buffer = NULL;
-    free(cap->ctl_events);
+    wac__free(cap->ctl_events);
     cap->ctl_events = NULL;
     cap->ctl_count = cap->ctl_capacity = 0;
-    free(cap->target_name);
+    wac__free(cap->target_name);
     cap->target_name = NULL;
 }
 
@@ -143,7 +143,7 @@ void wac__capture_free(wac_capture *cap)
 {
     wac__capture_release(cap); /* nothing left after close, except on the paths that failed early */
     destroy_sync(cap);
-    free(cap);
+    wac__free(cap);
 }
 
 int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_capture **out)
@@ -165,11 +165,11 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
     if (rc)
         return rc;
 
-    wac_capture *cap = calloc(1, sizeof *cap);
+    wac_capture *cap = wac__calloc(1, sizeof *cap);
     if (cap) {
-        cap->s = calloc(1, sizeof *cap->s);
+        cap->s = wac__calloc(1, sizeof *cap->s);
         if (!cap->s) {
-            free(cap);
+            wac__free(cap);
             cap = NULL;
         }
     }
@@ -182,10 +182,10 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
     cap->s->config = c;
     cap->callback = c.on_audio != NULL;
     if (c.target.name) {
-        cap->target_name = strdup(c.target.name);
+        cap->target_name = wac__strdup(c.target.name);
         if (!cap->target_name) {
-            free(cap->s);
-            free(cap);
+            wac__free(cap->s);
+            wac__free(cap);
             return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a capture");
         }
         cap->s->config.target.name = cap->target_name;
@@ -194,9 +194,9 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
     atomic_store(&cap->period_ns, WAC__DEFAULT_PERIOD_NS);
     rc = init_sync(cap);
     if (rc) {
-        free(cap->target_name);
-        free(cap->s);
-        free(cap);
+        wac__free(cap->target_name);
+        wac__free(cap->s);
+        wac__free(cap);
         return wac__context_fail(ctx, rc, "cannot create a capture's locks");
     }
 
@@ -214,8 +214,17 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
     rc = wac__ring_init(&cap->s->ring, capacity, cap->frame_bytes);
     if (rc == 0)
         rc = wac__wake_init(&cap->wake);
+    if (rc == 0) {
+        /* Reserved now, so that the events every capture posts (STARTED, its
+         * target attached, ENDED) are never dropped for want of memory later:
+         * a start that succeeded without its STARTED event would be a lie. */
+        cap->ctl_events = wac__calloc(WAC__CTL_EVENTS, sizeof *cap->ctl_events);
+        cap->ctl_capacity = cap->ctl_events ? WAC__CTL_EVENTS : 0;
+        if (!cap->ctl_events)
+            rc = WAC_ERR_NO_MEMORY;
+    }
     if (rc == 0 && c.on_audio) {
-        cap->chunk_buffer = malloc((size_t)cap->chunk_frames * cap->frame_bytes);
+        cap->chunk_buffer = wac__malloc((size_t)cap->chunk_frames * cap->frame_bytes);
         if (!cap->chunk_buffer)
             rc = WAC_ERR_NO_MEMORY;
     }
@@ -243,7 +252,7 @@ int wac_capture_open(wac_context *ctx, const wac_capture_config *config, wac_cap
 fail:
     wac__capture_release(cap);
     destroy_sync(cap);
-    free(cap);
+    wac__free(cap);
     return rc;
 }
 

@@ -49,13 +49,13 @@ int wac_context_open(const char *backend, wac_context **out, char *detail, size_
         }
     }
 
-    wac_context *ctx = calloc(1, sizeof *ctx);
+    wac_context *ctx = wac__calloc(1, sizeof *ctx);
     if (!ctx) {
         put_detail(detail, detail_size, "no memory for a context");
         return WAC_ERR_NO_MEMORY;
     }
     if (wac__mutex_init(&ctx->lock)) {
-        free(ctx);
+        wac__free(ctx);
         put_detail(detail, detail_size, "cannot create a lock");
         return WAC_ERR_SYSTEM;
     }
@@ -84,7 +84,7 @@ int wac_context_open(const char *backend, wac_context **out, char *detail, size_
     if (rc) {
         put_detail(detail, detail_size, why);
         wac__mutex_destroy(&ctx->lock);
-        free(ctx);
+        wac__free(ctx);
         return rc;
     }
     ctx->backend = chosen;
@@ -109,7 +109,7 @@ int wac_context_close(wac_context *ctx)
         cap = next;
     }
     wac__mutex_destroy(&ctx->lock);
-    free(ctx);
+    wac__free(ctx);
     return 0;
 }
 

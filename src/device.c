@@ -19,16 +19,16 @@ int wac__device_list_add(struct wac__device_list_builder *b, const char *name, c
     struct wac_device_list *l = &b->list;
     if (l->count == l->capacity) {
         size_t capacity = l->capacity ? l->capacity * 2 : 8;
-        wac_device *grown = realloc(l->items, capacity * sizeof *grown);
+        wac_device *grown = wac__realloc(l->items, capacity * sizeof *grown);
         if (!grown)
             return WAC_ERR_NO_MEMORY;
         l->items = grown;
         l->capacity = capacity;
     }
-    char *n = strdup(name ? name : ""), *d = strdup(description ? description : "");
+    char *n = wac__strdup(name ? name : ""), *d = wac__strdup(description ? description : "");
     if (!n || !d) {
-        free(n);
-        free(d);
+        wac__free(n);
+        wac__free(d);
         return WAC_ERR_NO_MEMORY;
     }
     l->items[l->count++] = (wac_device){n, d, monitor, is_default, rate, channels};
@@ -38,10 +38,10 @@ int wac__device_list_add(struct wac__device_list_builder *b, const char *name, c
 static void free_items(struct wac_device_list *l)
 {
     for (size_t i = 0; i < l->count; i++) {
-        free((char *)l->items[i].name);
-        free((char *)l->items[i].description);
+        wac__free((char *)l->items[i].name);
+        wac__free((char *)l->items[i].description);
     }
-    free(l->items);
+    wac__free(l->items);
 }
 
 int wac_context_list_devices(wac_context *ctx, wac_device_list **out)
@@ -55,13 +55,13 @@ int wac_context_list_devices(wac_context *ctx, wac_device_list **out)
     if (!ctx->backend->list_devices)
         return wac__context_fail(ctx, WAC_ERR_NOT_SUPPORTED, "the %s backend has no input devices",
                                  ctx->backend->name);
-    struct wac__device_list_builder *b = calloc(1, sizeof *b);
+    struct wac__device_list_builder *b = wac__calloc(1, sizeof *b);
     if (!b)
         return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a device list");
     int rc = ctx->backend->list_devices(ctx->backend_data, b);
     if (rc) {
         free_items(&b->list);
-        free(b);
+        wac__free(b);
         return wac__context_fail(ctx, rc, "listing devices failed: %s", wac_strerror(rc));
     }
     *out = &b->list; /* the builder's only member */
@@ -83,5 +83,5 @@ void wac_device_list_free(wac_device_list *list)
     if (!list)
         return;
     free_items(list);
-    free(list);
+    wac__free(list);
 }

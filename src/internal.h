@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
+#include "alloc.h"
 #include "backend/backend.h"
 #include "os/os.h"
 #include "ring.h"
@@ -14,6 +15,7 @@
 #define WAC__DETAIL_SIZE 256
 #define WAC__RT_EVENTS 64      /* per capture, from the producer thread */
 #define WAC__PENDING_EVENTS 256 /* per capture, waiting for the consumer */
+#define WAC__CTL_EVENTS 8       /* per capture, control events reserved at open */
 
 /* An event as the producer records it: lock-free, small. */
 struct wac__rt_event {

@@ -1,5 +1,6 @@
 /* ring.c — see ring.h. */
 #include "ring.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ int wac__ring_init(struct wac__ring *ring, uint32_t capacity, uint32_t frame_byt
     if (capacity == 0 || capacity > WAC__RING_MAX_FRAMES || (capacity & (capacity - 1)) != 0 || frame_bytes == 0 ||
         frame_bytes > 64)
         return WAC_ERR_INVALID_ARGUMENT;
-    ring->data = calloc(capacity, frame_bytes);
+    ring->data = wac__calloc(capacity, frame_bytes);
     if (!ring->data)
         return WAC_ERR_NO_MEMORY;
     ring->capacity = capacity;
@@ -33,7 +34,7 @@ int wac__ring_init(struct wac__ring *ring, uint32_t capacity, uint32_t frame_byt
 
 void wac__ring_free(struct wac__ring *ring)
 {
-    free(ring->data);
+    wac__free(ring->data);
     ring->data = NULL;
 }
 

@@ -15,7 +15,7 @@ struct wac__session_list_builder {
 
 static char *copy_or_empty(const char *s)
 {
-    return strdup(s ? s : "");
+    return wac__strdup(s ? s : "");
 }
 
 int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, const char *executable,
@@ -24,7 +24,7 @@ int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, con
     struct wac_session_list *l = &b->list;
     if (l->count == l->capacity) {
         size_t capacity = l->capacity ? l->capacity * 2 : 8;
-        wac_session *grown = realloc(l->items, capacity * sizeof *grown);
+        wac_session *grown = wac__realloc(l->items, capacity * sizeof *grown);
         if (!grown)
             return WAC_ERR_NO_MEMORY;
         l->items = grown;
@@ -39,8 +39,8 @@ int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, con
     s->volume = volume >= 0.0f ? volume : -1.0f;
     s->muted = muted;
     if (!s->executable || !s->app_name) {
-        free((char *)s->executable);
-        free((char *)s->app_name);
+        wac__free((char *)s->executable);
+        wac__free((char *)s->app_name);
         return WAC_ERR_NO_MEMORY;
     }
     l->count++;
@@ -50,10 +50,10 @@ int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, con
 static void free_items(struct wac_session_list *l)
 {
     for (size_t i = 0; i < l->count; i++) {
-        free((char *)l->items[i].executable);
-        free((char *)l->items[i].app_name);
+        wac__free((char *)l->items[i].executable);
+        wac__free((char *)l->items[i].app_name);
     }
-    free(l->items);
+    wac__free(l->items);
 }
 
 int wac_context_list_sessions(wac_context *ctx, wac_session_list **out)
@@ -64,13 +64,13 @@ int wac_context_list_sessions(wac_context *ctx, wac_session_list **out)
         return WAC_ERR_INVALID_ARGUMENT;
     if (!out)
         return wac__context_fail(ctx, WAC_ERR_INVALID_ARGUMENT, "out must not be NULL");
-    struct wac__session_list_builder *b = calloc(1, sizeof *b);
+    struct wac__session_list_builder *b = wac__calloc(1, sizeof *b);
     if (!b)
         return wac__context_fail(ctx, WAC_ERR_NO_MEMORY, "no memory for a session list");
     int rc = ctx->backend->list_sessions(ctx->backend_data, b);
     if (rc) {
         free_items(&b->list);
-        free(b);
+        wac__free(b);
         return wac__context_fail(ctx, rc, "listing sessions failed: %s", wac_strerror(rc));
     }
     /* The builder's only member is the list: hand it out as is. */
@@ -93,5 +93,5 @@ void wac_session_list_free(wac_session_list *list)
     if (!list)
         return;
     free_items(list);
-    free(list); /* it is the builder's first and only member */
+    wac__free(list); /* it is the builder's first and only member */
 }

@@ -229,8 +229,8 @@ void wac__stream_skip(wac_capture *cap, uint64_t frames)
 static void post_locked_event(wac_capture *cap, const wac_event *ev)
 {
     if (cap->ctl_count == cap->ctl_capacity) {
-        size_t capacity = cap->ctl_capacity ? cap->ctl_capacity * 2 : 8;
-        struct wac__queued_event *grown = realloc(cap->ctl_events, capacity * sizeof *grown);
+        size_t capacity = cap->ctl_capacity ? cap->ctl_capacity * 2 : WAC__CTL_EVENTS;
+        struct wac__queued_event *grown = wac__realloc(cap->ctl_events, capacity * sizeof *grown);
         if (!grown) {
             /* Nowhere to put it: count it rather than fail silently. */
             atomic_fetch_add_explicit(&cap->events_dropped, 1, memory_order_relaxed);

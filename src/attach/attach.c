@@ -1,5 +1,6 @@
 /* attach.c — see attach.h for the rules. */
 #include "attach/attach.h"
+#include "alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@ static bool reserve(void **array, size_t *capacity, size_t count, size_t size, s
     if (count < *capacity)
         return true;
     size_t grown = *capacity ? *capacity * 2 : first;
-    void *p = realloc(*array, grown * size);
+    void *p = wac__realloc(*array, grown * size);
     if (!p)
         return false;
     *array = p;
@@ -40,8 +41,8 @@ static void release_entry(struct wac__attach *a, struct wac__attach_entry *e)
 {
     if (a->cfg.release)
         a->cfg.release(a->cfg.user, e);
-    free(e->data);
-    free(e);
+    wac__free(e->data);
+    wac__free(e);
 }
 
 /* Every entry leaves silently: the count goes back down, no event. */
@@ -58,9 +59,9 @@ static void drop_all(struct wac__attach *a)
 void wac__attach_free(struct wac__attach *a)
 {
     drop_all(a);
-    free(a->entries);
-    free(a->rejected);
-    free(a->announced);
+    wac__free(a->entries);
+    wac__free(a->rejected);
+    wac__free(a->announced);
     a->entries = NULL;
     a->rejected = NULL;
     a->announced = NULL;
@@ -128,11 +129,11 @@ struct wac__attach_entry *wac__attach_add(struct wac__attach *a, uint64_t key, u
         return e;
     if (!reserve((void **)&a->entries, &a->cap_entries, a->n_entries, sizeof *a->entries, 8))
         return NULL;
-    e = calloc(1, sizeof *e);
+    e = wac__calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    if (a->cfg.data_size && !(e->data = calloc(1, a->cfg.data_size))) {
-        free(e);
+    if (a->cfg.data_size && !(e->data = wac__calloc(1, a->cfg.data_size))) {
+        wac__free(e);
         return NULL;
     }
     e->key = key;

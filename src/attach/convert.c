@@ -16,6 +16,7 @@
  * (where CI runs the Windows build) has no such DSP without GStreamer. The
  * fallback is rare: the engine converts (AUTOCONVERTPCM) whenever it can. */
 #include "attach/convert.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -53,9 +54,9 @@ static double bessel_i0(double x)
 
 void wac__convert_free(struct wac__convert *c)
 {
-    free(c->table);
-    free(c->mixed);
-    free(c->resampled);
+    wac__free(c->table);
+    wac__free(c->mixed);
+    wac__free(c->resampled);
     memset(c, 0, sizeof *c);
 }
 
@@ -85,7 +86,7 @@ int wac__convert_init(struct wac__convert *c, uint32_t in_rate, uint32_t in_chan
     uint32_t ch = out->channels;
     if (!c->resample) {
         c->max_out = max_in_frames;
-        c->mixed = malloc((size_t)max_in_frames * ch * sizeof(float));
+        c->mixed = wac__malloc((size_t)max_in_frames * ch * sizeof(float));
         return c->mixed ? 0 : WAC_ERR_NO_MEMORY;
     }
     uint32_t g = gcd(in_rate, out->rate);
@@ -97,11 +98,11 @@ int wac__convert_init(struct wac__convert *c, uint32_t in_rate, uint32_t in_chan
     c->half = (uint32_t)ceil(ZERO_CROSSINGS / (2 * fc));
     c->oversample = OVERSAMPLE;
     c->table_len = c->half * c->oversample + 2;
-    c->table = malloc((size_t)c->table_len * sizeof(float));
+    c->table = wac__malloc((size_t)c->table_len * sizeof(float));
     c->max_out = (uint32_t)((uint64_t)max_in_frames * out->rate / in_rate) + 8;
     size_t hist_frames = (size_t)c->half * 2 + c->step_num / c->step_den + 64 + max_in_frames;
-    c->mixed = malloc(hist_frames * ch * sizeof(float));
-    c->resampled = malloc((size_t)c->max_out * ch * sizeof(float));
+    c->mixed = wac__malloc(hist_frames * ch * sizeof(float));
+    c->resampled = wac__malloc((size_t)c->max_out * ch * sizeof(float));
     if (!c->table || !c->mixed || !c->resampled) {
         wac__convert_free(c);
         return WAC_ERR_NO_MEMORY;

@@ -8,6 +8,7 @@
  * it was added, for up to stall_ns, so that its first frames normally arrive
  * in time and need no skew at all. */
 #include "attach/mix.h"
+#include "alloc.h"
 #include "timebase.h"
 
 #include <math.h>
@@ -54,15 +55,15 @@ int wac__mix_init(struct wac__mix *m, const struct wac__mix_config *cfg)
         return WAC_ERR_INVALID_ARGUMENT;
     m->cfg = *cfg;
     m->out_frames = OUT_FRAMES;
-    m->out = calloc((size_t)OUT_FRAMES * cfg->channels, sizeof *m->out);
+    m->out = wac__calloc((size_t)OUT_FRAMES * cfg->channels, sizeof *m->out);
     return m->out ? 0 : WAC_ERR_NO_MEMORY;
 }
 
 void wac__mix_free(struct wac__mix *m)
 {
     for (int i = 0; i < WAC__MIX_MAX_LANES; i++)
-        free(m->lanes[i].fifo);
-    free(m->out);
+        wac__free(m->lanes[i].fifo);
+    wac__free(m->out);
     memset(m, 0, sizeof *m);
 }
 
@@ -73,7 +74,7 @@ int wac__mix_lane_add(struct wac__mix *m, int64_t now_ns)
         if (lane_used(l))
             continue;
         memset(l, 0, sizeof *l);
-        l->fifo = malloc((size_t)m->cfg.lane_frames * m->cfg.channels * sizeof *l->fifo);
+        l->fifo = wac__malloc((size_t)m->cfg.lane_frames * m->cfg.channels * sizeof *l->fifo);
         if (!l->fifo)
             return WAC_ERR_NO_MEMORY;
         l->last_write_ns = now_ns;
@@ -95,7 +96,7 @@ void wac__mix_collect(struct wac__mix *m)
     for (int i = 0; i < WAC__MIX_MAX_LANES; i++) {
         struct wac__mix_lane *l = &m->lanes[i];
         if (lane_used(l) && l->removed && l->count == 0) {
-            free(l->fifo);
+            wac__free(l->fifo);
             memset(l, 0, sizeof *l);
         }
     }

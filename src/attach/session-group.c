@@ -1,5 +1,6 @@
 /* session-group.c — see session-group.h. */
 #include "attach/session-group.h"
+#include "alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@ int wac__session_group_init(struct wac__session_group *g, size_t streams)
 {
     g->count = 0;
     g->capacity = streams;
-    g->items = calloc(streams ? streams : 1, sizeof *g->items);
+    g->items = wac__calloc(streams ? streams : 1, sizeof *g->items);
     return g->items ? 0 : WAC_ERR_NO_MEMORY;
 }
 
@@ -50,7 +51,7 @@ int wac__session_group_finish(struct wac__session_group *g, struct wac__session_
         rc = wac__session_list_add(list, s->pid, exe[0] ? exe : s->binary, s->app_name, s->streams, s->playing,
                                    s->volume, s->muted);
     }
-    free(g->items);
+    wac__free(g->items);
     g->items = NULL;
     g->count = g->capacity = 0;
     return rc;

@@ -1,5 +1,6 @@
 /* linux.c — src/os/os.h for Linux: eventfd (pipe fallback), epoll, /proc. */
 #include "os.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,12 +183,12 @@ struct wac__poller {
 
 int wac__poller_create(wac__poller **out)
 {
-    wac__poller *p = calloc(1, sizeof *p);
+    wac__poller *p = wac__calloc(1, sizeof *p);
     if (!p)
         return WAC_ERR_NO_MEMORY;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
-        free(p);
+        wac__free(p);
         return WAC_ERR_SYSTEM;
     }
     *out = p;
@@ -198,7 +199,7 @@ void wac__poller_destroy(wac__poller *p)
     if (!p)
         return;
     close(p->epfd);
-    free(p);
+    wac__free(p);
 }
 int wac__poller_add(wac__poller *p, const wac__wake *wake, void *tag)
 {

@@ -1,5 +1,6 @@
 /* proctree.c — src/os/proctree.h for Linux, from /proc. */
 #include "proctree.h"
+#include "alloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -18,7 +19,7 @@ int wac__proctree_init(struct wac__proctree *t, uint32_t root)
     memset(t, 0, sizeof *t);
     t->root = root;
     t->capacity = 16;
-    t->pids = malloc(t->capacity * sizeof *t->pids);
+    t->pids = wac__malloc(t->capacity * sizeof *t->pids);
     if (!t->pids)
         return WAC_ERR_NO_MEMORY;
     t->pids[0] = root;
@@ -28,7 +29,7 @@ int wac__proctree_init(struct wac__proctree *t, uint32_t root)
 
 void wac__proctree_free(struct wac__proctree *t)
 {
-    free(t->pids);
+    wac__free(t->pids);
     memset(t, 0, sizeof *t);
 }
 
@@ -47,7 +48,7 @@ static int add(struct wac__proctree *t, uint32_t pid)
         return 0;
     if (t->count == t->capacity) {
         size_t capacity = t->capacity * 2;
-        uint32_t *grown = realloc(t->pids, capacity * sizeof *grown);
+        uint32_t *grown = wac__realloc(t->pids, capacity * sizeof *grown);
         if (!grown)
             return WAC_ERR_NO_MEMORY;
         t->pids = grown;
@@ -143,7 +144,7 @@ static int refresh_by_scan(struct wac__proctree *t)
     if (!dir)
         return WAC_ERR_SYSTEM;
     size_t n = 0, cap = 256;
-    uint32_t(*pairs)[2] = malloc(cap * sizeof *pairs);
+    uint32_t(*pairs)[2] = wac__malloc(cap * sizeof *pairs);
     if (!pairs) {
         closedir(dir);
         return WAC_ERR_NO_MEMORY;
@@ -157,9 +158,9 @@ static int refresh_by_scan(struct wac__proctree *t)
         if (!ppid)
             continue;
         if (n == cap) {
-            uint32_t(*grown)[2] = realloc(pairs, cap * 2 * sizeof *pairs);
+            uint32_t(*grown)[2] = wac__realloc(pairs, cap * 2 * sizeof *pairs);
             if (!grown) {
-                free(pairs);
+                wac__free(pairs);
                 closedir(dir);
                 return WAC_ERR_NO_MEMORY;
             }
@@ -179,7 +180,7 @@ static int refresh_by_scan(struct wac__proctree *t)
             if (!wac__proctree_contains(t, pairs[i][0]) && wac__proctree_contains(t, pairs[i][1])) {
                 int r = add(t, pairs[i][0]);
                 if (r < 0) {
-                    free(pairs);
+                    wac__free(pairs);
                     return r;
                 }
                 added += r;
@@ -187,7 +188,7 @@ static int refresh_by_scan(struct wac__proctree *t)
             }
         }
     }
-    free(pairs);
+    wac__free(pairs);
     return added;
 }
 

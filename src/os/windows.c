@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "os.h"
+#include "alloc.h"
 #include "wac.h"
 
 _Static_assert(sizeof(SRWLOCK) == sizeof(void *), "wac__mutex holds one SRWLOCK");
@@ -168,7 +169,7 @@ struct thread_start {
 static unsigned __stdcall thread_main(void *p)
 {
     struct thread_start s = *(struct thread_start *)p;
-    free(p);
+    wac__free(p);
     s.fn(s.arg);
     return 0;
 }
@@ -185,7 +186,7 @@ void wac__signals_restore(const wac__signal_mask *saved)
 
 int wac__thread_start(wac__thread *t, void *(*fn)(void *), void *arg)
 {
-    struct thread_start *s = malloc(sizeof *s);
+    struct thread_start *s = wac__malloc(sizeof *s);
     if (!s)
         return WAC_ERR_NO_MEMORY;
     s->fn = fn;
@@ -193,7 +194,7 @@ int wac__thread_start(wac__thread *t, void *(*fn)(void *), void *arg)
     unsigned id = 0;
     uintptr_t h = _beginthreadex(NULL, 0, thread_main, s, 0, &id);
     if (h == 0) {
-        free(s);
+        wac__free(s);
         return WAC_ERR_SYSTEM;
     }
     t->handle = (void *)h;
@@ -232,14 +233,14 @@ struct wac__poller {
 
 int wac__poller_create(wac__poller **out)
 {
-    wac__poller *p = calloc(1, sizeof *p);
+    wac__poller *p = wac__calloc(1, sizeof *p);
     if (!p)
         return WAC_ERR_NO_MEMORY;
     InitializeSRWLock(&p->lock);
     InitializeConditionVariable(&p->idle);
     p->changed = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (!p->changed) {
-        free(p);
+        wac__free(p);
         return WAC_ERR_SYSTEM;
     }
     *out = p;
@@ -251,7 +252,7 @@ void wac__poller_destroy(wac__poller *p)
     if (!p)
         return;
     CloseHandle(p->changed);
-    free(p);
+    wac__free(p);
 }
 
 int wac__poller_add(wac__poller *p, const wac__wake *wake, void *tag)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "alloc.h"
 #include "os/os.h"
 #include "backend/backend.h"
 #include "backend/test-hooks.h"
@@ -202,9 +203,9 @@ static int dummy_connect(wac_context *ctx, void **data, char *detail, size_t det
         snprintf(detail, detail_size, "dummy server not running (WAC_DUMMY_UNAVAILABLE is set)");
         return WAC_ERR_BACKEND_UNAVAILABLE;
     }
-    struct dummy *d = calloc(1, sizeof *d);
+    struct dummy *d = wac__calloc(1, sizeof *d);
     if (!d || wac__mutex_init(&d->lock)) {
-        free(d);
+        wac__free(d);
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
     }
@@ -223,7 +224,7 @@ static void dummy_disconnect(void *data)
         wac__thread_join(d->thread);
     }
     wac__mutex_destroy(&d->lock);
-    free(d);
+    wac__free(d);
 }
 
 static int dummy_capture_open(void *data, wac_capture *cap, void **cap_data)
@@ -240,7 +241,7 @@ static int dummy_capture_open(void *data, wac_capture *cap, void **cap_data)
         strcmp(c->target.name, "default") != 0 && strcmp(c->target.name, DUMMY_MIC) != 0)
         return wac__capture_error(cap, WAC_ERR_TARGET_NOT_FOUND, "dummy: no input device named \"%s\" (only %s)",
                                   c->target.name, DUMMY_MIC);
-    struct dummy_capture *dc = calloc(1, sizeof *dc);
+    struct dummy_capture *dc = wac__calloc(1, sizeof *dc);
     if (!dc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     dc->d = d;
@@ -255,10 +256,10 @@ static int dummy_capture_open(void *data, wac_capture *cap, void **cap_data)
     dc->format = c->format;
     dc->frame_bytes = wac__capture_frame_bytes(cap);
     dc->scratch_frames = 4096;
-    dc->scratch = malloc((size_t)dc->scratch_frames * dc->frame_bytes);
+    dc->scratch = wac__malloc((size_t)dc->scratch_frames * dc->frame_bytes);
     if (!dc->scratch) {
         wac__attach_free(&dc->attach);
-        free(dc);
+        wac__free(dc);
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     }
     wac__capture_set_period(cap, d->period_ns);
@@ -313,8 +314,8 @@ static void dummy_capture_close(void *cap_data)
     struct dummy_capture *dc = cap_data;
     dummy_capture_stop(dc);
     wac__attach_free(&dc->attach);
-    free(dc->scratch);
-    free(dc);
+    wac__free(dc->scratch);
+    wac__free(dc);
 }
 
 static int dummy_list_sessions(void *data, struct wac__session_list_builder *list)

@@ -58,6 +58,7 @@
 #include <spa/utils/result.h>
 
 #include "attach/convert.h"
+#include "alloc.h"
 #include "attach/attach.h"
 #include "attach/target-match.h"
 #include "backend/pipewire/mirror.h"
@@ -556,13 +557,13 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
                                       "no input device or monitor named \"%s\" (wac list --devices shows them)",
                                       c->target.name);
     }
-    struct wac__pipewire_capture *pc = calloc(1, sizeof *pc);
+    struct wac__pipewire_capture *pc = wac__calloc(1, sizeof *pc);
     if (!pc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     pc->b = b;
     pc->cap = cap;
     if (wac__target_match_init(&pc->match, &c->target)) {
-        free(pc);
+        wac__free(pc);
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     }
     pc->format = c->format;
@@ -573,10 +574,10 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     struct wac__attach_config attach = {.data_size = sizeof(struct wac__pipewire_links), .release = release_entry};
     wac__attach_init(&pc->attach, cap, &attach);
     if (!pc->direct) {
-        pc->scratch = malloc((size_t)SCRATCH_FRAMES * wac__capture_frame_bytes(cap));
+        pc->scratch = wac__malloc((size_t)SCRATCH_FRAMES * wac__capture_frame_bytes(cap));
         if (!pc->scratch) {
             wac__target_match_free(&pc->match);
-            free(pc);
+            wac__free(pc);
             return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
         }
     }
@@ -681,8 +682,8 @@ static void capture_close(void *cap_data)
     wac__attach_free(&pc->attach);
     pw_thread_loop_unlock(pc->b->loop);
     wac__target_match_free(&pc->match);
-    free(pc->scratch);
-    free(pc);
+    wac__free(pc->scratch);
+    wac__free(pc);
 }
 
 const struct wac__backend wac__backend_pipewire = {

@@ -31,6 +31,7 @@
 #include <spa/utils/result.h>
 
 #include "os/os.h"
+#include "alloc.h"
 #include "os/sandbox.h"
 #include "backend/pipewire/mirror.h"
 #include "attach/session-group.h"
@@ -334,7 +335,7 @@ static const struct pw_metadata_events metadata_events = {
 static void add_device(struct wac__pipewire_mirror *b, uint32_t id, const char *type, const struct spa_dict *props,
                        bool sink)
 {
-    struct wac__pipewire_device *d = calloc(1, sizeof *d);
+    struct wac__pipewire_device *d = wac__calloc(1, sizeof *d);
     if (!d)
         return;
     d->id = id;
@@ -346,7 +347,7 @@ static void add_device(struct wac__pipewire_mirror *b, uint32_t id, const char *
     copy_prop(d->description, sizeof d->description, props, PW_KEY_NODE_DESCRIPTION);
     d->proxy = pw_registry_bind(b->registry, id, type, PW_VERSION_NODE, 0);
     if (!d->proxy) {
-        free(d);
+        wac__free(d);
         return;
     }
     pw_proxy_add_object_listener(d->proxy, &d->listener, &device_events, d);
@@ -367,13 +368,13 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         return;
     }
     if (strcmp(type, PW_TYPE_INTERFACE_Client) == 0) {
-        struct wac__pipewire_client *c = calloc(1, sizeof *c);
+        struct wac__pipewire_client *c = wac__calloc(1, sizeof *c);
         if (!c)
             return;
         c->id = id;
         c->proxy = pw_registry_bind(b->registry, id, type, PW_VERSION_CLIENT, 0);
         if (!c->proxy) {
-            free(c);
+            wac__free(c);
             return;
         }
         pw_proxy_add_object_listener(c->proxy, &c->listener, &client_events, c);
@@ -388,7 +389,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         }
         if (!cls || strcmp(cls, "Stream/Output/Audio") != 0)
             return;
-        struct wac__pipewire_node *n = calloc(1, sizeof *n);
+        struct wac__pipewire_node *n = wac__calloc(1, sizeof *n);
         if (!n)
             return;
         n->id = id;
@@ -400,7 +401,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         copy_prop(n->app_name, sizeof n->app_name, props, PW_KEY_APP_NAME);
         n->proxy = pw_registry_bind(b->registry, id, type, PW_VERSION_NODE, 0);
         if (!n->proxy) {
-            free(n);
+            wac__free(n);
             return;
         }
         pw_proxy_add_object_listener(n->proxy, &n->listener, &node_events, n);
@@ -410,7 +411,7 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         pw_node_subscribe_params((struct pw_node *)n->proxy, &props_id, 1);
         spa_list_append(&b->nodes, &n->link);
     } else if (strcmp(type, PW_TYPE_INTERFACE_Port) == 0) {
-        struct wac__pipewire_port *p = calloc(1, sizeof *p);
+        struct wac__pipewire_port *p = wac__calloc(1, sizeof *p);
         if (!p)
             return;
         p->id = id;
@@ -435,7 +436,7 @@ static void registry_global_remove(void *data, uint32_t id)
         spa_list_remove(&c->link);
         spa_hook_remove(&c->listener);
         pw_proxy_destroy(c->proxy);
-        free(c);
+        wac__free(c);
         return;
     }
     struct wac__pipewire_node *n = wac__pipewire_mirror_find_node(b, id);
@@ -444,7 +445,7 @@ static void registry_global_remove(void *data, uint32_t id)
         spa_list_remove(&n->link);
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
-        free(n);
+        wac__free(n);
         wac__pipewire_mirror_schedule(b);
         return;
     }
@@ -457,7 +458,7 @@ static void registry_global_remove(void *data, uint32_t id)
         spa_list_remove(&d->link);
         spa_hook_remove(&d->listener);
         pw_proxy_destroy(d->proxy);
-        free(d);
+        wac__free(d);
         wac__pipewire_mirror_schedule(b);
         return;
     }
@@ -477,7 +478,7 @@ static void registry_global_remove(void *data, uint32_t id)
         /* A port went away (reconfigured or its node is going): relink. */
         spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, port_removed, 0, p);
         spa_list_remove(&p->link);
-        free(p);
+        wac__free(p);
         wac__pipewire_mirror_schedule(b);
         return;
     }
@@ -544,21 +545,21 @@ static void destroy_all(struct wac__pipewire_mirror *b)
     {
         spa_hook_remove(&c->listener);
         pw_proxy_destroy(c->proxy);
-        free(c);
+        wac__free(c);
     }
     struct wac__pipewire_node *n, *nt;
     spa_list_for_each_safe(n, nt, &b->nodes, link)
     {
         spa_hook_remove(&n->listener);
         pw_proxy_destroy(n->proxy);
-        free(n);
+        wac__free(n);
     }
     struct wac__pipewire_device *d, *dt;
     spa_list_for_each_safe(d, dt, &b->devices, link)
     {
         spa_hook_remove(&d->listener);
         pw_proxy_destroy(d->proxy);
-        free(d);
+        wac__free(d);
     }
     if (b->metadata) {
         spa_hook_remove(&b->metadata_listener);
@@ -566,7 +567,7 @@ static void destroy_all(struct wac__pipewire_mirror *b)
         b->metadata = NULL;
     }
     struct wac__pipewire_port *p, *pt;
-    spa_list_for_each_safe(p, pt, &b->ports, link) free(p);
+    spa_list_for_each_safe(p, pt, &b->ports, link) wac__free(p);
     spa_list_init(&b->clients);
     spa_list_init(&b->nodes);
     spa_list_init(&b->ports);
@@ -594,13 +595,13 @@ static void destroy_all(struct wac__pipewire_mirror *b)
         pw_context_destroy(b->context);
     if (b->loop)
         pw_thread_loop_destroy(b->loop);
-    free(b);
+    wac__free(b);
 }
 
 int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
     pw_init(NULL, NULL);
-    struct wac__pipewire_mirror *b = calloc(1, sizeof *b);
+    struct wac__pipewire_mirror *b = wac__calloc(1, sizeof *b);
     if (!b) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;

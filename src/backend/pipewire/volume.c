@@ -11,6 +11,7 @@
 #include <spa/pod/builder.h>
 
 #include "attach/volume-pick.h"
+#include "alloc.h"
 #include "backend/pipewire/mirror.h"
 
 /* The application output streams, as of now (not WAC's own). */
@@ -28,7 +29,7 @@ static int snapshot(struct wac__pipewire_mirror *b, struct wac__volume_stream **
     size_t n_nodes = 0;
     struct wac__pipewire_node *n;
     spa_list_for_each(n, &b->nodes, link) n_nodes++;
-    struct wac__volume_stream *streams = calloc(n_nodes ? n_nodes : 1, sizeof *streams);
+    struct wac__volume_stream *streams = wac__calloc(n_nodes ? n_nodes : 1, sizeof *streams);
     if (!streams) {
         pw_thread_loop_unlock(b->loop);
         snprintf(detail, detail_size, "no memory for %zu streams", n_nodes);
@@ -95,7 +96,7 @@ static int pick_locked(struct wac__pipewire_mirror *b, const wac_target *target,
             pw_thread_loop_unlock(b->loop);
     }
     if (rc) {
-        free(*streams);
+        wac__free(*streams);
         *streams = NULL;
     }
     return rc;
@@ -111,7 +112,7 @@ int wac__pipewire_get_volume(void *data, const wac_target *target, wac_volume *o
         return rc;
     pw_thread_loop_unlock(b->loop);
     wac__volume_total(streams, count, out);
-    free(streams);
+    wac__free(streams);
     return 0;
 }
 
@@ -168,6 +169,6 @@ int wac__pipewire_set_volume(void *data, const wac_target *target, const float *
         rc = r == -EPIPE ? WAC_ERR_SERVER_LOST : WAC_ERR_BACKEND;
     }
     pw_thread_loop_unlock(b->loop);
-    free(streams);
+    wac__free(streams);
     return rc;
 }

@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "alloc.h"
 #include "attach/convert.h"
 #include "attach/mix.h"
 #include "attach/target-match.h"
@@ -546,7 +547,7 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
                                   "no input device or monitor named \"%s\" (wac list --devices shows them)",
                                   c->target.name);
 
-    struct wac__pulse_capture *pc = calloc(1, sizeof *pc);
+    struct wac__pulse_capture *pc = wac__calloc(1, sizeof *pc);
     if (!pc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     pc->b = b;
@@ -556,7 +557,7 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     pc->spec.rate = c->format.rate;
     pc->spec.channels = (uint8_t)(c->format.channels == 1 ? 2 : c->format.channels);
     if (!pa_sample_spec_valid(&pc->spec)) {
-        free(pc);
+        wac__free(pc);
         return wac__capture_error(cap, WAC_ERR_FORMAT_UNSUPPORTED, "PulseAudio cannot record %u Hz, %u channels",
                                   c->format.rate, c->format.channels);
     }
@@ -603,14 +604,14 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     if (rc == 0)
         rc = wac__mix_init(&pc->mix, &mc);
     if (rc == 0) {
-        pc->converted = malloc((size_t)pc->mix.out_frames * wac__capture_frame_bytes(cap));
+        pc->converted = wac__malloc((size_t)pc->mix.out_frames * wac__capture_frame_bytes(cap));
         if (!pc->converted)
             rc = WAC_ERR_NO_MEMORY;
     }
     if (rc) {
         wac__mix_free(&pc->mix);
         wac__target_match_free(&pc->match);
-        free(pc);
+        wac__free(pc);
         return wac__capture_error(cap, rc, "no memory");
     }
     wac__capture_set_period(cap, (int64_t)pc->fragment_ms * 1000000);
@@ -661,8 +662,8 @@ static void capture_close(void *cap_data)
     pa_threaded_mainloop_unlock(b->ml);
     wac__target_match_free(&pc->match);
     wac__mix_free(&pc->mix);
-    free(pc->converted);
-    free(pc);
+    wac__free(pc->converted);
+    wac__free(pc);
 }
 
 const struct wac__backend wac__backend_pulse = {

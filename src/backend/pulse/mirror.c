@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "os/os.h"
+#include "alloc.h"
 #include "os/sandbox.h"
 #include "backend/pulse/mirror.h"
 #include "attach/session-group.h"
@@ -182,7 +183,7 @@ static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, v
     }
     struct wac__pulse_client *cl = find_client(b, info->index);
     if (!cl) {
-        cl = calloc(1, sizeof *cl);
+        cl = wac__calloc(1, sizeof *cl);
         if (!cl)
             return;
         cl->index = info->index;
@@ -213,7 +214,7 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
     }
     struct wac__pulse_input *in = wac__pulse_mirror_find_input(b, info->index);
     if (!in) {
-        in = calloc(1, sizeof *in);
+        in = wac__calloc(1, sizeof *in);
         if (!in)
             return;
         in->index = info->index;
@@ -255,7 +256,7 @@ static void source_info_cb(pa_context *c, const pa_source_info *info, int eol, v
     while (s && s->index != info->index)
         s = s->next;
     if (!s) {
-        s = calloc(1, sizeof *s);
+        s = wac__calloc(1, sizeof *s);
         if (!s)
             return;
         s->index = info->index;
@@ -290,7 +291,7 @@ static void forget_source(struct wac__pulse_mirror *b, uint32_t index)
         if ((*p)->index == index) {
             struct wac__pulse_source *gone = *p;
             *p = gone->next;
-            free(gone);
+            wac__free(gone);
             wac__pulse_mirror_schedule(b);
             return;
         }
@@ -326,7 +327,7 @@ static void forget_input(struct wac__pulse_mirror *b, uint32_t index)
         if ((*p)->index == index) {
             struct wac__pulse_input *gone = *p;
             *p = gone->next;
-            free(gone);
+            wac__free(gone);
             return;
         }
 }
@@ -337,7 +338,7 @@ static void forget_client(struct wac__pulse_mirror *b, uint32_t index)
         if ((*p)->index == index) {
             struct wac__pulse_client *gone = *p;
             *p = gone->next;
-            free(gone);
+            wac__free(gone);
             return;
         }
 }
@@ -443,17 +444,17 @@ static void drop_tables(struct wac__pulse_mirror *b)
 {
     while (b->clients) {
         struct wac__pulse_client *next = b->clients->next;
-        free(b->clients);
+        wac__free(b->clients);
         b->clients = next;
     }
     while (b->sources) {
         struct wac__pulse_source *next = b->sources->next;
-        free(b->sources);
+        wac__free(b->sources);
         b->sources = next;
     }
     while (b->inputs) {
         struct wac__pulse_input *next = b->inputs->next;
-        free(b->inputs);
+        wac__free(b->inputs);
         b->inputs = next;
     }
 }
@@ -598,12 +599,12 @@ static void destroy_all(struct wac__pulse_mirror *b)
         pa_threaded_mainloop_free(b->ml);
     }
     drop_tables(b);
-    free(b);
+    wac__free(b);
 }
 
 int wac__pulse_mirror_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
-    struct wac__pulse_mirror *b = calloc(1, sizeof *b);
+    struct wac__pulse_mirror *b = wac__calloc(1, sizeof *b);
     if (!b) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;

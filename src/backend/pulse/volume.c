@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "attach/volume-pick.h"
+#include "alloc.h"
 #include "backend/pulse/mirror.h"
 
 static int snapshot(struct wac__pulse_mirror *b, struct wac__volume_stream **out, size_t *count, char *detail,
@@ -23,7 +24,7 @@ static int snapshot(struct wac__pulse_mirror *b, struct wac__volume_stream **out
     size_t n_inputs = 0;
     for (struct wac__pulse_input *in = b->inputs; in; in = in->next)
         n_inputs++;
-    struct wac__volume_stream *streams = calloc(n_inputs ? n_inputs : 1, sizeof *streams);
+    struct wac__volume_stream *streams = wac__calloc(n_inputs ? n_inputs : 1, sizeof *streams);
     if (!streams) {
         pa_threaded_mainloop_unlock(b->ml);
         snprintf(detail, detail_size, "no memory for %zu streams", n_inputs);
@@ -52,7 +53,7 @@ int wac__pulse_get_volume(void *data, const wac_target *target, wac_volume *out,
         rc = wac__volume_pick(target, streams, &count, detail, detail_size);
     if (rc == 0)
         wac__volume_total(streams, count, out);
-    free(streams);
+    wac__free(streams);
     return rc;
 }
 
@@ -110,7 +111,7 @@ int wac__pulse_set_volume(void *data, const wac_target *target, const float *lev
     if (rc == 0)
         rc = wac__volume_pick(target, streams, &count, detail, detail_size);
     if (rc) {
-        free(streams);
+        wac__free(streams);
         return rc;
     }
     pa_threaded_mainloop_lock(b->ml);
@@ -134,6 +135,6 @@ int wac__pulse_set_volume(void *data, const wac_target *target, const float *lev
             in->mute = *muted;
     }
     pa_threaded_mainloop_unlock(b->ml);
-    free(streams);
+    wac__free(streams);
     return rc;
 }

@@ -4,6 +4,7 @@
  * user switches to; one endpoint by id, and the list of input devices. The
  * control thread calls these (MTA). */
 #include "backend/wasapi/wasapi.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 
@@ -169,7 +170,7 @@ static ULONG STDMETHODCALLTYPE dw_release(IMMNotificationClient *self)
     LONG n = InterlockedDecrement(&w->refs);
     if (n == 0) {
         CloseHandle(w->event);
-        free(w);
+        wac__free(w);
     }
     return (ULONG)n;
 }
@@ -208,7 +209,7 @@ static IMMNotificationClientVtbl watch_vtbl = {dw_query,   dw_addref,  dw_releas
 
 struct wac__device_watch *wac__wasapi_watch_default_device(EDataFlow flow, HANDLE event)
 {
-    struct wac__device_watch *w = calloc(1, sizeof *w);
+    struct wac__device_watch *w = wac__calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->iface.lpVtbl = &watch_vtbl;
@@ -216,7 +217,7 @@ struct wac__device_watch *wac__wasapi_watch_default_device(EDataFlow flow, HANDL
     w->flow = flow;
     if (!DuplicateHandle(GetCurrentProcess(), event, GetCurrentProcess(), &w->event, 0, FALSE,
                          DUPLICATE_SAME_ACCESS)) {
-        free(w);
+        wac__free(w);
         return NULL;
     }
     HRESULT hr = CoCreateInstance(&wac__clsid_device_enumerator, NULL, CLSCTX_ALL, &wac__iid_device_enumerator,

@@ -3,6 +3,7 @@
  * process by executable name (Toolhelp snapshot), session-created
  * notifications for name targets, and text helpers for the backend. */
 #include "backend/wasapi/wasapi.h"
+#include "alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,7 +229,7 @@ static void add_session(struct listing *l, IAudioSessionControl *ctl)
     if (!it) {
         if (l->count == l->capacity) {
             size_t cap = l->capacity ? l->capacity * 2 : 16;
-            struct listed *grown = realloc(l->items, cap * sizeof *grown);
+            struct listed *grown = wac__realloc(l->items, cap * sizeof *grown);
             if (!grown) {
                 l->rc = WAC_ERR_NO_MEMORY;
                 IAudioSessionControl2_Release(c2);
@@ -383,7 +384,7 @@ int wac__wasapi_list_sessions(struct wac__session_list_builder *list)
     for (size_t i = 0; i < l.count && l.rc == 0; i++)
         l.rc = wac__session_list_add(list, (uint32_t)l.items[i].pid, l.items[i].exe, l.items[i].app,
                                      l.items[i].streams, l.items[i].playing, l.items[i].volume, l.items[i].muted);
-    free(l.items);
+    wac__free(l.items);
     return l.rc;
 }
 
@@ -420,7 +421,7 @@ static ULONG STDMETHODCALLTYPE watch_release(IAudioSessionNotification *self)
     if (n == 0) {
         if (w->event)
             CloseHandle(w->event);
-        free(w);
+        wac__free(w);
     }
     return (ULONG)n;
 }
@@ -436,14 +437,14 @@ static IAudioSessionNotificationVtbl watch_vtbl = {watch_query, watch_addref, wa
 
 struct wac__session_watch *wac__wasapi_watch_sessions(HANDLE event)
 {
-    struct wac__session_watch *w = calloc(1, sizeof *w);
+    struct wac__session_watch *w = wac__calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->iface.lpVtbl = &watch_vtbl;
     w->refs = 1;
     if (!DuplicateHandle(GetCurrentProcess(), event, GetCurrentProcess(), &w->event, 0, FALSE,
                          DUPLICATE_SAME_ACCESS)) {
-        free(w);
+        wac__free(w);
         return NULL;
     }
     IMMDeviceEnumerator *en = NULL;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "backend/wasapi/wasapi.h"
+#include "alloc.h"
 #include "os/os.h"
 
 #define MAX_PROCESSES 4096
@@ -127,7 +128,7 @@ static int run(void *data, const wac_target *target, const float *level, const b
                char *detail, size_t detail_size)
 {
     (void)data;
-    struct volume_job *j = calloc(1, sizeof *j);
+    struct volume_job *j = wac__calloc(1, sizeof *j);
     if (!j) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
@@ -141,7 +142,7 @@ static int run(void *data, const wac_target *target, const float *level, const b
     j->failure = S_OK;
     j->login_session = wac__wasapi_system->session_of(GetCurrentProcessId());
     if (target->kind == WAC_TARGET_NAME && !MultiByteToWideChar(CP_UTF8, 0, target->name, -1, j->want, MAX_PATH)) {
-        free(j);
+        wac__free(j);
         snprintf(detail, detail_size, "name \"%s\" is not valid UTF-8 or too long", target->name);
         return WAC_ERR_INVALID_ARGUMENT;
     }
@@ -182,7 +183,7 @@ static int run(void *data, const wac_target *target, const float *level, const b
     }
     if (rc == 0 && out)
         *out = j->total;
-    free(j);
+    wac__free(j);
     return rc;
 }
 

@@ -32,6 +32,7 @@
  * endpoint, WAC's converter forced); the OS calls go through
  * wac__wasapi_system, which the fake-COM tests replace. */
 #include "backend/wasapi/wasapi.h"
+#include "alloc.h"
 
 #include <avrt.h>
 #include <stdatomic.h>
@@ -232,7 +233,7 @@ static ULONG STDMETHODCALLTYPE act_release(IActivateAudioInterfaceCompletionHand
         if (a->client)
             IAudioClient_Release(a->client);
         CloseHandle(a->done);
-        free(a);
+        wac__free(a);
     }
     return (ULONG)n;
 }
@@ -261,9 +262,9 @@ static IActivateAudioInterfaceCompletionHandlerVtbl act_vtbl = {act_query, act_a
 /* Process loopback for pid (its tree included or excluded). */
 static int activate_loopback(struct wcap *wc, DWORD pid, bool exclude, IAudioClient **out)
 {
-    struct activation *a = calloc(1, sizeof *a);
+    struct activation *a = wac__calloc(1, sizeof *a);
     if (!a || !(a->done = CreateEventW(NULL, TRUE, FALSE, NULL))) {
-        free(a);
+        wac__free(a);
         snprintf(wc->detail, sizeof wc->detail, "no memory for the activation");
         return WAC_ERR_NO_MEMORY;
     }
@@ -631,12 +632,14 @@ static bool in_tree(const struct wcap *wc, DWORD pid)
 /* Learn the tree's new descendants (Windows keeps a process's parent id after
  * the parent exits, so a launcher's children are still found), forget members
  * that no longer run and `gone`, and return a member still running (0: none).
- * Without a process list the tree is taken as gone with its root. */
-static DWORD tree_refresh(struct wcap *wc, DWORD gone)
+ * Without a process list the tree is taken as gone with its root; without
+ * memory for one, *no_memory says so (the tree may well play on). */
+static DWORD tree_refresh(struct wcap *wc, DWORD gone, bool *no_memory)
 {
-    struct process_pairs pp = {malloc(4096 * sizeof *pp.pairs), 0, 4096};
+    struct process_pairs pp = {wac__malloc(4096 * sizeof *pp.pairs), 0, 4096};
+    *no_memory = !pp.pairs;
     if (!pp.pairs || !wac__wasapi_system->each_process(collect_pair, &pp)) {
-        free(pp.pairs);
+        wac__free(pp.pairs);
         return 0;
     }
     for (bool grew = true; grew;) {
@@ -660,7 +663,7 @@ static DWORD tree_refresh(struct wcap *wc, DWORD gone)
         }
     }
     wc->n_tree = kept;
-    free(pp.pairs);
+    wac__free(pp.pairs);
     return alive;
 }
 
@@ -710,12 +713,22 @@ static void on_target_exit(struct wcap *wc)
     unwatch_process(wc);
     if (wc->target.kind == WAC_TARGET_PID) {
         /* The process watched exited; the tree may play on without it. */
-        DWORD next = tree_refresh(wc, wc->watched);
+        bool no_memory;
+        DWORD next = tree_refresh(wc, wc->watched, &no_memory);
         if (next) {
             wc->watched = next;
             watch_handle(wc, next);
             if (wc->process)
                 return;
+        }
+        if (no_memory) {
+            /* Not TARGET_EXITED: that would claim a fact nobody checked. */
+            snprintf(why, sizeof why, "pid %lu exited; no memory to learn whether its tree plays on",
+                     (unsigned long)pid);
+            rt_stop(wc);
+            wac__attach_exited(&wc->attach, pid, why);
+            end_stream(wc, WAC_ERR_NO_MEMORY, why);
+            return;
         }
         snprintf(why, sizeof why, "pid %lu and its process tree exited", (unsigned long)pid);
         /* A process id never comes back. */
@@ -804,7 +817,8 @@ static int ctl_open(struct wcap *wc)
         wc->watched = wc->target.pid;
         wc->tree[0] = wc->target.pid;
         wc->n_tree = 1;
-        tree_refresh(wc, 0);
+        bool no_memory; /* the tree is then its root alone until the next refresh */
+        tree_refresh(wc, 0, &no_memory);
     }
     return rc;
 }
@@ -992,7 +1006,7 @@ static int ctl_command(struct wcap *wc, int cmd)
 static int wasapi_connect(wac_context *ctx, void **data, char *detail, size_t detail_size)
 {
     (void)ctx;
-    struct wasapi *w = calloc(1, sizeof *w);
+    struct wasapi *w = wac__calloc(1, sizeof *w);
     if (!w) {
         snprintf(detail, detail_size, "no memory");
         return WAC_ERR_NO_MEMORY;
@@ -1004,7 +1018,7 @@ static int wasapi_connect(wac_context *ctx, void **data, char *detail, size_t de
 
 static void wasapi_disconnect(void *data)
 {
-    free(data);
+    wac__free(data);
 }
 
 static void free_wcap(struct wcap *wc)
@@ -1017,9 +1031,9 @@ static void free_wcap(struct wcap *wc)
             CloseHandle(*handles[i]);
     if (wc->conv_ready)
         wac__convert_free(&wc->conv);
-    free(wc->zeros);
-    free(wc->out);
-    free(wc);
+    wac__free(wc->zeros);
+    wac__free(wc->out);
+    wac__free(wc);
 }
 
 static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
@@ -1041,7 +1055,7 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
                                       "or newer (documented from build %d, Windows 11); this is build %lu",
                                       WAC__WASAPI_MIN_BUILD, WAC__WASAPI_DOC_BUILD, (unsigned long)w->build);
     }
-    struct wcap *wc = calloc(1, sizeof *wc);
+    struct wcap *wc = wac__calloc(1, sizeof *wc);
     if (!wc)
         return wac__capture_error(cap, WAC_ERR_NO_MEMORY, "no memory");
     wc->cap = cap;
@@ -1062,7 +1076,7 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
             wc->device = DEVICE_BY_ID;
             if (!MultiByteToWideChar(CP_UTF8, 0, t->name, -1, wc->device_id,
                                      (int)(sizeof wc->device_id / sizeof wc->device_id[0]))) {
-                free(wc);
+                wac__free(wc);
                 return wac__capture_error(cap, WAC_ERR_TARGET_NOT_FOUND, "wasapi: no input device \"%s\"", t->name);
             }
         }
@@ -1071,8 +1085,8 @@ static int wasapi_capture_open(void *data, wac_capture *cap, void **cap_data)
     /* Pushes are at most 100 ms; the converter's output is at most that too
      * (its input is 100 ms at the source rate). */
     wc->max_frames = wc->format.rate / 10;
-    wc->zeros = calloc(wc->max_frames, wc->frame_bytes);
-    wc->out = malloc(((size_t)wc->max_frames + 64) * wc->frame_bytes);
+    wc->zeros = wac__calloc(wc->max_frames, wc->frame_bytes);
+    wc->out = wac__malloc(((size_t)wc->max_frames + 64) * wc->frame_bytes);
     wc->ctl_cmd = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->ctl_done = CreateEventW(NULL, FALSE, FALSE, NULL);
     wc->data_event = CreateEventW(NULL, FALSE, FALSE, NULL);
