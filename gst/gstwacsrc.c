@@ -99,6 +99,15 @@ struct _GstWacSrc {
     gboolean discont;
     int end_error;
     gchar end_detail[sizeof(((wac_event *)0)->detail)];
+    /* Gaps (overruns, skips) drain_events() saw since the last read. */
+    struct wac_src_gap {
+        uint64_t position;
+        int64_t time_ns;
+        uint64_t frames;
+    } gaps[16];
+    guint n_gaps;
+    /* The parts of a chunk split at a gap, waiting for the next create(). */
+    GQueue pending;
 
     /* unlock() runs on another thread: the poll and the flag are its way in. */
     GstPoll *poll;
@@ -236,6 +245,13 @@ static int drain_events(GstWacSrc *src)
     int n = 0;
     while (wac_capture_next_event(src->cap, &ev, sizeof ev) == 1) {
         post_event(src, &ev);
+        if ((ev.type == WAC_EVENT_OVERRUN || ev.type == WAC_EVENT_DISCONTINUITY) && ev.frames > 0 &&
+            src->n_gaps < G_N_ELEMENTS(src->gaps)) {
+            src->gaps[src->n_gaps].position = ev.position;
+            src->gaps[src->n_gaps].time_ns = ev.time_ns;
+            src->gaps[src->n_gaps].frames = ev.frames;
+            src->n_gaps++;
+        }
         if (ev.type == WAC_EVENT_ERROR || ev.type == WAC_EVENT_SERVER_LOST ||
             (ev.type == WAC_EVENT_ENDED && ev.error != 0)) {
             /* ENDED's own detail may be empty; the ERROR before it says more. */
@@ -249,6 +265,8 @@ static int drain_events(GstWacSrc *src)
 }
 
 /* ---- start, stop: the context ------------------------------------------- */
+
+static gboolean open_capture(GstWacSrc *src, const wac_format *want);
 
 static gboolean gst_wac_src_start(GstBaseSrc *bsrc)
 {
@@ -298,11 +316,22 @@ static gboolean gst_wac_src_start(GstBaseSrc *bsrc)
     g_free(backend);
     src->end_error = 0;
     src->end_detail[0] = '\0';
+    /* Opening checks the target (a pid must exist), so a wrong one fails
+     * the state change itself, not the first buffer. */
+    wac_capture_config defaults;
+    wac_capture_config_init(&defaults);
+    if (!open_capture(src, &defaults.format)) {
+        wac_context_close(src->ctx);
+        src->ctx = NULL;
+        return FALSE;
+    }
     return TRUE;
 }
 
 static void close_capture(GstWacSrc *src)
 {
+    g_queue_clear_full(&src->pending, (GDestroyNotify)gst_buffer_unref);
+    src->n_gaps = 0;
     if (src->have_fd) {
         gst_poll_remove_fd(src->poll, &src->pfd);
         src->have_fd = FALSE;
@@ -343,22 +372,10 @@ static GstCaps *gst_wac_src_fixate(GstBaseSrc *bsrc, GstCaps *caps)
     return GST_BASE_SRC_CLASS(gst_wac_src_parent_class)->fixate(bsrc, caps);
 }
 
-static gboolean gst_wac_src_set_caps(GstBaseSrc *bsrc, GstCaps *caps)
+/* Open the capture in @want; errors are posted with WAC's detail (this
+ * thread's: the caller's). */
+static gboolean open_capture(GstWacSrc *src, const wac_format *want)
 {
-    GstWacSrc *src = GST_WAC_SRC(bsrc);
-    GstAudioInfo info;
-    if (!gst_audio_info_from_caps(&info, caps))
-        return FALSE;
-    wac_format want = {
-        .rate = (uint32_t)GST_AUDIO_INFO_RATE(&info),
-        .channels = (uint32_t)GST_AUDIO_INFO_CHANNELS(&info),
-        .sample = GST_AUDIO_INFO_FORMAT(&info) == GST_AUDIO_FORMAT_S16 ? WAC_SAMPLE_S16 : WAC_SAMPLE_F32,
-    };
-    if (src->cap && want.rate == src->format.rate && want.channels == src->format.channels &&
-        want.sample == src->format.sample)
-        return TRUE;
-    close_capture(src);
-
     wac_capture_config cfg;
     wac_capture_config_init(&cfg);
     GST_OBJECT_LOCK(src);
@@ -366,26 +383,28 @@ static gboolean gst_wac_src_set_caps(GstBaseSrc *bsrc, GstCaps *caps)
     cfg.latency_ms = src->latency_ms;
     GST_OBJECT_UNLOCK(src);
     cfg.target = src->target;
-    cfg.format = want;
-    cfg.chunk_frames = want.rate * WAC_SRC_BUFFER_MS / 1000;
+    cfg.format = *want;
+    cfg.chunk_frames = want->rate * WAC_SRC_BUFFER_MS / 1000;
     int rc = wac_capture_open(src->ctx, &cfg, &src->cap);
     if (rc < 0) {
         GST_ELEMENT_ERROR(src, RESOURCE, OPEN_READ, ("wac: %s: %s", wac_strerror(rc), wac_context_last_error(src->ctx)),
-            ("wac_capture_open(%" PRIu32 " Hz, %" PRIu32 " channels): %s", want.rate, want.channels,
+            ("wac_capture_open(%" PRIu32 " Hz, %" PRIu32 " channels): %s", want->rate, want->channels,
              wac_error_name(rc)));
         src->cap = NULL;
         return FALSE;
     }
     uint32_t chunk = 0;
-    if (wac_capture_get_format(src->cap, &src->format, &chunk) < 0 || src->format.rate != want.rate ||
-        src->format.channels != want.channels || src->format.sample != want.sample) {
-        GST_ELEMENT_ERROR(src, CORE, NEGOTIATION, ("wac delivers another format than the caps %" GST_PTR_FORMAT, caps),
+    if (wac_capture_get_format(src->cap, &src->format, &chunk) < 0 || src->format.rate != want->rate ||
+        src->format.channels != want->channels || src->format.sample != want->sample) {
+        GST_ELEMENT_ERROR(src, CORE, NEGOTIATION,
+            ("wac delivers another format than asked (%" PRIu32 " Hz, %" PRIu32 " channels)", want->rate,
+             want->channels),
             (NULL));
         close_capture(src);
         return FALSE;
     }
     src->chunk_frames = chunk;
-    src->bpf = (guint)GST_AUDIO_INFO_BPF(&info);
+    src->bpf = src->format.channels * (src->format.sample == WAC_SAMPLE_F32 ? 4 : 2);
 
     int fd = wac_capture_fd(src->cap);
     if (fd >= 0) {
@@ -399,6 +418,28 @@ static gboolean gst_wac_src_set_caps(GstBaseSrc *bsrc, GstCaps *caps)
     GST_INFO_OBJECT(src, "capture open: %u Hz, %u channels, %s, %u-frame buffers%s", src->format.rate,
         src->format.channels, src->format.sample == WAC_SAMPLE_F32 ? "F32" : "S16", src->chunk_frames,
         src->have_fd ? "" : " (timed reads)");
+    return TRUE;
+}
+
+static gboolean gst_wac_src_set_caps(GstBaseSrc *bsrc, GstCaps *caps)
+{
+    GstWacSrc *src = GST_WAC_SRC(bsrc);
+    GstAudioInfo info;
+    if (!gst_audio_info_from_caps(&info, caps))
+        return FALSE;
+    wac_format want = {
+        .rate = (uint32_t)GST_AUDIO_INFO_RATE(&info),
+        .channels = (uint32_t)GST_AUDIO_INFO_CHANNELS(&info),
+        .sample = GST_AUDIO_INFO_FORMAT(&info) == GST_AUDIO_FORMAT_S16 ? WAC_SAMPLE_S16 : WAC_SAMPLE_F32,
+    };
+    /* start() opened it in WAC's default format, which is also the one
+     * fixate() prefers: most pipelines open the capture once. */
+    if (src->cap && !src->started && want.rate == src->format.rate && want.channels == src->format.channels &&
+        want.sample == src->format.sample)
+        return TRUE;
+    close_capture(src);
+    if (!open_capture(src, &want))
+        return FALSE;
     /* The buffer length is part of the latency: let the pipeline ask again. */
     gst_element_post_message(GST_ELEMENT(src), gst_message_new_latency(GST_OBJECT(src)));
     return TRUE;
@@ -510,6 +551,70 @@ static gboolean wait_readable(GstWacSrc *src)
     return TRUE;
 }
 
+/* Queue frames [first, first + frames) of @chunk as one buffer: stream
+ * position @position, heard at @time_ns. Frames heard before the pipeline's
+ * start are dropped. */
+static void queue_part(GstWacSrc *src, GstBuffer *chunk, guint first, guint frames, uint64_t position,
+                       int64_t time_ns, gboolean discont)
+{
+    gint64 running = 0;
+    gboolean have_time = running_time_of(src, time_ns, &running);
+    if (have_time && running < 0) {
+        guint64 early = gst_util_uint64_scale_int_ceil((guint64)-running, (gint)src->format.rate, GST_SECOND);
+        if (early >= frames) {
+            src->discont = TRUE;
+            return;
+        }
+        first += (guint)early;
+        frames -= (guint)early;
+        position += early;
+        running += (gint64)gst_util_uint64_scale_int(early, GST_SECOND, (gint)src->format.rate);
+    }
+    GstBuffer *buf = gst_buffer_copy_region(chunk, GST_BUFFER_COPY_MEMORY, (gsize)first * src->bpf,
+                                            (gsize)frames * src->bpf);
+    GST_BUFFER_PTS(buf) = have_time ? (GstClockTime)running : GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION(buf) = gst_util_uint64_scale_int(frames, GST_SECOND, (gint)src->format.rate);
+    GST_BUFFER_OFFSET(buf) = position;
+    GST_BUFFER_OFFSET_END(buf) = position + frames;
+    if (discont || src->discont) {
+        GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+        src->discont = FALSE;
+    }
+    g_queue_push_tail(&src->pending, buf);
+}
+
+/* Split a chunk at the gaps inside it. WAC reads a chunk contiguously from
+ * its ring, so a gap (an overrun, a skip) can fall inside one; its event
+ * (available once the audio before it was read) says where, and GStreamer's
+ * DISCONT and timestamps must start at that frame, not the chunk's first. */
+static void queue_chunk(GstWacSrc *src, GstBuffer *chunk, guint n, const wac_chunk_info *info)
+{
+    guint first = 0;
+    uint64_t position = info->position;
+    int64_t time_ns = info->time_ns;
+    guint inside = 0;
+    gboolean discont = FALSE;
+    for (guint i = 0; i < src->n_gaps; i++) {
+        const struct wac_src_gap *g = &src->gaps[i];
+        if (g->position <= position || g->position - position >= n - first)
+            continue;
+        guint part = (guint)(g->position - position);
+        queue_part(src, chunk, first, part, position, time_ns, discont);
+        first += part;
+        position = g->position + g->frames;
+        time_ns = g->time_ns + (int64_t)gst_util_uint64_scale_int(g->frames, GST_SECOND, (gint)src->format.rate);
+        discont = TRUE;
+        inside++;
+    }
+    src->n_gaps = 0;
+    /* The flag also covers a gap before the first frame (its event came
+     * with the previous chunk); with gaps inside only, the first part
+     * continues the previous buffer. */
+    if (inside == 0 && (info->flags & WAC_CHUNK_DISCONTINUOUS))
+        discont = TRUE;
+    queue_part(src, chunk, first, n - first, position, time_ns, discont);
+}
+
 static GstFlowReturn gst_wac_src_create(GstPushSrc *psrc, GstBuffer **out)
 {
     GstWacSrc *src = GST_WAC_SRC(psrc);
@@ -522,64 +627,36 @@ static GstFlowReturn gst_wac_src_create(GstPushSrc *psrc, GstBuffer **out)
         src->started = TRUE;
     }
 
-    GstBuffer *buf = gst_buffer_new_allocate(NULL, (gsize)src->chunk_frames * src->bpf, NULL);
-    GstMapInfo map;
-    if (!gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
-        gst_buffer_unref(buf);
-        return GST_FLOW_ERROR;
-    }
     const int timeout = src->have_fd ? 0 : WAC_SRC_READ_SLICE_MS;
-    wac_chunk_info info;
-    gint64 running = 0;
-    gboolean have_time = FALSE;
-    guint skip = 0;
-    int n;
-    for (;;) {
-        n = wac_capture_read(src->cap, map.data, src->chunk_frames, timeout, &info);
+    while (g_queue_is_empty(&src->pending)) {
+        GstBuffer *chunk = gst_buffer_new_allocate(NULL, (gsize)src->chunk_frames * src->bpf, NULL);
+        GstMapInfo map;
+        if (!gst_buffer_map(chunk, &map, GST_MAP_WRITE)) {
+            gst_buffer_unref(chunk);
+            return GST_FLOW_ERROR;
+        }
+        wac_chunk_info info;
+        int n = wac_capture_read(src->cap, map.data, src->chunk_frames, timeout, &info);
+        gst_buffer_unmap(chunk, &map);
         if (n > 0) {
             drain_events(src);
-            have_time = running_time_of(src, info.time_ns, &running);
-            if (!have_time || running >= 0)
-                break;
-            /* Heard before the pipeline started: drop those frames. */
-            guint64 early = gst_util_uint64_scale_int_ceil((guint64)-running, (gint)src->format.rate, GST_SECOND);
-            if (early < (guint64)n) {
-                skip = (guint)early;
-                running += (gint64)gst_util_uint64_scale_int(skip, GST_SECOND, (gint)src->format.rate);
-                break;
-            }
-            src->discont = TRUE;
+            queue_chunk(src, chunk, (guint)n, &info);
+            gst_buffer_unref(chunk);
             continue;
         }
+        gst_buffer_unref(chunk);
         if (n == WAC_ERR_TIMEOUT || n == WAC_ERR_INTERRUPTED) {
             if (drain_events(src) > 0)
                 continue; /* an event may have been what woke us */
-            if (!wait_readable(src)) {
-                gst_buffer_unmap(buf, &map);
-                gst_buffer_unref(buf);
+            if (!wait_readable(src))
                 return GST_FLOW_FLUSHING;
-            }
             continue;
         }
-        gst_buffer_unmap(buf, &map);
-        gst_buffer_unref(buf);
         if (n == WAC_ERR_ENDED)
             return stream_ended(src);
         return read_error(src, n, "wac_capture_read");
     }
-    gst_buffer_unmap(buf, &map);
-
-    guint frames = (guint)n - skip;
-    gst_buffer_resize(buf, (gssize)skip * src->bpf, (gssize)frames * src->bpf);
-    GST_BUFFER_PTS(buf) = have_time ? (GstClockTime)running : GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION(buf) = gst_util_uint64_scale_int(frames, GST_SECOND, (gint)src->format.rate);
-    GST_BUFFER_OFFSET(buf) = info.position + skip;
-    GST_BUFFER_OFFSET_END(buf) = info.position + (guint64)n;
-    if (src->discont || (info.flags & WAC_CHUNK_DISCONTINUOUS)) {
-        GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-        src->discont = FALSE;
-    }
-    *out = buf;
+    *out = g_queue_pop_head(&src->pending);
     return GST_FLOW_OK;
 }
 
