@@ -18,6 +18,9 @@
  *   default pipeline clock), running time = time_ns - base_time exactly.
  *   Under another clock the offset between it and the monotonic clock is
  *   sampled per buffer. Frames stamped before running time 0 are dropped.
+ * - PLAYING -> PAUSED: a capture cannot pause, and what it would buffer
+ *   meanwhile belongs to no running time, so the next create() opens a new
+ *   capture (events "started" again, positions from 0, DISCONT).
  * - Waiting: create() reads with timeout 0 and sleeps in a GstPoll on
  *   wac_capture_fd(), so unlock() wakes it at once through the poll's
  *   control socket (no timeout loop). Where WAC has no descriptor
@@ -97,6 +100,17 @@ struct _GstWacSrc {
     guint bpf;
     gboolean started;
     gboolean discont;
+    /* Set on PLAYING -> PAUSED (another thread): the next create() starts a
+     * new capture, as a capture cannot pause and what it buffered meanwhile
+     * belongs to no running time. */
+    gint reopen;
+    /* A new capture's first frames stamped before this running time are
+     * dropped: before the pipeline started (0), or, after a resume, before
+     * the end of the last buffer (basesrc pushes one made before the pause).
+     * Within a capture stamps only wobble by a fraction of a period. */
+    gint64 trim_before;
+    gboolean trimming;
+    gint64 last_end;
     int end_error;
     gchar end_detail[sizeof(((wac_event *)0)->detail)];
     /* Gaps (overruns, skips) drain_events() saw since the last read. */
@@ -316,6 +330,7 @@ static gboolean gst_wac_src_start(GstBaseSrc *bsrc)
     g_free(backend);
     src->end_error = 0;
     src->end_detail[0] = '\0';
+    g_atomic_int_set(&src->reopen, 0);
     /* Opening checks the target (a pid must exist), so a wrong one fails
      * the state change itself, not the first buffer. */
     wac_capture_config defaults;
@@ -415,6 +430,8 @@ static gboolean open_capture(GstWacSrc *src, const wac_format *want)
         src->have_fd = TRUE;
     }
     src->discont = TRUE;
+    src->trimming = TRUE;
+    src->trim_before = 0;
     GST_INFO_OBJECT(src, "capture open: %u Hz, %u channels, %s, %u-frame buffers%s", src->format.rate,
         src->format.channels, src->format.sample == WAC_SAMPLE_F32 ? "F32" : "S16", src->chunk_frames,
         src->have_fd ? "" : " (timed reads)");
@@ -552,15 +569,16 @@ static gboolean wait_readable(GstWacSrc *src)
 }
 
 /* Queue frames [first, first + frames) of @chunk as one buffer: stream
- * position @position, heard at @time_ns. Frames heard before the pipeline's
- * start are dropped. */
+ * position @position, heard at @time_ns. A capture's first frames before
+ * trim_before are dropped. */
 static void queue_part(GstWacSrc *src, GstBuffer *chunk, guint first, guint frames, uint64_t position,
                        int64_t time_ns, gboolean discont)
 {
     gint64 running = 0;
     gboolean have_time = running_time_of(src, time_ns, &running);
-    if (have_time && running < 0) {
-        guint64 early = gst_util_uint64_scale_int_ceil((guint64)-running, (gint)src->format.rate, GST_SECOND);
+    if (have_time && src->trimming && running < src->trim_before) {
+        guint64 early = gst_util_uint64_scale_int_ceil((guint64)(src->trim_before - running), (gint)src->format.rate,
+                                                       GST_SECOND);
         if (early >= frames) {
             src->discont = TRUE;
             return;
@@ -580,6 +598,9 @@ static void queue_part(GstWacSrc *src, GstBuffer *chunk, guint first, guint fram
         GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
         src->discont = FALSE;
     }
+    src->trimming = FALSE;
+    if (have_time)
+        src->last_end = running + (gint64)GST_BUFFER_DURATION(buf);
     g_queue_push_tail(&src->pending, buf);
 }
 
@@ -618,6 +639,13 @@ static void queue_chunk(GstWacSrc *src, GstBuffer *chunk, guint n, const wac_chu
 static GstFlowReturn gst_wac_src_create(GstPushSrc *psrc, GstBuffer **out)
 {
     GstWacSrc *src = GST_WAC_SRC(psrc);
+    if (g_atomic_int_compare_and_exchange(&src->reopen, 1, 0) && src->started) {
+        wac_format format = src->format;
+        close_capture(src);
+        if (!open_capture(src, &format))
+            return GST_FLOW_ERROR;
+        src->trim_before = src->last_end;
+    }
     if (!src->cap)
         return GST_FLOW_NOT_NEGOTIATED;
     if (!src->started) {
@@ -658,6 +686,14 @@ static GstFlowReturn gst_wac_src_create(GstPushSrc *psrc, GstBuffer **out)
     }
     *out = g_queue_pop_head(&src->pending);
     return GST_FLOW_OK;
+}
+
+static GstStateChangeReturn gst_wac_src_change_state(GstElement *element, GstStateChange transition)
+{
+    GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_wac_src_parent_class)->change_state(element, transition);
+    if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+        g_atomic_int_set(&GST_WAC_SRC(element)->reopen, 1);
+    return ret;
 }
 
 /* ---- clock -------------------------------------------------------------- */
@@ -750,6 +786,7 @@ static void gst_wac_src_class_init(GstWacSrcClass *klass)
         "messages",
         "WAC");
     element_class->provide_clock = GST_DEBUG_FUNCPTR(gst_wac_src_provide_clock);
+    element_class->change_state = GST_DEBUG_FUNCPTR(gst_wac_src_change_state);
 
     basesrc_class->start = GST_DEBUG_FUNCPTR(gst_wac_src_start);
     basesrc_class->stop = GST_DEBUG_FUNCPTR(gst_wac_src_stop);

@@ -11,8 +11,9 @@
 #                skips itself without one), with real players: isolation of
 #                one player by pid, 16 kHz mono caps reaching the engine's
 #                stream, EOS when the pid exits, a late-started executable
-#                target, RTP over udpsink to a second pipeline, and an
-#                overrun counted exactly against the gap in the buffers.
+#                target, RTP over udpsink to a second pipeline, an
+#                overrun counted exactly against the gap in the buffers, and
+#                a pause and resume from Python (pause-resume.py).
 #
 # The backend is $WAC_TEST_BACKEND (the suites set it), the player
 # $WAC_PLAYER (play-tone.sh's). The plugin is found through GST_PLUGIN_PATH
@@ -83,7 +84,7 @@ wait_stream() {
 props=(pid executable system exclude tree device backend ring-ms latency-ms)
 
 if [ "$mode" = unit ]; then
-    echo "1..$((${#props[@]} + 6))"
+    echo "1..$((${#props[@]} + 5))"
     gst-inspect-1.0 wacsrc >"$tmp/inspect" 2>&1
     for p in "${props[@]}"; do
         # "  NAME  : a description" (not an empty one), then its flags line.
@@ -131,7 +132,7 @@ fi
 backend=${WAC_TEST_BACKEND:-auto}
 player_name=${WAC_PLAYER:-pw-play}
 echo "# backend $backend, player $player_name"
-echo "1..13"
+echo "1..14"
 
 start_player 440 60; a=$player
 start_player 1000 60; b=$player
@@ -208,17 +209,22 @@ echo "# $(wc -l <"$tmp/buffers") buffers, $(wc -l <"$tmp/overruns") overruns, $l
     "$matched gaps matched exactly, $trailing past the last buffer, $bad mismatches"
 check "stalled downstream: each gap is one overrun message with its exact frame count" \
     eval '[ "$rc" -eq 0 ] && [ "$matched" -gt 0 ] && [ "$bad" -eq 0 ]'
+# (e) Paused and resumed by an application: a new capture, no stale audio.
+"$(dirname "$0")/pause-resume.py" "$a" "$backend" >"$tmp/last.out" 2>&1
+rc=$?
+grep '^#' "$tmp/last.out"
+check "PLAYING, PAUSED 3 s, PLAYING: resumes at the pause's running time, no overrun" [ "$rc" -eq 0 ]
 for p in "${players[@]}"; do kill "$p" 2>/dev/null; done
 wait 2>/dev/null
 players=()
 
-# (e) EOS when the pid's tree has exited.
+# (f) EOS when the pid's tree has exited.
 start_player 440 2
 p=$player
 launch 30 wacsrc backend="$backend" pid="$p" '!' fakesink
 check "pid target exits: EOS, exit 0" eval '[ "$rc" -eq 0 ] && has "Got EOS from element" && has "type=(string)target-detached.*pid=(uint)$p"'
 
-# (f) An executable target that starts later is picked up.
+# (g) An executable target that starts later is picked up.
 timeout -s KILL 30 gst-launch-1.0 -m wacsrc backend="$backend" executable="$player_name" num-buffers=200 '!' \
     audioconvert '!' wavenc '!' filesink location="$tmp/late.wav" >"$tmp/last.out" 2>&1 &
 g=$!
