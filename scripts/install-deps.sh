@@ -8,6 +8,11 @@ packages=(
   # build (clang and its sanitizer runtimes for the ASan/UBSan and TSan runs)
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libpipewire-0.3-dev libpulse-dev libsndfile1-dev
+  # gst/: the wacsrc GStreamer plugin, and the elements its pipeline tests use
+  # (gst-launch-1.0, gst-inspect-1.0; audioconvert; wavenc, udpsink, rtpL16pay;
+  # GStreamer's Python bindings for the pause test)
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0
   # private audio servers and players for the integration tests and the demo
   # (not pipewire-alsa: it would remove pulseaudio)
   pipewire pipewire-bin wireplumber pipewire-pulse dbus pulseaudio pulseaudio-utils sox
