@@ -3,9 +3,11 @@
  * pid here, captured by that pid and by name, and never given another
  * process's pid.
  *
- * A player runs under `unshare --pid --fork --mount-proc`: it is pid 1 in
- * its namespace, which is what a PulseAudio-protocol client then says it is
- * (application.process.id). See src/os/sandbox.h for how WAC maps it. */
+ * A player runs under `unshare --pid --fork`: it is pid 1 in its namespace,
+ * which is what a PulseAudio-protocol client then says it is
+ * (application.process.id). See src/os/sandbox.h for how WAC maps it. (No
+ * --mount-proc: it needs "/" to be a mount point, which a chroot's is not;
+ * getpid() is the namespace's pid either way.) */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +28,8 @@ static pid_t play_sandboxed(int freq, int secs, uint32_t *host)
     char f[16], s[16];
     snprintf(f, sizeof f, "%d", freq);
     snprintf(s, sizeof s, "%d", secs);
-    char *argv[] = {(char *)"/usr/bin/unshare", (char *)"--pid", (char *)"--fork", (char *)"--mount-proc",
-                    (char *)WAC_PLAY_TONE, f, s, NULL};
+    char *argv[] = {(char *)"/usr/bin/unshare", (char *)"--pid", (char *)"--fork", (char *)WAC_PLAY_TONE, f, s,
+                    NULL};
     pid_t u = spawn_argv(argv);
     int64_t deadline = now_ms() + 5000;
     for (;;) {
