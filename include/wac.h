@@ -222,8 +222,8 @@ WAC_EXPORT const char *wac_context_backend(const wac_context *ctx);
  * @param ctx        the context.
  * @param reconnect  true to reconnect, false for the default.
  * @return 0, WAC_ERR_INVALID_ARGUMENT (ctx NULL), or WAC_ERR_NOT_SUPPORTED:
- *         only the PulseAudio backend reconnects for now (PulseAudio and
- *         pipewire-pulse); PipeWire and WASAPI captures end as when off.
+ *         the PipeWire and PulseAudio backends reconnect (PulseAudio and
+ *         pipewire-pulse alike); WASAPI and dummy captures end as when off.
  *         Details: wac_context_last_error().
  * Thread: any; it applies to losses after the call.
  */

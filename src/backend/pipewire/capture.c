@@ -291,11 +291,8 @@ static void reconcile(struct wac__pipewire_capture *pc)
 
 /* ---- capture stream teardown ---- */
 
-static void stop_locked(struct wac__pipewire_capture *pc)
+static void destroy_stream(struct wac__pipewire_capture *pc)
 {
-    pc->running = false;
-    atomic_store(&pc->active, false);
-    wac__attach_stop(&pc->attach);
     if (pc->stream) {
         /* Disconnecting removes the node from the data loop synchronously. */
         pw_stream_disconnect(pc->stream);
@@ -304,6 +301,14 @@ static void stop_locked(struct wac__pipewire_capture *pc)
         pc->stream = NULL;
     }
     pc->node_id = 0;
+}
+
+static void stop_locked(struct wac__pipewire_capture *pc)
+{
+    pc->running = false;
+    atomic_store(&pc->active, false);
+    wac__attach_stop(&pc->attach);
+    destroy_stream(pc);
 }
 
 static void check_target(struct wac__pipewire_capture *pc)
@@ -449,14 +454,47 @@ static void handle_failure(struct wac__pipewire_capture *pc)
     wac__stream_end(pc->cap, error, detail);
 }
 
+static int make_stream(struct wac__pipewire_capture *pc);
+
 static void on_lost(void *data)
 {
     struct wac__pipewire_capture *pc = data;
     if (!pc->running)
         return;
-    stop_locked(pc);
-    /* Takes only the capture's leaf event lock: safe on this thread. */
-    wac__stream_end(pc->cap, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
+    if (!atomic_load(&pc->b->reconnect)) {
+        stop_locked(pc);
+        /* Takes only the capture's leaf event lock: safe on this thread. */
+        wac__stream_end(pc->cap, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
+        return;
+    }
+    /* Reconnecting: the stream and the links go with the core (before the
+     * mirror lets go of it), silence runs on (on_tick) until on_restored. */
+    atomic_store(&pc->active, false);
+    destroy_stream(pc);
+    wac__stream_post(pc->cap, WAC_EVENT_SERVER_LOST, 0, 0, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
+    uint64_t keys[64];
+    size_t n = 0, i = 0;
+    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i)) && n < 64;)
+        keys[n++] = ae->key;
+    for (size_t k = 0; k < n; k++)
+        wac__attach_gone(&pc->attach, keys[k]);
+}
+
+/* Connected again: a new stream; its node and the target's are linked by
+ * the deferred work that follows, as they appear. */
+static void on_restored(void *data)
+{
+    struct wac__pipewire_capture *pc = data;
+    if (!pc->running)
+        return;
+    wac__stream_post(pc->cap, WAC_EVENT_SERVER_RESTORED, 0, 0, 0, "the PipeWire server is back");
+    int rc = make_stream(pc);
+    if (rc < 0) {
+        stop_locked(pc);
+        wac__stream_end(pc->cap, rc, "cannot create the capture stream again after the server came back");
+        return;
+    }
+    atomic_store(&pc->active, true);
 }
 
 /* A named device that went ends the capture, after its events. */
@@ -486,6 +524,8 @@ static void on_tick(void *data)
     end_if_device_gone(pc);
     if (!pc->running)
         return;
+    if (!pc->stream)
+        wac__stream_tick(pc->cap, wac__now_ns()); /* no server: no graph drives us */
     check_target(pc);
     reconcile(pc);
 }
@@ -516,6 +556,7 @@ static const struct wac__pipewire_mirror_events mirror_events = {
     .node_removed = on_node_removed,
     .port_removed = on_port_removed,
     .device_removed = on_device_removed,
+    .restored = on_restored,
 };
 
 static void fill_positions(uint32_t channels, uint32_t *pos)
@@ -590,12 +631,11 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     return 0;
 }
 
-static int start_locked(struct wac__pipewire_capture *pc)
+/* The capture's stream, created and connected (not waited for). */
+static int make_stream(struct wac__pipewire_capture *pc)
 {
     struct wac__pipewire_mirror *b = pc->b;
     const wac_capture_config *c = wac__capture_config(pc->cap);
-    if (b->lost)
-        return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
     struct pw_properties *props =
         pw_properties_new(PW_KEY_MEDIA_TYPE, "Audio", PW_KEY_MEDIA_CATEGORY, "Capture", PW_KEY_MEDIA_NAME,
                           "WAC capture", PW_KEY_NODE_NAME, "wac-capture", PW_KEY_NODE_AUTOCONNECT, "false",
@@ -621,10 +661,6 @@ static int start_locked(struct wac__pipewire_capture *pc)
     fill_positions(pc->pw_channels, info.position);
     const struct spa_pod *params[1];
     params[0] = spa_format_audio_raw_build(&builder, SPA_PARAM_EnumFormat, &info);
-
-    pc->running = true;
-    wac__attach_start(&pc->attach);
-    atomic_store(&pc->active, true);
     /* Connecting may start PipeWire's data thread. */
     wac__signal_mask saved;
     wac__signals_block(&saved);
@@ -634,6 +670,20 @@ static int start_locked(struct wac__pipewire_capture *pc)
     if (r < 0)
         return wac__capture_error(pc->cap, WAC_ERR_BACKEND, "cannot connect the PipeWire stream: %s",
                                   spa_strerror(r));
+    return 0;
+}
+
+static int start_locked(struct wac__pipewire_capture *pc)
+{
+    struct wac__pipewire_mirror *b = pc->b;
+    if (b->lost)
+        return wac__capture_error(pc->cap, WAC_ERR_SERVER_LOST, "%s", b->lost_detail);
+    pc->running = true;
+    wac__attach_start(&pc->attach);
+    atomic_store(&pc->active, true);
+    int r = make_stream(pc);
+    if (r < 0)
+        return r;
     /* Wait for the node to exist on the server: then its id is known. */
     struct timespec abstime;
     pw_thread_loop_get_time(b->loop, &abstime, WAC__PIPEWIRE_WAIT_S * SPA_NSEC_PER_SEC);
@@ -697,6 +747,7 @@ const struct wac__backend wac__backend_pipewire = {
     .capture_close = capture_close,
     .list_sessions = wac__pipewire_mirror_list_sessions,
     .list_devices = wac__pipewire_mirror_list_devices,
+    .set_reconnect = wac__pipewire_mirror_set_reconnect,
     .get_volume = wac__pipewire_get_volume,
     .set_volume = wac__pipewire_set_volume,
     .inject = NULL,

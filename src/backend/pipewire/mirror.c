@@ -18,6 +18,11 @@
  * streams rather than one sink: a change of default sink needs no relinking,
  * and nothing but application audio is captured (sink volume is not applied).
  *
+ * Reconnecting (wac_context_set_reconnect). After a loss the captures drop
+ * their streams and links (they were the old core's), a new core is tried
+ * with a growing wait, and two round trips on it fill the tables again
+ * before the captures hear `restored` and make new streams.
+ *
  * Objects are tracked by object.serial where identity matters (ids are reused
  * at once). Threads: everything here runs on the pw_thread_loop thread or
  * under its lock. */
@@ -37,6 +42,10 @@
 #include "attach/session-group.h"
 
 #define TIMER_MS 500
+/* Reconnecting: the first try soon after a loss, then each wait twice the
+ * last, up to two seconds. */
+#define RETRY_MIN_NS 100000000LL
+#define RETRY_MAX_NS 2000000000LL
 
 /* ---- small helpers ---- */
 
@@ -164,10 +173,14 @@ static void tell_lost(struct wac__pipewire_mirror *b)
     }
 }
 
+static void arm_retry(struct wac__pipewire_mirror *b);
+
 static void on_deferred(void *data, uint64_t count)
 {
     struct wac__pipewire_mirror *b = data;
     tell_lost(b);
+    if (b->lost && atomic_load(&b->reconnect) && !b->retry_pending && !b->restoring)
+        arm_retry(b);
     spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, changed, 0);
 }
 
@@ -492,9 +505,19 @@ static const struct pw_registry_events registry_events = {
 
 /* ---- core ---- */
 
+static void finish_restore(struct wac__pipewire_mirror *b);
+
 static void core_done(void *data, uint32_t id, int seq)
 {
     struct wac__pipewire_mirror *b = data;
+    if (b->restoring && id == PW_ID_CORE && seq == b->restore_seq) {
+        /* The globals, then the info of the objects bound on them. */
+        if (b->restore_step++ == 0)
+            b->restore_seq = pw_core_sync(b->core, PW_ID_CORE, b->restore_seq);
+        else
+            finish_restore(b);
+        return;
+    }
     if (id == PW_ID_CORE && seq == b->sync_seq) {
         b->sync_done = true;
         pw_thread_loop_signal(b->loop, false);
@@ -506,6 +529,12 @@ static void core_error(void *data, uint32_t id, int seq, int res, const char *me
     struct wac__pipewire_mirror *b = data;
     if (id != PW_ID_CORE || res != -EPIPE)
         return; /* e.g. a link that could not be made: the target stream just stays unlinked */
+    if (b->restoring) {
+        /* The new connection failed before it was whole: again later. */
+        b->restoring = false;
+        arm_retry(b);
+        return;
+    }
     if (!b->lost) {
         b->lost = true;
         snprintf(b->lost_detail, sizeof b->lost_detail, "PipeWire connection lost: %s",
@@ -536,10 +565,9 @@ int wac__pipewire_mirror_roundtrip(struct wac__pipewire_mirror *b)
 
 /* ---- connect / disconnect ---- */
 
-static void destroy_all(struct wac__pipewire_mirror *b)
+/* Everything bound on the core, and the registry: void once it is gone. */
+static void drop_objects(struct wac__pipewire_mirror *b)
 {
-    if (b->loop)
-        pw_thread_loop_lock(b->loop);
     struct wac__pipewire_client *c, *ct;
     spa_list_for_each_safe(c, ct, &b->clients, link)
     {
@@ -582,6 +610,83 @@ static void destroy_all(struct wac__pipewire_mirror *b)
         pw_core_disconnect(b->core);
         b->core = NULL;
     }
+}
+
+static int connect_core(struct wac__pipewire_mirror *b)
+{
+    b->core = pw_context_connect(b->context, NULL, 0);
+    if (!b->core)
+        return -errno;
+    pw_core_add_listener(b->core, &b->core_listener, &core_events, b);
+    b->registry = pw_core_get_registry(b->core, PW_VERSION_REGISTRY, 0);
+    if (!b->registry)
+        return -errno;
+    pw_registry_add_listener(b->registry, &b->registry_listener, &registry_events, b);
+    return 0;
+}
+
+static void arm_retry(struct wac__pipewire_mirror *b)
+{
+    b->retry_delay_ns = b->retry_delay_ns ? b->retry_delay_ns * 2 : RETRY_MIN_NS;
+    if (b->retry_delay_ns > RETRY_MAX_NS)
+        b->retry_delay_ns = RETRY_MAX_NS;
+    b->retry_pending = true;
+    struct timespec value = {.tv_sec = b->retry_delay_ns / 1000000000, .tv_nsec = b->retry_delay_ns % 1000000000};
+    pw_loop_update_timer(pw_thread_loop_get_loop(b->loop), b->retry, &value, NULL, false);
+}
+
+/* Loop thread: a new core in place of the lost one (the captures let go of
+ * their streams and links on the loss, before this runs). */
+static void on_retry(void *data, uint64_t expirations)
+{
+    struct wac__pipewire_mirror *b = data;
+    b->retry_pending = false;
+    if (!b->lost || b->restoring || !atomic_load(&b->reconnect))
+        return;
+    drop_objects(b);
+    if (connect_core(b) < 0) {
+        arm_retry(b);
+        return;
+    }
+    b->restoring = true;
+    b->restore_step = 0;
+    b->restore_seq = pw_core_sync(b->core, PW_ID_CORE, 0);
+}
+
+static void finish_restore(struct wac__pipewire_mirror *b)
+{
+    struct pw_client *self = pw_core_get_client(b->core);
+    b->self_client_id = self ? pw_proxy_get_bound_id((struct pw_proxy *)self) : 0;
+    if (b->self_client_id == SPA_ID_INVALID)
+        b->self_client_id = 0;
+    b->restoring = false;
+    b->lost = false;
+    b->lost_handled = false;
+    b->lost_detail[0] = 0;
+    b->retry_delay_ns = 0;
+    spa_hook_list_call(&b->listeners, struct wac__pipewire_mirror_events, restored, 0);
+    wac__pipewire_mirror_schedule(b);
+}
+
+int wac__pipewire_mirror_set_reconnect(void *data, bool reconnect)
+{
+    struct wac__pipewire_mirror *b = data;
+    pw_thread_loop_lock(b->loop);
+    atomic_store(&b->reconnect, reconnect);
+    if (reconnect && b->lost && b->lost_handled && !b->retry_pending && !b->restoring)
+        arm_retry(b);
+    pw_thread_loop_unlock(b->loop);
+    return 0;
+}
+
+static void destroy_all(struct wac__pipewire_mirror *b)
+{
+    if (b->loop)
+        pw_thread_loop_lock(b->loop);
+    drop_objects(b);
+    if (b->retry)
+        pw_loop_destroy_source(pw_thread_loop_get_loop(b->loop), b->retry);
+    b->retry = NULL;
     if (b->timer)
         pw_loop_destroy_source(pw_thread_loop_get_loop(b->loop), b->timer);
     if (b->deferred)
@@ -630,9 +735,9 @@ int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, si
     }
 
     pw_thread_loop_lock(b->loop);
-    b->core = pw_context_connect(b->context, NULL, 0);
-    if (!b->core) {
-        int err = errno;
+    int connected = connect_core(b);
+    if (connected < 0 && !b->core) {
+        int err = -connected;
         const char *remote = getenv("PIPEWIRE_REMOTE");
         const char *dir = getenv("PIPEWIRE_RUNTIME_DIR");
         if (!dir || !*dir)
@@ -643,14 +748,11 @@ int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, si
         destroy_all(b);
         return WAC_ERR_BACKEND_UNAVAILABLE;
     }
-    pw_core_add_listener(b->core, &b->core_listener, &core_events, b);
-    b->registry = pw_core_get_registry(b->core, PW_VERSION_REGISTRY, 0);
-    if (b->registry)
-        pw_registry_add_listener(b->registry, &b->registry_listener, &registry_events, b);
     struct pw_loop *loop = pw_thread_loop_get_loop(b->loop);
     b->deferred = pw_loop_add_event(loop, on_deferred, b);
     b->timer = pw_loop_add_timer(loop, on_timer, b);
-    if (!b->registry || !b->deferred || !b->timer) {
+    b->retry = pw_loop_add_timer(loop, on_retry, b);
+    if (!b->registry || !b->deferred || !b->timer || !b->retry) {
         snprintf(detail, detail_size, "cannot set up the PipeWire registry: %s", strerror(errno));
         pw_thread_loop_unlock(b->loop);
         destroy_all(b);

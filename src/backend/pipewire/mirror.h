@@ -103,6 +103,14 @@ struct wac__pipewire_mirror {
     bool lost, lost_handled;
     char lost_detail[160];
     uint32_t self_client_id;
+    /* Reconnecting (wac_context_set_reconnect): after a loss a new core is
+     * connected when `retry` fires, each wait twice the last; two round
+     * trips on it (restore_seq) make the tables whole before `restored`. */
+    _Atomic bool reconnect;
+    struct spa_source *retry;
+    int64_t retry_delay_ns;
+    bool retry_pending, restoring;
+    int restore_seq, restore_step;
 };
 
 /* What the mirror tells its listeners, on the loop thread. A listener may
@@ -121,6 +129,9 @@ struct wac__pipewire_mirror_events {
     void (*port_removed)(void *data, const struct wac__pipewire_port *p);
     /* A device node is about to go. */
     void (*device_removed)(void *data, const struct wac__pipewire_device *d);
+    /* After a loss, connected again with the tables whole (reconnecting
+     * mirrors only; `changed` follows). */
+    void (*restored)(void *data);
 };
 
 /* Connect: the backend table's connect/disconnect/list_sessions. */
@@ -128,6 +139,7 @@ int wac__pipewire_mirror_connect(wac_context *ctx, void **data, char *detail, si
 void wac__pipewire_mirror_disconnect(void *data);
 int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_builder *list);
 int wac__pipewire_mirror_list_devices(void *data, struct wac__device_list_builder *list);
+int wac__pipewire_mirror_set_reconnect(void *data, bool reconnect);
 /* The backend table's get_volume/set_volume (volume.c). */
 int wac__pipewire_get_volume(void *data, const wac_target *target, wac_volume *out, char *detail, size_t detail_size);
 int wac__pipewire_set_volume(void *data, const wac_target *target, const float *level, const bool *muted, char *detail,
