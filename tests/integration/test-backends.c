@@ -982,14 +982,31 @@ static void pid_target_exit_ends_the_stream(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* The pid of one of the session's servers now, from the session's pid file
+ * ("pipewire", "wireplumber", "pulse"; "pulseaudio" for a PulseAudio
+ * session): the environment's copy is stale once a test restarted it. */
+static int session_server_pid(const char *name)
+{
+    const char *dir = on_pulseaudio_daemon() ? getenv("WAC_PULSE_SESSION_DIR") : getenv("WAC_PW_SESSION_DIR");
+    ASSERT(dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/pid.%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ASSERT(f);
+    int pid = 0;
+    ASSERT_EQ(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    ASSERT_CMP(pid, >, 0);
+    return pid;
+}
+
 static void server_lost_ends_the_stream(void)
 {
     /* The server this backend talks to: PipeWire, the PulseAudio daemon, or
      * pipewire-pulse. */
-    const char *pw_pid = getenv(strcmp(backend_under_test(), "pipewire") == 0 ? "WAC_PW_PIPEWIRE_PID"
-                                : on_pulseaudio_daemon()                    ? "WAC_PULSE_PID"
-                                                                            : "WAC_PW_PULSE_PID");
-    ASSERT(pw_pid && atoi(pw_pid) > 0);
+    int server = session_server_pid(strcmp(backend_under_test(), "pipewire") == 0 ? "pipewire"
+                                    : on_pulseaudio_daemon()                    ? "pulseaudio"
+                                                                                : "pulse");
     wac_context *ctx = open_pw();
     pid_t a = play_tone(440, 12);
     wait_playing(ctx, (uint32_t)a, 0);
@@ -997,7 +1014,7 @@ static void server_lost_ends_the_stream(void)
     wac_capture *cap = open_capture(ctx, &c);
     ASSERT_OK(wac_capture_start(cap));
     sleep_ms(1000);
-    ASSERT_OK(kill((pid_t)atoi(pw_pid), SIGKILL));
+    ASSERT_OK(kill((pid_t)server, SIGKILL));
     struct rec r;
     memset(&r, 0, sizeof r);
     float buf[RATE / 10];
@@ -1058,12 +1075,9 @@ static void restart_servers(void)
     for (int i = 0; i < count; i++) {
         struct server_proc *s = &procs[i];
         snprintf(s->pidfile, sizeof s->pidfile, "%s/pid.%s", dir, names[i]);
-        FILE *f = fopen(s->pidfile, "r");
-        ASSERT(f);
-        ASSERT_EQ(fscanf(f, "%d", &s->pid), 1);
-        fclose(f);
+        s->pid = session_server_pid(names[i]);
         snprintf(path, sizeof path, "/proc/%d/cmdline", s->pid);
-        f = fopen(path, "r");
+        FILE *f = fopen(path, "r");
         ASSERT(f);
         s->len = fread(s->cmdline, 1, sizeof s->cmdline - 1, f);
         fclose(f);
