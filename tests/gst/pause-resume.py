@@ -74,8 +74,11 @@ checks = {
     # basesrc pushes the buffer create() returned as the pause came after
     # the resume: the new capture's first buffer is the first or second.
     "the new capture's first buffer DISCONT": any(b[2] for b in second[:2]),
-    # WAC's stamps may wobble by a fraction of a period; never by a buffer
-    "timestamps advance": all(b[0] - a[1] > -1e6 for a, b in zip(second, second[1:])),
+    # WAC's stamps may wobble by a fraction of a period, never by a buffer:
+    # the PulseAudio backend's mix moves contiguous output toward its clock
+    # by up to 2 ms per emit (EMIT_SLEW_NS in src/attach/mix.c); 1.24 ms was
+    # seen through pipewire-pulse.
+    "timestamps advance": all(b[0] - a[1] > -2.5e6 for a, b in zip(second, second[1:])),
 }
 for what, good in checks.items():
     if not good:

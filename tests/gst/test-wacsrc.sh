@@ -42,8 +42,10 @@ not_ok() {
     n=$((n + 1))
     failed=1
     echo "not ok $n - $1"
+    # Also on stderr: meson prints a failed test's stderr in the CI log.
+    echo "not ok $n - $1" >&2
     [ -f "$tmp/last.out" ] && grep -v "state-changed\|stream-status\|property-notify\|last-message\|^Got message #[0-9]* from element .*(latency)" "$tmp/last.out" |
-        sed 's/^/# /' | head -30
+        sed 's/^/# /' | head -30 | tee /dev/stderr
 }
 check() {
     local what=$1
