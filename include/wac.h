@@ -319,8 +319,14 @@ typedef enum wac_target_kind {
                                 output stream on every output, so a change of the default
                                 output changes nothing (a device target "default.monitor"
                                 is what the default output plays, and moves with it,
-                                STREAM_REMOVED then STREAM_ADDED); Windows: the loopback of
-                                the default render endpoint, followed when it changes */
+                                STREAM_REMOVED then STREAM_ADDED). Through the PulseAudio
+                                protocol (the pulse backend), a stream the server moves to
+                                another output is taken again after the move: the server ends
+                                the per-stream monitor WAC reads, so what that stream plays
+                                during the move (up to 0.3 s measured) is missing, without
+                                an event; the PipeWire backend loses nothing. Windows: the
+                                loopback of the default render endpoint, followed when it
+                                changes */
     WAC_TARGET_DEVICE = 4  /**< an input device, or a sink's monitor: name is a device name from
                                 wac_context_list_devices(), or NULL / "default" for the default input
                                 (followed when the user changes it) */

@@ -336,6 +336,20 @@ static inline int tone_blocks(const struct rec *r, double f, double min_db)
     return n;
 }
 
+/* The tone at f in every 100 ms block, in dBFS, on `out` (stderr when a
+ * check is about to fail, so that a CI log shows it). */
+static inline void print_tone_blocks(FILE *out, const char *label, const struct rec *r, double f)
+{
+    fprintf(out, "#   %s, %.0f Hz by 100 ms block (dBFS):", label, f);
+    for (size_t at = 0; at + RATE / 10 <= r->n; at += RATE / 10) {
+        struct rec block = *r;
+        block.x = r->x + at;
+        block.n = RATE / 10;
+        fprintf(out, " %.0f", db(tone_amp(&block, f, 0)));
+    }
+    fprintf(out, "\n");
+}
+
 static inline double peak(const struct rec *r, double skip_s)
 {
     double p = 0;

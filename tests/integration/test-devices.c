@@ -235,6 +235,7 @@ static void default_device_is_followed(void)
  * moves to the new default with a STREAM_REMOVED / STREAM_ADDED pair. */
 static void default_output_is_followed(void)
 {
+    player_underflows_reset();
     wac_context *ctx = open_pw();
     char first[256] = "";
     FILE *p = popen("pactl get-default-sink", "r");
@@ -290,6 +291,26 @@ static void default_output_is_followed(void)
     int added = 0, removed = 0, sys_added = 0, sys_removed = 0;
     count_stream_events(mon, &added, &removed);
     count_stream_events(sys, &sys_added, &sys_removed);
+    wac_capture_stats sys_stats;
+    ASSERT_OK(wac_capture_get_stats(sys, &sys_stats, sizeof sys_stats));
+    /* The servers move the first player to the new default too. Through the
+     * PulseAudio protocol that ends the per-stream monitor WAC reads, and
+     * WAC takes the stream again after the move: a gap of up to 0.3 s, which
+     * can touch 4 of the 10 blocks of the second that holds the switch (CI
+     * saw 700 Hz at -21 dBFS over that second, the host 2.7 blocks missing
+     * in 1 run of 12). The PipeWire backend's links to the stream's ports
+     * stay; one block is left for a late player. */
+    int need = strcmp(backend_under_test(), "pulse") == 0 ? 6 : 9;
+    int sa1_blocks = tone_blocks(&s1, 700, -20), sb1_blocks = tone_blocks(&s1, 1100, -20);
+    unsigned underflows = player_underflows();
+    if (sa0 <= -20 || sa1_blocks < need || sb1_blocks < need || sys_stats.frames_lost != 0) {
+        fprintf(stderr, "# system capture: %llu frames lost, %llu filled with silence; %u player underflows\n",
+                (unsigned long long)sys_stats.frames_lost, (unsigned long long)sys_stats.frames_silence,
+                underflows);
+        print_tone_blocks(stderr, "system, second before", &s0, 700);
+        print_tone_blocks(stderr, "system, second after", &s1, 700);
+        print_tone_blocks(stderr, "system, second after", &s1, 1100);
+    }
     ASSERT_OK(wac_capture_close(mon));
     ASSERT_OK(wac_capture_close(sys));
     free(x);
@@ -307,8 +328,9 @@ static void default_output_is_followed(void)
      * PulseAudio null sink starts late, so the second tone is not asked for
      * in the first second), and lost none. */
     ASSERT_CMP(sa0, >, -20);
-    ASSERT_CMP(sa1, >, -20);
-    ASSERT_CMP(sb1, >, -20);
+    ASSERT_CMP(sa1_blocks, >=, need);
+    ASSERT_CMP(sb1_blocks, >=, need);
+    ASSERT_EQ(sys_stats.frames_lost, 0);
     ASSERT_EQ(sys_removed, 0);
     ASSERT_OK(wac_context_close(ctx));
 }
