@@ -259,6 +259,9 @@ typedef struct wac_session {
                                  loudest channel of the loudest stream; see wac_context_get_volume);
                                  negative when the backend cannot tell */
     bool muted;             /**< true when every one of its output streams is muted */
+    const char *app_id;     /**< Linux: the Flatpak application id of a sandboxed process (e.g.
+                                 "org.mozilla.firefox"), which a WAC_TARGET_NAME target also takes;
+                                 "" when it has none or the backend cannot tell */
 } wac_session;
 
 typedef struct wac_session_list wac_session_list;
@@ -314,7 +317,8 @@ WAC_EXPORT void wac_device_list_free(wac_device_list *list);
 
 typedef enum wac_target_kind {
     WAC_TARGET_PID = 1,  /**< a process id (with its process tree unless include_tree is false) */
-    WAC_TARGET_NAME = 2, /**< an executable basename; may start later and restart */
+    WAC_TARGET_NAME = 2, /**< an executable basename, or (Linux) a Flatpak application id such as
+                              "org.mozilla.firefox" (compared exactly); may start later and restart */
     WAC_TARGET_SYSTEM = 3, /**< everything applications play. Linux: every application
                                 output stream on every output, so a change of the default
                                 output changes nothing (a device target "default.monitor"

@@ -116,9 +116,9 @@ static PyObject *context_list_sessions(PyObject *self, PyObject *unused)
     for (size_t i = 0; result && i < n; i++) {
         const wac_session *s = wac_session_list_at(sessions, i);
         PyObject *volume = s->volume >= 0.0f ? PyFloat_FromDouble((double)s->volume) : Py_NewRef(Py_None);
-        PyObject *item = volume ? Py_BuildValue("(IssIOOO)", s->pid, s->executable, s->app_name, s->streams,
+        PyObject *item = volume ? Py_BuildValue("(IssIOOOs)", s->pid, s->executable, s->app_name, s->streams,
                                                 s->playing ? Py_True : Py_False, volume,
-                                                s->muted ? Py_True : Py_False)
+                                                s->muted ? Py_True : Py_False, s->app_id)
                                 : NULL;
         Py_XDECREF(volume);
         if (!item || PyList_Append(result, item) < 0)
@@ -238,7 +238,7 @@ static PyObject *context_get_opened(PyObject *self, void *unused)
 
 static PyMethodDef context_methods[] = {
     {"list_sessions", context_list_sessions, METH_NOARGS,
-     "list_sessions() -> list of (pid, executable, app_name, streams, playing, volume or None, muted)"},
+     "list_sessions() -> list of (pid, executable, app_name, streams, playing, volume or None, muted, app_id)"},
     {"list_devices", context_list_devices, METH_NOARGS,
      "list_devices() -> list of (name, description, monitor, is_default, rate, channels)"},
     {"get_volume", context_get_volume, METH_VARARGS,

@@ -19,7 +19,8 @@ static char *copy_or_empty(const char *s)
 }
 
 int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, const char *executable,
-                          const char *app_name, uint32_t streams, bool playing, float volume, bool muted)
+                          const char *app_name, const char *app_id, uint32_t streams, bool playing, float volume,
+                          bool muted)
 {
     struct wac_session_list *l = &b->list;
     if (l->count == l->capacity) {
@@ -34,13 +35,15 @@ int wac__session_list_add(struct wac__session_list_builder *b, uint32_t pid, con
     s->pid = pid;
     s->executable = copy_or_empty(executable);
     s->app_name = copy_or_empty(app_name);
+    s->app_id = copy_or_empty(app_id);
     s->streams = streams;
     s->playing = playing;
     s->volume = volume >= 0.0f ? volume : -1.0f;
     s->muted = muted;
-    if (!s->executable || !s->app_name) {
+    if (!s->executable || !s->app_name || !s->app_id) {
         wac__free((char *)s->executable);
         wac__free((char *)s->app_name);
+        wac__free((char *)s->app_id);
         return WAC_ERR_NO_MEMORY;
     }
     l->count++;
@@ -52,6 +55,7 @@ static void free_items(struct wac_session_list *l)
     for (size_t i = 0; i < l->count; i++) {
         wac__free((char *)l->items[i].executable);
         wac__free((char *)l->items[i].app_name);
+        wac__free((char *)l->items[i].app_id);
     }
     wac__free(l->items);
 }

@@ -67,6 +67,13 @@ static inline void tap__fail_exit(void)
             FAIL("%s %s %s: %lld vs %lld", #a, #op, #b, tap__a, tap__b);                          \
     } while (0)
 
+#define ASSERT_STR_EQ(a, b)                                                                       \
+    do {                                                                                          \
+        const char *tap__a = (a), *tap__b = (b);                                                  \
+        if (strcmp(tap__a, tap__b) != 0)                                                          \
+            FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, tap__a, tap__b);                             \
+    } while (0)
+
 /* A libwac call that must return `expected` (a wac_error). */
 #define ASSERT_RC(call, expected)                                                              \
     do {                                                                                       \

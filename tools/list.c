@@ -47,7 +47,9 @@ static void print_json(const char *backend, const wac_session_list *sessions)
             printf("%.4f", (double)session->volume);
         else
             fputs("null", stdout);
-        printf(", \"muted\": %s}", session->muted ? "true" : "false");
+        printf(", \"muted\": %s, \"app_id\": ", session->muted ? "true" : "false");
+        print_json_string(session->app_id);
+        putchar('}');
     }
     fputs(count ? "\n]}\n" : "]}\n", stdout);
 }
@@ -62,9 +64,13 @@ static void print_table(const char *backend, const wac_session_list *sessions)
         char volume[32] = "-";
         if (session->volume >= 0.0f)
             snprintf(volume, sizeof volume, "%.2f%s", (double)session->volume, session->muted ? " muted" : "");
-        printf("%8u  %-20s %-28s %7u  %-7s  %s\n", session->pid, session->executable[0] ? session->executable : "-",
-               session->app_name[0] ? session->app_name : "-", session->streams, session->playing ? "yes" : "no",
-               volume);
+        /* A sandboxed application's id goes with its executable: it is the
+         * other name a --name target takes. */
+        char exe[300];
+        snprintf(exe, sizeof exe, "%s%s%s%s", session->executable[0] ? session->executable : "-",
+                 session->app_id[0] ? " (" : "", session->app_id, session->app_id[0] ? ")" : "");
+        printf("%8u  %-20s %-28s %7u  %-7s  %s\n", session->pid, exe, session->app_name[0] ? session->app_name : "-",
+               session->streams, session->playing ? "yes" : "no", volume);
     }
     if (count == 0)
         printf("(no process plays audio now)\n");

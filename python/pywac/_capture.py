@@ -37,6 +37,10 @@ class Session(NamedTuple):
     tell."""
     muted: bool = False
     """True when every one of its output streams is muted."""
+    app_id: str = ""
+    """Linux: the Flatpak application id of a sandboxed process (e.g.
+    ``"org.mozilla.firefox"``), which ``Capture(name=...)`` also takes; ``""``
+    when it has none."""
 
 
 class Device(NamedTuple):

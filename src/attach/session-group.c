@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "os/proctree.h"
+#include "os/sandbox.h"
 
 int wac__session_group_init(struct wac__session_group *g, size_t streams)
 {
@@ -45,11 +46,13 @@ int wac__session_group_finish(struct wac__session_group *g, struct wac__session_
     int rc = 0;
     for (size_t i = 0; i < g->count && rc == 0; i++) {
         const struct wac__session_group_item *s = &g->items[i];
-        char exe[256] = "";
-        if (s->pid)
+        char exe[256] = "", app_id[256] = "";
+        if (s->pid) {
             wac__proc_exe_name(s->pid, exe, sizeof exe);
-        rc = wac__session_list_add(list, s->pid, exe[0] ? exe : s->binary, s->app_name, s->streams, s->playing,
-                                   s->volume, s->muted);
+            wac__sandbox_app_id(s->pid, app_id, sizeof app_id);
+        }
+        rc = wac__session_list_add(list, s->pid, exe[0] ? exe : s->binary, s->app_name, app_id, s->streams,
+                                   s->playing, s->volume, s->muted);
     }
     wac__free(g->items);
     g->items = NULL;

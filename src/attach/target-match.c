@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "os/sandbox.h"
 
 int wac__target_match_init(struct wac__target_match *m, const wac_target *target)
 {
@@ -30,11 +31,18 @@ void wac__target_match_free(struct wac__target_match *m)
     m->has_tree = false;
 }
 
+/* A Flatpak app id, exactly (ids are case-sensitive reverse-DNS names). */
+static bool app_id_is(uint32_t pid, const char *name)
+{
+    char id[256];
+    return strchr(name, '.') && wac__sandbox_app_id(pid, id, sizeof id) && strcmp(id, name) == 0;
+}
+
 static bool name_matches(const struct wac__target_match *m, uint32_t pid)
 {
     uint32_t p = pid;
     for (int depth = 0; p > 1 && depth < 64; depth++) {
-        if (wac__proc_has_name(p, m->name))
+        if (wac__proc_has_name(p, m->name) || app_id_is(p, m->name))
             return true;
         if (!m->target.include_tree)
             break;

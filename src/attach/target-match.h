@@ -12,7 +12,8 @@
  *   belong). When every process of the target has exited, nothing more can
  *   ever be captured.
  * - NAME target: any process going by that executable name (basename of
- *   /proc/<pid>/exe, argv[0] or comm), and with include_tree its
+ *   /proc/<pid>/exe, argv[0] or comm) or, in a Flatpak sandbox, by its app
+ *   id (a name with a dot, compared exactly), and with include_tree its
  *   descendants.
  * - exclude: every application stream except the target's.
  * - SYSTEM: every application stream.

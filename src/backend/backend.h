@@ -122,9 +122,11 @@ void wac__stream_end(wac_capture *cap, int error, const char *detail);
 void wac__capture_streams_changed(wac_capture *cap, int delta);
 
 /* ---- session listing ---- */
-/* volume: linear level, negative when unknown. */
+/* volume: linear level, negative when unknown; app_id: a sandbox's
+ * application id, NULL or "" for none. */
 int wac__session_list_add(struct wac__session_list_builder *list, uint32_t pid, const char *executable,
-                          const char *app_name, uint32_t streams, bool playing, float volume, bool muted);
+                          const char *app_name, const char *app_id, uint32_t streams, bool playing, float volume,
+                          bool muted);
 
 /* ---- device listing ---- */
 int wac__device_list_add(struct wac__device_list_builder *list, const char *name, const char *description, bool monitor,

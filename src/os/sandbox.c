@@ -67,3 +67,26 @@ uint32_t wac__sandbox_host_pid(uint32_t claimed, const char *binary, bool *sandb
         *sandboxed = true;
     return found;
 }
+
+bool wac__sandbox_app_id(uint32_t pid, char *buf, size_t size)
+{
+    if (size)
+        buf[0] = 0;
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%u/root/.flatpak-info", pid);
+    FILE *f = pid ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    bool in_application = false, found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (line[0] == '[')
+            in_application = strcmp(line, "[Application]") == 0;
+        else if (in_application && strncmp(line, "name=", 5) == 0 && line[5] && size > strlen(line + 5)) {
+            snprintf(buf, size, "%s", line + 5);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}

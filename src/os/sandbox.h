@@ -12,6 +12,7 @@
 #define WAC_OS_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Who `claimed` is, for a client whose executable is `binary` (a basename;
@@ -28,5 +29,13 @@ uint32_t wac__sandbox_host_pid(uint32_t claimed, const char *binary, bool *sandb
 /* The pids of process `pid` in each namespace it is in, outermost first
  * (NSpid); returns how many (0: unknown). */
 int wac__sandbox_nspids(uint32_t pid, uint32_t *pids, int max);
+
+/* The Flatpak application id of process `pid` (e.g. "org.mozilla.firefox")
+ * into buf: the `name` of the [Application] group of /.flatpak-info as the
+ * process sees its root (/proc/PID/root), the file Flatpak puts into every
+ * sandbox and PipeWire's access module reads too. Returns false, buf empty,
+ * when the process is not in a Flatpak sandbox or its root cannot be read
+ * (another user's process). */
+bool wac__sandbox_app_id(uint32_t pid, char *buf, size_t size);
 
 #endif

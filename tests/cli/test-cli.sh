@@ -51,7 +51,7 @@ check "list --help documents --json" eval '[ $rc -eq 0 ] && grep -q -- "--json" 
 
 # ---- list ------------------------------------------------------------------------
 run list --json --backend dummy
-check "list --json is valid JSON with backend \"dummy\"" eval '[ $rc -eq 0 ] && $py -c "import json,sys; d=json.load(sys.stdin); assert d[\"backend\"]==\"dummy\"; assert isinstance(d[\"sessions\"], list); s=d[\"sessions\"][0]; assert set(s)=={\"pid\",\"executable\",\"app_name\",\"streams\",\"playing\",\"volume\",\"muted\"}; assert s[\"volume\"]==1.0 and s[\"muted\"] is False" <"$tmp/out"'
+check "list --json is valid JSON with backend \"dummy\"" eval '[ $rc -eq 0 ] && $py -c "import json,sys; d=json.load(sys.stdin); assert d[\"backend\"]==\"dummy\"; assert isinstance(d[\"sessions\"], list); s=d[\"sessions\"][0]; assert set(s)=={\"pid\",\"executable\",\"app_name\",\"streams\",\"playing\",\"volume\",\"muted\",\"app_id\"}; assert s[\"volume\"]==1.0 and s[\"muted\"] is False and s[\"app_id\"]==\"\"" <"$tmp/out"'
 WAC_BACKEND=dummy run list
 check "list (backend from WAC_BACKEND) prints the backend, then the table" eval '[ $rc -eq 0 ] && [ "$(head -1 "$tmp/out")" = "backend: dummy" ] && sed -n 2p "$tmp/out" | grep -q "PID.*EXECUTABLE.*APP.*STREAMS.*PLAYING.*VOLUME" && grep -q "wac-dummy-player.* 1.00$" "$tmp/out"'
 

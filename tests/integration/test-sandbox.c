@@ -20,17 +20,23 @@
 #ifndef WAC_PLAY_TONE
 #error "WAC_PLAY_TONE must name tests/servers/play-tone.sh"
 #endif
+#ifndef WAC_FLATPAK_RUN
+#error "WAC_FLATPAK_RUN must name tests/servers/flatpak-run.sh"
+#endif
 
 /* The player play-tone.sh runs, in a pid namespace of its own; *host is its
- * pid here (the child of unshare: play-tone.sh exec's the player). */
-static pid_t play_sandboxed(int freq, int secs, uint32_t *host)
+ * pid here (the child of unshare: play-tone.sh exec's the player). With an
+ * app_id, it runs under flatpak-run.sh: in a Flatpak-like sandbox, which
+ * exec's unshare and, in the child, the player. */
+static pid_t play_in_sandbox(const char *app_id, int freq, int secs, uint32_t *host)
 {
     char f[16], s[16];
     snprintf(f, sizeof f, "%d", freq);
     snprintf(s, sizeof s, "%d", secs);
-    char *argv[] = {(char *)"/usr/bin/unshare", (char *)"--pid", (char *)"--fork", (char *)WAC_PLAY_TONE, f, s,
-                    NULL};
-    pid_t u = spawn_argv(argv);
+    char *plain[] = {(char *)"/usr/bin/unshare", (char *)"--pid", (char *)"--fork", (char *)WAC_PLAY_TONE, f, s,
+                     NULL};
+    char *flatpak[] = {(char *)WAC_FLATPAK_RUN, (char *)app_id, (char *)WAC_PLAY_TONE, f, s, NULL};
+    pid_t u = spawn_argv(app_id ? flatpak : plain);
     int64_t deadline = now_ms() + 5000;
     for (;;) {
         char path[64];
@@ -50,6 +56,11 @@ static pid_t play_sandboxed(int freq, int secs, uint32_t *host)
             FAIL("unshare (pid %d) started no player in 5 s", (int)u);
         usleep(20000);
     }
+}
+
+static pid_t play_sandboxed(int freq, int secs, uint32_t *host)
+{
+    return play_in_sandbox(NULL, freq, secs, host);
 }
 
 /* The player's pid inside its namespace (the last NSpid entry). */
@@ -170,6 +181,56 @@ static void two_sandboxes_alike_are_not_guessed(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* A Flatpak application: listed with its app id, captured by it as a name. */
+static void flatpak_app_is_captured_by_its_app_id(void)
+{
+    static const char app_id[] = "org.wac.TonePlayer";
+    wac_context *ctx = open_pw();
+    uint32_t host = 0;
+    pid_t u = play_in_sandbox(app_id, 523, 14, &host);
+    pid_t other = play_tone(1000, 14);
+    wait_playing(ctx, host, 1);
+    wait_playing(ctx, (uint32_t)other, 1);
+    wac_session_list *list = NULL;
+    ASSERT_OK(wac_context_list_sessions(ctx, &list));
+    bool listed = false;
+    for (size_t i = 0; i < wac_session_list_count(list); i++) {
+        const wac_session *s = wac_session_list_at(list, i);
+        printf("# session pid %u exe '%s' app id '%s'\n", s->pid, s->executable, s->app_id);
+        if (s->pid == host) {
+            ASSERT_STR_EQ(s->app_id, app_id);
+            listed = true;
+        } else {
+            ASSERT_STR_EQ(s->app_id, "");
+        }
+    }
+    wac_session_list_free(list);
+    ASSERT(listed);
+
+    wac_capture_config n = speech_config();
+    n.target.kind = WAC_TARGET_NAME;
+    n.target.name = app_id;
+    struct rec r;
+    record(ctx, &n, 4.0, &r);
+    double own = db(tone_amp(&r, 523, 1.5)), theirs = db(tone_amp(&r, 1000, 1.5));
+    printf("# by app id %s: 523 Hz %.1f dBFS, the other player %.1f\n", app_id, own, theirs);
+    print_envelope(&r);
+    ASSERT_CMP(own, >, -15);
+    ASSERT_CMP(theirs, <, own - 60);
+    free(r.x);
+
+    /* The id is compared exactly: another sandbox's id takes nothing. */
+    n.target.name = "org.wac.TonePlayer2";
+    memset(&r, 0, sizeof r);
+    record(ctx, &n, 2.0, &r);
+    ASSERT_CMP(db(tone_amp(&r, 523, 0.5)), <, -100);
+    free(r.x);
+
+    kill_player(u);
+    kill_player(other);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 int main(void)
 {
     if (!harness_begin())
@@ -180,5 +241,6 @@ int main(void)
     }
     RUN_T(sandboxed_player_is_listed_and_captured_by_its_pid, 60);
     RUN_T(two_sandboxes_alike_are_not_guessed, 60);
+    RUN_T(flatpak_app_is_captured_by_its_app_id, 60);
     return tap_done();
 }

@@ -327,7 +327,7 @@ static int dummy_list_sessions(void *data, struct wac__session_list_builder *lis
         streams += dc->detached ? 0 : 1;
     wac__mutex_unlock(&d->lock);
     /* The dummy's "player" is the calling process, one stream per running capture. */
-    return wac__session_list_add(list, wac__process_self(), "wac-dummy-player", "WAC dummy player", streams,
+    return wac__session_list_add(list, wac__process_self(), "wac-dummy-player", "WAC dummy player", NULL, streams,
                                  streams > 0, atomic_load(&d->volume), atomic_load(&d->muted));
 }
 

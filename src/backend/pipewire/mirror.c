@@ -144,7 +144,9 @@ bool wac__pipewire_mirror_node_owner(struct wac__pipewire_mirror *b, const struc
     if (c) {
         if (!c->have_info)
             return false;
-        *pid = c->pid ? c->pid : n->prop_pid;
+        /* An owner the mapping could not tell apart stays unknown: the
+         * node's own application.process.id is the same namespace claim. */
+        *pid = c->pid || c->pid_mapped ? c->pid : n->prop_pid;
         return true;
     }
     *pid = n->prop_pid;
@@ -206,7 +208,8 @@ static void client_info(void *data, const struct pw_client_info *info)
     copy_prop(c->binary, sizeof c->binary, props, PW_KEY_APP_PROCESS_BINARY);
     /* See the file comment: pipewire-pulse's clients carry the daemon's
      * sec.pid, and their own claim is a pid in their namespace (sandbox.h). */
-    if (api && strcmp(api, "pipewire-pulse") == 0 && app_pid)
+    c->pid_mapped = api && strcmp(api, "pipewire-pulse") == 0 && app_pid;
+    if (c->pid_mapped)
         c->pid = wac__sandbox_host_pid(app_pid, c->binary, NULL);
     else
         c->pid = sec_pid ? sec_pid : app_pid;

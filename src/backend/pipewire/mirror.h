@@ -32,6 +32,7 @@ struct wac__pipewire_client {
     struct spa_hook listener;
     bool have_info;
     uint32_t pid;
+    bool pid_mapped; /* pid came from the namespace mapping: 0 there means unknown, not "ask the node" */
     char app_name[WAC__PIPEWIRE_NAME_SIZE];
     char binary[WAC__PIPEWIRE_NAME_SIZE];
 };

@@ -382,7 +382,7 @@ int wac__wasapi_list_sessions(struct wac__session_list_builder *list)
         return rc;
     wac__thread_join(t);
     for (size_t i = 0; i < l.count && l.rc == 0; i++)
-        l.rc = wac__session_list_add(list, (uint32_t)l.items[i].pid, l.items[i].exe, l.items[i].app,
+        l.rc = wac__session_list_add(list, (uint32_t)l.items[i].pid, l.items[i].exe, l.items[i].app, NULL,
                                      l.items[i].streams, l.items[i].playing, l.items[i].volume, l.items[i].muted);
     wac__free(l.items);
     return l.rc;
