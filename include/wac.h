@@ -135,11 +135,23 @@ typedef void (*wac_free_func)(void *ptr);
  * themselves (libpipewire, libpulse, COM) does not go through it.
  *
  * The functions must behave like the C library's: any alignment a C object
- * needs, NULL on failure (libwac then fails cleanly with WAC_ERR_NO_MEMORY or
- * goes on without the optional thing it wanted), and callable from any thread,
+ * needs, NULL on failure, and callable from any thread,
  * concurrently. libwac never asks them for 0 bytes, never calls realloc with a
  * NULL pointer or 0 bytes, and never passes NULL to free. They are never
  * called from an audio engine's real-time thread.
+ *
+ * When an allocation fails, the call that needed it fails with
+ * WAC_ERR_NO_MEMORY and a detail, having released what it had taken, or
+ * libwac goes on without the optional thing it wanted. Work done for a
+ * running capture says so instead (PipeWire and PulseAudio backends):
+ * - a stream of the target that cannot be taken: WAC_EVENT_STREAM_SKIPPED
+ *   (its pid and stream id, error WAC_ERR_NO_MEMORY); it is tried again at
+ *   the server's next change;
+ * - an object the server announced that the context cannot track (it is not
+ *   announced again): STREAM_SKIPPED with pid 0 and stream 0 in every running
+ *   capture, and wac_context_list_sessions() / wac_context_list_devices()
+ *   fail with WAC_ERR_NO_MEMORY, until a reconnect or a new context.
+ * Audio already captured is never touched.
  *
  * @param malloc_func   allocates (must not be NULL).
  * @param realloc_func  resizes (must not be NULL).

@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Grow *array (of *capacity elements of size) to hold one more; false
+/* Grow *array (of *capacity elements of size) to hold count + 1; false
  * without memory. */
 static bool reserve(void **array, size_t *capacity, size_t count, size_t size, size_t first)
 {
     if (count < *capacity)
         return true;
     size_t grown = *capacity ? *capacity * 2 : first;
+    while (grown <= count)
+        grown *= 2;
     void *p = wac__realloc(*array, grown * size);
     if (!p)
         return false;
@@ -120,6 +122,18 @@ struct wac__attach_entry *wac__attach_find(const struct wac__attach *a, uint64_t
     return NULL;
 }
 
+static bool name_target(const struct wac__attach *a);
+
+/* A stream the table had no room for: said, not dropped silently. The
+ * adapter offers it again at the engine's next change (it is neither in the
+ * table nor rejected). The event queue does not allocate. */
+static struct wac__attach_entry *no_memory_for(struct wac__attach *a, uint64_t key, uint32_t pid)
+{
+    wac__stream_post(a->cap, WAC_EVENT_STREAM_SKIPPED, pid, (uint32_t)key, WAC_ERR_NO_MEMORY,
+                     "no memory to take this stream; tried again at the server's next change");
+    return NULL;
+}
+
 struct wac__attach_entry *wac__attach_add(struct wac__attach *a, uint64_t key, uint32_t pid)
 {
     if (!a->running || a->target_gone)
@@ -128,13 +142,18 @@ struct wac__attach_entry *wac__attach_add(struct wac__attach *a, uint64_t key, u
     if (e)
         return e;
     if (!reserve((void **)&a->entries, &a->cap_entries, a->n_entries, sizeof *a->entries, 8))
-        return NULL;
+        return no_memory_for(a, key, pid);
+    /* Room to announce the owner of every entry, this one included, so that
+     * going live never needs memory (nor loses its TARGET_ATTACHED). */
+    if (name_target(a) &&
+        !reserve((void **)&a->announced, &a->cap_announced, a->n_announced + a->n_entries, sizeof *a->announced, 8))
+        return no_memory_for(a, key, pid);
     e = wac__calloc(1, sizeof *e);
     if (!e)
-        return NULL;
+        return no_memory_for(a, key, pid);
     if (a->cfg.data_size && !(e->data = wac__calloc(1, a->cfg.data_size))) {
         wac__free(e);
-        return NULL;
+        return no_memory_for(a, key, pid);
     }
     e->key = key;
     e->pid = pid;
@@ -194,7 +213,7 @@ static void announce(struct wac__attach *a, uint32_t pid)
 {
     if (!name_target(a) || pid == 0 || announced(a, pid))
         return;
-    /* Without memory the event is lost (and its DETACHED with it), the audio is not. */
+    /* Reserved by wac__attach_add: this does not allocate. */
     if (!reserve((void **)&a->announced, &a->cap_announced, a->n_announced, sizeof *a->announced, 8))
         return;
     a->announced[a->n_announced++] = pid;
@@ -220,6 +239,21 @@ void wac__attach_skipped(struct wac__attach *a, struct wac__attach_entry *e, int
         return;
     e->skip_posted = true;
     wac__stream_post(a->cap, WAC_EVENT_STREAM_SKIPPED, e->pid, (uint32_t)e->key, error, detail);
+}
+
+void wac__attach_engine_missed(struct wac__attach *a, unsigned missed)
+{
+    if (!a->running || missed <= a->missed_seen) {
+        a->missed_seen = missed;
+        return;
+    }
+    char why[160];
+    snprintf(why, sizeof why,
+             "no memory to track %u object(s) the server announced: streams may be missing until the "
+             "context is opened again",
+             missed);
+    a->missed_seen = missed;
+    wac__stream_post(a->cap, WAC_EVENT_STREAM_SKIPPED, 0, 0, WAC_ERR_NO_MEMORY, why);
 }
 
 /* Take entry i out of the table, keeping the others' order. */

@@ -80,6 +80,7 @@ struct wac__attach {
 
     bool running;
     bool target_gone; /* a PID target exited: its end is decided */
+    unsigned missed_seen; /* the engine's untracked objects already reported */
     int fail_error;
     char fail_detail[160];
 };
@@ -121,6 +122,14 @@ void wac__attach_live(struct wac__attach *a, struct wac__attach_entry *e, const 
 /* The stream cannot be taken now (e.g. no mix lane): STREAM_SKIPPED once
  * until it goes live. */
 void wac__attach_skipped(struct wac__attach *a, struct wac__attach_entry *e, int error, const char *detail);
+/* The engine's tables lack `missed` objects the server announced, for want of
+ * memory (0 again after a reconnect): while running, each rise is posted as
+ * STREAM_SKIPPED (pid 0, stream 0, WAC_ERR_NO_MEMORY), since a stream of the
+ * target may be among them. Adapters call it on every pass. */
+void wac__attach_engine_missed(struct wac__attach *a, unsigned missed);
+/* A stream that could not be added for want of memory is posted by
+ * wac__attach_add itself (STREAM_SKIPPED, WAC_ERR_NO_MEMORY) and is offered
+ * again at the next pass. */
 /* The engine's stream is gone: a live one is counted out and REMOVED (while
  * running); the entry is released; a rejection of the key is forgotten. */
 void wac__attach_gone(struct wac__attach *a, uint64_t key);

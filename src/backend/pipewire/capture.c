@@ -285,6 +285,7 @@ static void reconcile(struct wac__pipewire_capture *pc)
 {
     if (!pc->running || pc->b->lost)
         return;
+    wac__attach_engine_missed(&pc->attach, pc->b->missed);
     offer_nodes(pc);
     link_entries(pc);
 }

@@ -348,12 +348,24 @@ static const struct pw_metadata_events metadata_events = {
     .property = metadata_property,
 };
 
+/* An object the server announced that the tables had no memory for: the
+ * registry will not announce it again, so the tables stay incomplete until a
+ * new connection (a reconnect, a new context). Listings then fail with
+ * NO_MEMORY, and the captures say so (wac__attach_engine_missed). */
+static void missed(struct wac__pipewire_mirror *b)
+{
+    b->missed++;
+    wac__pipewire_mirror_schedule(b);
+}
+
 static void add_device(struct wac__pipewire_mirror *b, uint32_t id, const char *type, const struct spa_dict *props,
                        bool sink)
 {
     struct wac__pipewire_device *d = wac__calloc(1, sizeof *d);
-    if (!d)
+    if (!d) {
+        missed(b);
         return;
+    }
     d->id = id;
     d->serial = prop_u64(props, PW_KEY_OBJECT_SERIAL);
     if (!d->serial)
@@ -385,8 +397,10 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
     }
     if (strcmp(type, PW_TYPE_INTERFACE_Client) == 0) {
         struct wac__pipewire_client *c = wac__calloc(1, sizeof *c);
-        if (!c)
+        if (!c) {
+            missed(b);
             return;
+        }
         c->id = id;
         c->proxy = pw_registry_bind(b->registry, id, type, PW_VERSION_CLIENT, 0);
         if (!c->proxy) {
@@ -406,8 +420,10 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         if (!cls || strcmp(cls, "Stream/Output/Audio") != 0)
             return;
         struct wac__pipewire_node *n = wac__calloc(1, sizeof *n);
-        if (!n)
+        if (!n) {
+            missed(b);
             return;
+        }
         n->id = id;
         n->serial = prop_u64(props, PW_KEY_OBJECT_SERIAL);
         if (!n->serial)
@@ -428,8 +444,10 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions, const
         spa_list_append(&b->nodes, &n->link);
     } else if (strcmp(type, PW_TYPE_INTERFACE_Port) == 0) {
         struct wac__pipewire_port *p = wac__calloc(1, sizeof *p);
-        if (!p)
+        if (!p) {
+            missed(b);
             return;
+        }
         p->id = id;
         p->node_id = prop_u32(props, PW_KEY_NODE_ID);
         const char *dir = props ? spa_dict_lookup(props, PW_KEY_PORT_DIRECTION) : NULL;
@@ -571,6 +589,7 @@ int wac__pipewire_mirror_roundtrip(struct wac__pipewire_mirror *b)
 /* Everything bound on the core, and the registry: void once it is gone. */
 static void drop_objects(struct wac__pipewire_mirror *b)
 {
+    b->missed = 0; /* a new connection announces everything again */
     struct wac__pipewire_client *c, *ct;
     spa_list_for_each_safe(c, ct, &b->clients, link)
     {
@@ -801,6 +820,10 @@ int wac__pipewire_mirror_list_sessions(void *data, struct wac__session_list_buil
         pw_thread_loop_unlock(b->loop);
         return WAC_ERR_SERVER_LOST;
     }
+    if (b->missed) {
+        pw_thread_loop_unlock(b->loop);
+        return WAC_ERR_NO_MEMORY; /* the tables lack what the server announced */
+    }
     size_t n_nodes = 0;
     struct wac__pipewire_node *n;
     spa_list_for_each(n, &b->nodes, link) n_nodes++;
@@ -833,6 +856,10 @@ int wac__pipewire_mirror_list_devices(void *data, struct wac__device_list_builde
     if (b->lost) {
         pw_thread_loop_unlock(b->loop);
         return WAC_ERR_SERVER_LOST;
+    }
+    if (b->missed) {
+        pw_thread_loop_unlock(b->loop);
+        return WAC_ERR_NO_MEMORY; /* the tables lack what the server announced */
     }
     int rc = 0;
     struct wac__pipewire_device *d;

@@ -104,6 +104,7 @@ struct wac__pipewire_mirror {
     bool lost, lost_handled;
     char lost_detail[160];
     uint32_t self_client_id;
+    unsigned missed; /* objects announced that there was no memory to track (see missed()) */
     /* Reconnecting (wac_context_set_reconnect): after a loss a new core is
      * connected when `retry` fires, each wait twice the last; two round
      * trips on it (restore_seq) make the tables whole before `restored`. */

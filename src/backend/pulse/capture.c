@@ -306,6 +306,9 @@ static bool attach_lane(struct wac__pulse_capture *pc, struct wac__pulse_entry *
                  in && in->app_name[0] ? in->app_name : "?", input_of(e), WAC__MIX_MAX_LANES);
         wac__attach_skipped(&pc->attach, e->ae, WAC_ERR_BUSY, why);
     }
+    if (lane == WAC_ERR_NO_MEMORY && !e->ae->skip_posted)
+        wac__attach_skipped(&pc->attach, e->ae, WAC_ERR_NO_MEMORY,
+                            "no memory for this stream's mix lane; tried again at the server's next change");
     if (lane < 0)
         return false; /* no lane free, or no memory: the next pass tries again */
     e->lane = lane;
@@ -355,6 +358,7 @@ static void reconcile(struct wac__pulse_capture *pc)
     struct wac__pulse_mirror *b = pc->b;
     if (!pc->running || b->lost)
         return;
+    wac__attach_engine_missed(&pc->attach, b->missed);
     if (wac__capture_config(pc->cap)->target.kind == WAC_TARGET_DEVICE) {
         offer_source(pc);
         size_t i = 0;

@@ -174,6 +174,16 @@ void wac__pulse_mirror_tick_soon(struct wac__pulse_mirror *b)
 
 /* ---- the server's objects ---- */
 
+/* An object the server described that the tables had no memory for: it is
+ * described again only if it changes, so the tables count as incomplete
+ * until a new connection. Listings then fail with NO_MEMORY, and the
+ * captures say so (wac__attach_engine_missed). */
+static void missed(struct wac__pulse_mirror *b)
+{
+    b->missed++;
+    wac__pulse_mirror_schedule(b);
+}
+
 static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, void *userdata)
 {
     struct wac__pulse_mirror *b = userdata;
@@ -184,8 +194,10 @@ static void client_info_cb(pa_context *c, const pa_client_info *info, int eol, v
     struct wac__pulse_client *cl = find_client(b, info->index);
     if (!cl) {
         cl = wac__calloc(1, sizeof *cl);
-        if (!cl)
+        if (!cl) {
+            missed(b);
             return;
+        }
         cl->index = info->index;
         cl->next = b->clients;
         b->clients = cl;
@@ -215,8 +227,10 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
     struct wac__pulse_input *in = wac__pulse_mirror_find_input(b, info->index);
     if (!in) {
         in = wac__calloc(1, sizeof *in);
-        if (!in)
+        if (!in) {
+            missed(b);
             return;
+        }
         in->index = info->index;
         in->next = b->inputs;
         b->inputs = in;
@@ -257,8 +271,10 @@ static void source_info_cb(pa_context *c, const pa_source_info *info, int eol, v
         s = s->next;
     if (!s) {
         s = wac__calloc(1, sizeof *s);
-        if (!s)
+        if (!s) {
+            missed(b);
             return;
+        }
         s->index = info->index;
         s->next = b->sources;
         b->sources = s;
@@ -442,6 +458,7 @@ bool wac__pulse_mirror_complete(struct wac__pulse_mirror *b, pa_operation *o)
 /* What the server said is void once its connection is gone. */
 static void drop_tables(struct wac__pulse_mirror *b)
 {
+    b->missed = 0; /* a new connection describes everything again */
     while (b->clients) {
         struct wac__pulse_client *next = b->clients->next;
         wac__free(b->clients);
@@ -693,6 +710,10 @@ int wac__pulse_mirror_list_sessions(void *data, struct wac__session_list_builder
         pa_threaded_mainloop_unlock(b->ml);
         return WAC_ERR_SERVER_LOST;
     }
+    if (b->missed) {
+        pa_threaded_mainloop_unlock(b->ml);
+        return WAC_ERR_NO_MEMORY; /* the tables lack what the server described */
+    }
     size_t n_inputs = 0;
     for (struct wac__pulse_input *in = b->inputs; in; in = in->next)
         n_inputs++;
@@ -722,6 +743,10 @@ int wac__pulse_mirror_list_devices(void *data, struct wac__device_list_builder *
     if (b->lost) {
         pa_threaded_mainloop_unlock(b->ml);
         return WAC_ERR_SERVER_LOST;
+    }
+    if (b->missed) {
+        pa_threaded_mainloop_unlock(b->ml);
+        return WAC_ERR_NO_MEMORY; /* the tables lack what the server described */
     }
     char default_monitor[WAC__PULSE_NAME_SIZE + 16];
     snprintf(default_monitor, sizeof default_monitor, "%s.monitor", b->default_sink);

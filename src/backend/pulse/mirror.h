@@ -100,6 +100,7 @@ struct wac__pulse_mirror {
     bool on_pipewire; /* the server is pipewire-pulse ("PulseAudio (on PipeWire ...)") */
     struct wac__pulse_listener *listeners;
     bool lost, lost_handled;
+    unsigned missed; /* objects described that there was no memory to track (see missed()) */
     char lost_detail[160];
     /* Reconnecting (wac_context_set_reconnect): after a loss, a new
      * connection is tried when `retry` fires, each wait twice the last
