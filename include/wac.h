@@ -233,9 +233,18 @@ WAC_EXPORT const char *wac_context_backend(const wac_context *ctx);
  *
  * @param ctx        the context.
  * @param reconnect  true to reconnect, false for the default.
+ * WASAPI: "the server" is the Windows audio service. When its connection is
+ * gone (RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE,
+ * AUDCLNT_E_SERVICE_NOT_RUNNING), the capture posts SERVER_LOST and tries a
+ * new audio client on the same schedule until one works, then posts
+ * SERVER_RESTORED; opening and listing need no connection of the context's
+ * own. Off, such a failure is tried again three times within about 1.3 s
+ * (STREAM_REMOVED, STREAM_ADDED), then ends the stream. Only the fakes under
+ * Wine have shown this; a real service restart has not been tried.
+ *
  * @return 0, WAC_ERR_INVALID_ARGUMENT (ctx NULL), or WAC_ERR_NOT_SUPPORTED:
- *         the PipeWire and PulseAudio backends reconnect (PulseAudio and
- *         pipewire-pulse alike); WASAPI and dummy captures end as when off.
+ *         the PipeWire, PulseAudio (PulseAudio and pipewire-pulse alike) and
+ *         WASAPI backends reconnect; dummy captures end as when off.
  *         Details: wac_context_last_error().
  * Thread: any; it applies to losses after the call.
  */

@@ -22,7 +22,7 @@ struct posted {
     char detail[160];
 };
 
-static struct posted posts[64];
+static struct posted posts[256];
 static int n_posts;
 static int streams; /* the stats' stream count */
 
@@ -35,7 +35,7 @@ void wac__stream_post(wac_capture *cap, wac_event_type type, uint32_t pid, uint3
                       const char *detail)
 {
     (void)cap;
-    if (n_posts == 64)
+    if (n_posts == 256)
         FAIL("too many events");
     posts[n_posts] = (struct posted){.type = (int)type, .pid = pid, .stream_id = stream_id, .error = error};
     snprintf(posts[n_posts].detail, sizeof posts[n_posts].detail, "%s", detail ? detail : "");
@@ -245,6 +245,30 @@ static void rejections_last_until_the_stream_goes(void)
     wac__attach_free(&a);
 }
 
+/* A lost connection takes every stream, and every verdict: the new one
+ * numbers its streams from the start again, so an old rejection would keep
+ * the target's new stream out. More entries than any fixed table held. */
+static void all_gone_forgets_everything(void)
+{
+    setup(WAC_TARGET_PID, 100, NULL, false);
+    struct wac__attach a;
+    wac__attach_init(&a, &cap, NULL);
+    wac__attach_start(&a);
+    wac__attach_reject(&a, 5);
+    for (uint64_t k = 10; k < 110; k++)
+        wac__attach_live(&a, wac__attach_add(&a, k, 100), NULL);
+    ASSERT_EQ(streams, 100);
+    n_posts = 0;
+    wac__attach_all_gone(&a);
+    ASSERT_EQ(streams, 0);
+    ASSERT_EQ(wac__attach_count(&a), 0);
+    ASSERT_EQ(n_posts, 100); /* every one REMOVED, in order */
+    expect(0, WAC_EVENT_STREAM_REMOVED, 100, 10);
+    expect(99, WAC_EVENT_STREAM_REMOVED, 100, 109);
+    ASSERT(!wac__attach_known(&a, 5));
+    wac__attach_free(&a);
+}
+
 static void skipped_is_posted_once_until_live(void)
 {
     setup(WAC_TARGET_SYSTEM, 0, NULL, false);
@@ -374,6 +398,7 @@ int main(void)
     RUN(name_target_processes);
     RUN(exclude_and_system_have_no_target_events);
     RUN(rejections_last_until_the_stream_goes);
+    RUN(all_gone_forgets_everything);
     RUN(skipped_is_posted_once_until_live);
     RUN(stop_is_silent);
     RUN(failures_first_one_wins_taken_once);

@@ -280,6 +280,13 @@ void wac__attach_gone(struct wac__attach *a, uint64_t key)
         }
 }
 
+void wac__attach_all_gone(struct wac__attach *a)
+{
+    a->n_rejected = 0;
+    while (a->n_entries)
+        remove_at(a, 0, true);
+}
+
 bool wac__attach_exited(struct wac__attach *a, uint32_t pid, const char *detail)
 {
     if (!a->running || a->target_gone)

@@ -133,6 +133,11 @@ void wac__attach_engine_missed(struct wac__attach *a, unsigned missed);
 /* The engine's stream is gone: a live one is counted out and REMOVED (while
  * running); the entry is released; a rejection of the key is forgotten. */
 void wac__attach_gone(struct wac__attach *a, uint64_t key);
+/* The engine's connection is gone, and every key with it (a new connection
+ * numbers its streams anew): every entry goes as by wac__attach_gone, in the
+ * order they came, and every rejection is forgotten. Announced NAME pids are
+ * kept: their processes may still run and play again. */
+void wac__attach_all_gone(struct wac__attach *a);
 
 /* The process pid exited (the adapter saw it, or wac__attach_check did).
  * Its live streams are REMOVED, then:

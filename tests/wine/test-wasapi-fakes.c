@@ -37,6 +37,8 @@ static struct {
     int fail_after_ms;     /* the first client fails then, with fail_hr */
     HRESULT fail_hr;
     int failing_clients;   /* how many clients fail so (0: the first only) */
+    int service_down_ms;   /* from the first such failure, for this long the service is away:
+                              ActivateAudioInterfaceAsync returns AUDCLNT_E_SERVICE_NOT_RUNNING */
     /* A packet script (packet numbers from 1; 0: none): */
     int gap_at;            /* the device loses gap_frames before this packet (DATA_DISCONTINUITY) */
     UINT64 gap_frames;
@@ -56,6 +58,7 @@ static struct {
 
 static void reset_processes(void);
 static LONG clients_made, endpoint_activations;
+static volatile LONG outage_began, refused_activations; /* tick of the first failure (0: none) */
 
 static void reset_fakes(void)
 {
@@ -63,6 +66,8 @@ static void reset_fakes(void)
     memset(&seen, 0, sizeof seen);
     clients_made = 0;
     endpoint_activations = 0;
+    outage_began = 0;
+    refused_activations = 0;
     reset_processes();
 }
 
@@ -212,8 +217,10 @@ static HRESULT STDMETHODCALLTYPE cc_release_buffer(IAudioCaptureClient *self, UI
 static HRESULT STDMETHODCALLTYPE cc_next_size(IAudioCaptureClient *self, UINT32 *frames)
 {
     struct fake_client *fc = client_of_capture(self);
-    if (fc->fails && (int)(GetTickCount() - fc->started_at) >= script.fail_after_ms)
+    if (fc->fails && (int)(GetTickCount() - fc->started_at) >= script.fail_after_ms) {
+        InterlockedCompareExchange(&outage_began, (LONG)(GetTickCount() | 1), 0);
         return script.fail_hr;
+    }
     EnterCriticalSection(&fc->lock);
     *frames = fc->count ? fc->format.nSamplesPerSec * PACKET_MS / 1000 : 0;
     LeaveCriticalSection(&fc->lock);
@@ -479,6 +486,11 @@ static HRESULT fake_activate_async(LPCWSTR path, REFIID iid, PROPVARIANT *params
     InterlockedIncrement(&seen.activations);
     if (wcscmp(path, WAC__VAD_PROCESS_LOOPBACK) != 0 || !IsEqualGUID(iid, &wac__iid_audio_client))
         return E_INVALIDARG;
+    LONG began = outage_began;
+    if (began && (int)(GetTickCount() - (DWORD)began) < script.service_down_ms) {
+        InterlockedIncrement(&refused_activations);
+        return AUDCLNT_E_SERVICE_NOT_RUNNING;
+    }
     const wac__activation_params *p = (const wac__activation_params *)(const void *)params->blob.pBlobData;
     seen.type = p->activation_type;
     seen.pid = p->loopback.target_pid;
@@ -1138,6 +1150,79 @@ static void service_that_stays_down_ends_the_stream(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* A reconnecting context rides out an audio service that stays away for
+ * 3 s (longer than the ~1.3 s of tries the default gives): SERVER_LOST, the
+ * stream removed, silence on the timeline, new clients tried until the
+ * service is back, SERVER_RESTORED, the stream added, the tone again. */
+static void reconnecting_capture_rides_out_a_service_restart(void)
+{
+    reset_fakes();
+    script.fail_after_ms = 500;
+    script.fail_hr = HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE);
+    script.service_down_ms = 3000;
+    wac_context *ctx = open_fake_context();
+    ASSERT_OK(wac_context_set_reconnect(ctx, true));
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = start_capture(ctx, &c);
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16), >, 0);
+    int n = read_until_event(cap, WAC_EVENT_SERVER_RESTORED, 0, 8000, evs, 16);
+    if (n < 0)
+        FAIL("not restored within 8 s (state %d: %s; %ld activations refused)", wac_capture_get_state(cap),
+             wac_capture_last_error(cap), (long)refused_activations);
+    for (int i = 0; i < n; i++)
+        printf("#   %s: %s\n", wac_event_name(evs[i].type), evs[i].detail);
+    ASSERT(n >= 3);
+    ASSERT_EQ(evs[0].type, WAC_EVENT_SERVER_LOST);
+    ASSERT_EQ(evs[0].error, WAC_ERR_SERVER_LOST);
+    ASSERT_EQ(evs[1].type, WAC_EVENT_STREAM_REMOVED);
+    ASSERT(!has_event(evs, n, WAC_EVENT_ENDED) && !has_event(evs, n, WAC_EVENT_ERROR));
+    /* The service was away 3 s: restored after it, and not much later. */
+    uint64_t gap = evs[n - 1].position - evs[0].position;
+    printf("# restored %.2f s after the loss, after %ld refused activations\n", (double)gap / 16000,
+           (long)refused_activations);
+    ASSERT_CMP(gap, >=, 16000 * 25 / 10);
+    ASSERT_CMP(gap, <, 16000 * 6);
+    ASSERT_CMP(refused_activations, >=, 3);
+    n = read_until_event(cap, WAC_EVENT_STREAM_ADDED, 0, 2000, evs, 16);
+    ASSERT_CMP(n, >, 0);
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    printf("# %llu frames of silence filled, %llu lost\n", (unsigned long long)st.frames_silence,
+           (unsigned long long)st.frames_lost);
+    ASSERT_CMP(st.frames_silence, >=, 16000 * 2);
+    ASSERT_EQ(st.frames_lost, 0);
+    record_tone(cap, 16000, 1.0);
+    ASSERT_EQ(wac_capture_get_state(cap), WAC_STATE_RUNNING);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
+/* A stop while the service is away is not held up by the tries. */
+static void stop_while_the_service_is_away(void)
+{
+    reset_fakes();
+    script.fail_after_ms = 300;
+    script.fail_hr = AUDCLNT_E_SERVICE_NOT_RUNNING;
+    script.service_down_ms = 60000;
+    wac_context *ctx = open_fake_context();
+    ASSERT_OK(wac_context_set_reconnect(ctx, true));
+    wac_capture_config c = pid_config(16000, 1);
+    wac_capture *cap = start_capture(ctx, &c);
+    wac_event evs[16];
+    ASSERT_CMP(read_until_event(cap, WAC_EVENT_SERVER_LOST, 0, 3000, evs, 16), >, 0);
+    Sleep(2500); /* into the 2 s waits */
+    DWORD t0 = GetTickCount();
+    ASSERT_OK(wac_capture_stop(cap));
+    DWORD took = GetTickCount() - t0;
+    printf("# stopped in %lu ms\n", (unsigned long)took);
+    ASSERT_CMP(took, <, 1000);
+    int n = read_until_event(cap, WAC_EVENT_ENDED, 0, 2000, evs, 16);
+    ASSERT_CMP(n, >, 0);
+    ASSERT_EQ(evs[n - 1].error, 0);
+    ASSERT(!has_event(evs, n, WAC_EVENT_SERVER_RESTORED));
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 /* A system capture follows the default output when the user switches it:
  * the old device's stream goes, the new one's comes, the audio goes on. */
 static void system_capture_follows_the_default_output(void)
@@ -1311,6 +1396,8 @@ int main(void)
     RUN(quiet_target_is_not_reported);
     RUN(service_restart_reactivates);
     RUN(service_that_stays_down_ends_the_stream);
+    RUN_T(reconnecting_capture_rides_out_a_service_restart, 30);
+    RUN_T(stop_while_the_service_is_away, 30);
     RUN(system_capture_follows_the_default_output);
     RUN(packet_flags_are_honoured);
     RUN(exit_then_invalidation_is_an_exit);

@@ -473,12 +473,7 @@ static void on_lost(void *data)
     atomic_store(&pc->active, false);
     destroy_stream(pc);
     wac__stream_post(pc->cap, WAC_EVENT_SERVER_LOST, 0, 0, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
-    uint64_t keys[64];
-    size_t n = 0, i = 0;
-    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i)) && n < 64;)
-        keys[n++] = ae->key;
-    for (size_t k = 0; k < n; k++)
-        wac__attach_gone(&pc->attach, keys[k]);
+    wac__attach_all_gone(&pc->attach);
 }
 
 /* Connected again: a new stream; its node and the target's are linked by

@@ -449,12 +449,7 @@ static void on_lost(void *data)
      * until on_restored. */
     wac__mix_pull(&pc->mix, wac__now_ns(), true);
     wac__stream_post(pc->cap, WAC_EVENT_SERVER_LOST, 0, 0, WAC_ERR_SERVER_LOST, pc->b->lost_detail);
-    uint64_t keys[WAC__MIX_MAX_LANES];
-    size_t n = 0, i = 0;
-    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i)) && n < WAC__MIX_MAX_LANES;)
-        keys[n++] = ae->key;
-    for (size_t k = 0; k < n; k++)
-        wac__attach_gone(&pc->attach, keys[k]);
+    wac__attach_all_gone(&pc->attach);
     wac__pulse_mirror_tick_soon(pc->b);
 }
 

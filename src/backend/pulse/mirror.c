@@ -243,10 +243,17 @@ static void input_info_cb(pa_context *c, const pa_sink_input_info *info, int eol
     copy_prop(binary, sizeof binary, info->proplist, PA_PROP_APPLICATION_PROCESS_BINARY);
     /* Every change of the stream (its volume too) brings this again: the
      * owner is looked up when the claim changes only. */
-    if (claimed != in->claimed_pid || strcmp(binary, in->binary) != 0 || (claimed && !in->prop_pid)) {
+    /* An owner that could not be told apart (two sandboxes alike) is looked
+     * for again as the stream changes, but at most once a second: each look
+     * reads every process's status, and a stream changes with every volume
+     * step and cork. */
+    int64_t now = wac__now_ns();
+    if (claimed != in->claimed_pid || strcmp(binary, in->binary) != 0 ||
+        (claimed && !in->prop_pid && now - in->mapped_ns >= 1000000000)) {
         in->claimed_pid = claimed;
         memcpy(in->binary, binary, sizeof binary);
         in->prop_pid = wac__sandbox_host_pid(claimed, binary, NULL);
+        in->mapped_ns = now;
     }
     in->level = info->has_volume ? (float)pa_sw_volume_to_linear(pa_cvolume_max(&info->volume)) : -1.0f;
     in->channels = info->volume.channels;

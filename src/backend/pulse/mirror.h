@@ -37,6 +37,7 @@ struct wac__pulse_input {
     uint32_t client; /* PA_INVALID_INDEX for none */
     uint32_t prop_pid; /* its owner by its own application.process.id (see sandbox.h), 0 if none */
     uint32_t claimed_pid; /* that application.process.id as given */
+    int64_t mapped_ns;    /* when prop_pid was last worked out (a /proc scan when sandboxed) */
     bool corked;
     char app_name[WAC__PULSE_NAME_SIZE];
     char binary[WAC__PULSE_NAME_SIZE];

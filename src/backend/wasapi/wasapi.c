@@ -61,6 +61,7 @@
 
 struct wasapi {
     DWORD build; /* Windows build number (RtlGetVersion: the real one) */
+    _Atomic bool reconnect; /* wac_context_set_reconnect: ride out the audio service's restarts */
 };
 
 enum { CMD_NONE, CMD_START, CMD_STOP, CMD_CLOSE };
@@ -123,6 +124,7 @@ struct wcap {
     int64_t packet_deadline_ns; /* control: no packet by then -> say so */
     int64_t recover_window_ns;  /* control: when the current run of recoveries began */
     int recoveries;             /* ... and how many it has had */
+    bool service_lost;          /* control: SERVER_LOST posted, SERVER_RESTORED not yet */
     _Atomic int rt_code;
     bool rt_start_attached;
     _Atomic long rt_hresult; /* the failure it reported */
@@ -668,6 +670,16 @@ static DWORD tree_refresh(struct wcap *wc, DWORD gone, bool *no_memory)
 }
 
 /* NAME: find the process and attach to it. 0 also when it is not running. */
+/* A client works again after SERVER_LOST: the mark of where the service is
+ * back (its stream's STREAM_ADDED follows with its first packet). */
+static void service_back(struct wcap *wc)
+{
+    if (!wc->service_lost)
+        return;
+    wc->service_lost = false;
+    wac__stream_post(wc->cap, WAC_EVENT_SERVER_RESTORED, 0, 0, 0, "the Windows audio service is back");
+}
+
 static int try_attach_name(struct wcap *wc)
 {
     DWORD pid = wac__wasapi_find_process(wc->target.name);
@@ -691,6 +703,7 @@ static int try_attach_name(struct wcap *wc)
         ResetEvent(wc->rt_packet);
         wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
         rt_command(wc, RT_ATTACH);
+        service_back(wc);
         wac__attach_add(&wc->attach, 1, pid);
     }
     return 0;
@@ -879,6 +892,60 @@ static bool reactivate(struct wcap *wc, bool after_failure)
     return false;
 }
 
+/* The audio service itself went away (restarted, or stopped): its RPC
+ * connection is gone, or it says it does not run. */
+static bool service_gone(HRESULT hr)
+{
+    return hr == RPC_E_DISCONNECTED || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
+           hr == AUDCLNT_E_SERVICE_NOT_RUNNING;
+}
+
+/* Reconnecting contexts (wac_context_set_reconnect): the audio service went
+ * away. SERVER_LOST marks where, the stream goes, the clock fills silence;
+ * a new client is tried after 0.1 s, each wait twice the last up to 2 s, for
+ * as long as it takes (a stop or close ends a wait at once, and is handled
+ * by the loop); SERVER_RESTORED marks where the target's audio is back. A
+ * NAME target whose process exits meanwhile goes back to looking (its exit
+ * is handled by the loop), and is restored with the next process it finds. */
+static void ride_out_service_loss(struct wcap *wc, HRESULT hr)
+{
+    char why[DETAIL_SIZE];
+    set_detail(wc, "the Windows audio service went away; reconnecting", hr);
+    memcpy(why, wc->detail, sizeof why);
+    rt_command(wc, RT_DETACH);
+    release_client(wc);
+    wac__stream_post(wc->cap, WAC_EVENT_SERVER_LOST, 0, 0, WAC_ERR_SERVER_LOST, why);
+    wac__attach_all_gone(&wc->attach);
+    wc->service_lost = true;
+    DWORD pid = wc->pid;
+    for (DWORD wait_ms = 100;; wait_ms = wait_ms < 1000 ? wait_ms * 2 : 2000) {
+        HANDLE waits[2] = {wc->ctl_cmd, wc->process};
+        bool name_process = wc->target.kind == WAC_TARGET_NAME && wc->process;
+        DWORD r = WaitForMultipleObjects(name_process ? 2 : 1, waits, FALSE, wait_ms);
+        if (r == WAIT_OBJECT_0) {
+            SetEvent(wc->ctl_cmd);
+            return;
+        }
+        if (r == WAIT_OBJECT_0 + 1)
+            return; /* the NAME target's process exited: the loop detaches it */
+        if (open_client(wc, pid) != 0)
+            continue;
+        hr = IAudioClient_Start(wc->client);
+        if (FAILED(hr)) {
+            release_client(wc);
+            continue;
+        }
+        ResetEvent(wc->rt_failed);
+        atomic_store(&wc->rt_got_packet, false);
+        ResetEvent(wc->rt_packet);
+        wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
+        rt_command(wc, RT_ATTACH);
+        service_back(wc);
+        wac__attach_add(&wc->attach, 1, pid);
+        return;
+    }
+}
+
 /* The attached client delivered its first packet: its stream is live. */
 static void on_first_packet(struct wcap *wc)
 {
@@ -950,6 +1017,10 @@ static void *ctl_main(void *arg)
             SetEvent(wc->ctl_done);
         } else if (r == WAIT_OBJECT_0 + i_failed && wc->running) {
             HRESULT hr = (HRESULT)atomic_load(&wc->rt_hresult);
+            if (service_gone(hr) && atomic_load(&wc->w->reconnect)) {
+                ride_out_service_loss(wc, hr);
+                continue;
+            }
             if (recoverable(hr) && reactivate(wc, true))
                 continue;
             set_detail(wc, hr == AUDCLNT_E_DEVICE_INVALIDATED ? "audio device invalidated (removed or reconfigured)"
@@ -973,6 +1044,9 @@ static void *ctl_main(void *arg)
             on_no_packet(wc);
         } else if ((r == WAIT_OBJECT_0 + i_session || r == WAIT_TIMEOUT) && looking) {
             int rc = try_attach_name(wc);
+            /* While the service is away, a reconnecting capture looks on. */
+            if (rc && wc->service_lost && atomic_load(&wc->w->reconnect))
+                rc = 0;
             if (rc) {
                 char detail[sizeof wc->detail];
                 memcpy(detail, wc->detail, sizeof detail);
@@ -1013,6 +1087,13 @@ static int wasapi_connect(wac_context *ctx, void **data, char *detail, size_t de
     }
     w->build = wac__wasapi_system->windows_build();
     *data = w;
+    return 0;
+}
+
+static int wasapi_set_reconnect(void *data, bool reconnect)
+{
+    struct wasapi *w = data;
+    atomic_store(&w->reconnect, reconnect);
     return 0;
 }
 
@@ -1161,5 +1242,6 @@ const struct wac__backend wac__backend_wasapi = {
     .list_devices = wac__wasapi_list_devices,
     .get_volume = wac__wasapi_get_volume,
     .set_volume = wac__wasapi_set_volume,
+    .set_reconnect = wasapi_set_reconnect,
     .inject = NULL,
 };
