@@ -153,7 +153,9 @@ bool wac__consumer_pop_event(wac_capture *cap, wac_event *out)
 
 /* ---- audio ------------------------------------------------------------------- */
 
-uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames, wac_chunk_info *info)
+/* A chunk of `frames` at the read index is about to be taken: its flags and
+ * position into info (may be NULL), the events before it applied. */
+static uint64_t begin_chunk(wac_capture *cap, uint32_t frames, wac_chunk_info *info)
 {
     uint64_t r = read_index(cap);
     uint32_t flags = 0;
@@ -169,18 +171,47 @@ uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames,
     if (cap->last_jump_index == r + 1)
         flags |= WAC_CHUNK_DISCONTINUOUS;
     uint64_t position = r + cap->read_offset;
-    uint32_t n = wac__ring_read(&cap->s->ring, dst, frames);
-    /* Gaps inside this chunk are behind us now: count them before the next
-     * chunk, which must not be flagged for them again. */
-    if (n)
-        apply_upto(cap, r + n - 1);
-    atomic_fetch_add_explicit(&cap->frames_delivered, n, memory_order_relaxed);
     if (info) {
         info->position = position;
         info->time_ns = wac__stream_time_of(cap, position);
         info->flags = flags;
     }
+    return r;
+}
+
+/* The n frames from r are taken. */
+static void end_chunk(wac_capture *cap, uint64_t r, uint32_t n)
+{
+    /* Gaps inside this chunk are behind us now: count them before the next
+     * chunk, which must not be flagged for them again. */
+    if (n)
+        apply_upto(cap, r + n - 1);
+    atomic_fetch_add_explicit(&cap->frames_delivered, n, memory_order_relaxed);
+}
+
+uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames, wac_chunk_info *info)
+{
+    uint64_t r = begin_chunk(cap, frames, info);
+    uint32_t n = wac__ring_read(&cap->s->ring, dst, frames);
+    end_chunk(cap, r, n);
     return n;
+}
+
+const void *wac__consumer_peek_frames(wac_capture *cap, uint32_t frames, wac_chunk_info *info)
+{
+    struct wac__ring_vec vec;
+    uint32_t fill = wac__ring_read_vec(&cap->s->ring, &vec);
+    if (fill < frames || vec.frames[0] < frames)
+        return NULL;
+    begin_chunk(cap, frames, info);
+    return vec.ptr[0];
+}
+
+void wac__consumer_commit_frames(wac_capture *cap, uint32_t frames)
+{
+    uint64_t r = read_index(cap);
+    wac__ring_read_commit(&cap->s->ring, frames);
+    end_chunk(cap, r, frames);
 }
 
 /* ---- readiness ------------------------------------------------------------ */

@@ -30,11 +30,20 @@ static void service(wac_capture *cap)
         uint32_t n = fill >= cap->chunk_frames ? cap->chunk_frames : (ended ? fill : 0);
         if (n == 0)
             return;
+        /* Straight from the ring when the chunk lies in one piece (all but
+         * the chunks that wrap around its end): the callback's frames are
+         * then the only copy a consumer makes. */
         wac_chunk_info info;
-        wac__consumer_read_frames(cap, cap->chunk_buffer, n, &info);
+        const void *frames = wac__consumer_peek_frames(cap, n, &info);
+        if (!frames) {
+            wac__consumer_read_frames(cap, cap->chunk_buffer, n, &info);
+            frames = cap->chunk_buffer;
+        }
         if (n < cap->chunk_frames)
             info.flags |= WAC_CHUNK_LAST;
-        c->on_audio(cap, cap->chunk_buffer, n, &info, c->userdata);
+        c->on_audio(cap, frames, n, &info, c->userdata);
+        if (frames != cap->chunk_buffer)
+            wac__consumer_commit_frames(cap, n);
     }
 }
 

@@ -160,6 +160,12 @@ void wac__consumer_leave(wac_capture *cap);
 void wac__consumer_collect(wac_capture *cap);
 bool wac__consumer_ready_chunk_or_event(wac_capture *cap);
 uint32_t wac__consumer_read_frames(wac_capture *cap, void *dst, uint32_t frames, wac_chunk_info *info);
+/* The next `frames` frames where they lie in the ring, when they lie in one
+ * piece (else NULL, nothing taken): the dispatch thread hands them to the
+ * callback without copying, then commits them. Until the commit the
+ * producer cannot write over them (they are unread). */
+const void *wac__consumer_peek_frames(wac_capture *cap, uint32_t frames, wac_chunk_info *info);
+void wac__consumer_commit_frames(wac_capture *cap, uint32_t frames);
 bool wac__consumer_pop_event(wac_capture *cap, wac_event *out);
 void wac__consumer_rearm(wac_capture *cap);
 

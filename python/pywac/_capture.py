@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import math
 import sys
 import threading
@@ -398,6 +399,7 @@ class Capture:
             def trampoline(chunk: Chunk, _user: Callable[[Samples], Any] = callback) -> None:
                 _user(samples(chunk))
 
+        self._taker: Optional[_AsyncTaker] = None
         for attempt in (1, 2):
             self._ctx = _context(backend)
             try:
@@ -428,7 +430,13 @@ class Capture:
         """Close the capture and free its buffers; unread audio is discarded. A
         reader blocked in another thread gets :class:`pywac.Closed`.
         Idempotent. Raises a pending callback exception (after closing)."""
+        self._detach_taker()
         self._cap.close()
+
+    def _detach_taker(self) -> None:
+        taker, self._taker = self._taker, None
+        if taker is not None:
+            taker.detach()
 
     def __enter__(self) -> "Capture":
         if self._cap.state == "open":
@@ -436,15 +444,23 @@ class Capture:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._cap.close()
+        self.close()
 
     async def __aenter__(self) -> "Capture":
         return self.__enter__()
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        self._cap.close()
+        self.close()
 
     # ---- reading ----
+
+    def _take(self, timeout_ms: int) -> Optional[Chunk]:
+        """The next chunk: one an ``async for`` already took off the ring
+        (see :class:`_AsyncTaker`) first, so every style reads in order."""
+        taker = self._taker
+        if taker is not None and taker.ready:
+            return taker.pop()
+        return self._cap.read(timeout_ms)
 
     def read(self, timeout: Optional[float] = None) -> Optional[Samples]:
         """One chunk of ``chunk_frames`` frames, waiting up to ``timeout``
@@ -457,13 +473,13 @@ class Capture:
         When the stream ended because of an error (server lost, ...), raises
         that error, e.g. :class:`pywac.Disconnected`.
         """
-        chunk = self._cap.read(_timeout_ms(timeout))
+        chunk = self._take(_timeout_ms(timeout))
         return None if chunk is None else samples(chunk)
 
     def read_chunk(self, timeout: Optional[float] = None) -> Optional[Chunk]:
         """As :meth:`read`, but the :class:`Chunk` itself: a buffer with its
         ``position``, ``time_ns`` and ``flags``."""
-        return self._cap.read(_timeout_ms(timeout))
+        return self._take(_timeout_ms(timeout))
 
     def fileno(self) -> int:
         """A descriptor that is readable when a chunk, an event or the end of
@@ -486,7 +502,7 @@ class Capture:
         if self._cap.state == "open":
             self._cap.start()
         while True:
-            chunk = self._cap.read(-1)
+            chunk = self._take(-1)
             if chunk is None:
                 return
             yield samples(chunk)
@@ -503,10 +519,20 @@ class Capture:
         return samples(chunk)
 
     async def aread_chunk(self) -> Optional[Chunk]:
-        """The next chunk, awaited without threads or polling: waits for the
-        descriptor with ``loop.add_reader``. None at the end of a stopped stream."""
+        """The next chunk, awaited without threads or polling: the descriptor
+        is watched by the running loop (``loop.add_reader``, registered once
+        and kept while chunks are awaited). None at the end of a stopped
+        stream."""
+        if sys.platform != "win32":
+            loop = asyncio.get_running_loop()
+            taker = self._taker
+            if taker is None or taker.loop is not loop:
+                if taker is not None:
+                    taker.detach()
+                taker = self._taker = _AsyncTaker(self._cap, loop)
+            return await taker.next()
         while True:
-            chunk = self._cap.read(0)
+            chunk = self._take(0)
             if chunk is not None or self._cap.ended:
                 return chunk
             await _ready(self._cap)
@@ -562,6 +588,99 @@ class Capture:
     def __repr__(self) -> str:
         return (f"<pywac.Capture {self._cap.state} {self._cap.rate} Hz {self._cap.channels} ch "
                 f"{self._cap.format} chunk {self._cap.chunk_frames}>")
+
+
+class _AsyncTaker:
+    """Chunks for ``await`` on a selector loop (POSIX), with the capture's
+    descriptor registered once rather than per chunk.
+
+    The descriptor is readable while a chunk, an event or the end waits; a
+    read that leaves none of them waiting resets it. So the loop's callback
+    reads one chunk and wakes the awaiting task; when more wait, the
+    descriptor is still readable and the callback runs again at the loop's
+    next turn. Registering and unregistering around every
+    chunk (two ``epoll_ctl`` and a new future each) cost ~200 µs per chunk
+    (bench/FINDINGS.md); now a chunk costs one wake-up of the loop. When
+    ``LIMIT`` chunks wait untaken (the consumer is busy or gone), the
+    descriptor is unregistered and the ring holds the rest, so a consumer
+    that falls behind still meets the ring's overrun accounting, not a list
+    that grows. Chunks taken and not yet awaited are handed to whichever read
+    comes next (:meth:`Capture._take`), in order."""
+
+    LIMIT = 4
+
+    def __init__(self, cap: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.cap = cap
+        self.loop = loop
+        self.fd = cap.fileno()
+        self.chunks: collections.deque = collections.deque()
+        self.error: Optional[BaseException] = None
+        self.waiter: Optional[asyncio.Future] = None
+        self.registered = False
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.chunks) or self.error is not None
+
+    def pop(self) -> Optional[Chunk]:
+        if self.chunks:
+            return self.chunks.popleft()
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
+        return None
+
+    def register(self) -> None:
+        if not self.registered:
+            self.loop.add_reader(self.fd, self.on_readable)
+            self.registered = True
+
+    def detach(self) -> None:
+        if self.registered:
+            self.registered = False
+            try:
+                self.loop.remove_reader(self.fd)
+            except (ValueError, OSError, RuntimeError):
+                pass  # the loop or the descriptor is gone already
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.cancel()
+
+    def on_readable(self) -> None:
+        try:
+            chunk = self.cap.read(0)
+            if chunk is not None:
+                self.chunks.append(chunk)
+                if len(self.chunks) >= self.LIMIT:
+                    self.detach_reader()  # the ring holds the rest
+            elif self.cap.ended:
+                self.detach_reader()
+        except BaseException as e:  # the stream's error: for the next read
+            self.error = e
+            self.detach_reader()
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def detach_reader(self) -> None:
+        if self.registered:
+            self.registered = False
+            self.loop.remove_reader(self.fd)
+
+    async def next(self) -> Optional[Chunk]:
+        while True:
+            if self.ready:
+                return self.pop()
+            if not self.registered:
+                # What waits already, before the loop is asked to watch.
+                chunk = self.cap.read(0)
+                if chunk is not None or self.cap.ended:
+                    return chunk
+                self.register()
+            self.waiter = self.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
 
 
 async def _ready(cap) -> None:
