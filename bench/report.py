@@ -78,6 +78,14 @@ class Report:
                 return num(r.get(key))
         return None
 
+    def total_cost(self, kind, n):
+        """Process + servers' added CPU per source, or None."""
+        v, s, b = (self.cell(kind, n, "cpu_pct_per_source"), self.server_total(kind, n),
+                   self.server_total("players-only", n))
+        if v is None or s is None or b is None:
+            return None
+        return v + (s - b) / n
+
     def status(self, kind, n):
         for r in self.cpu:
             if r["kind"] == kind and int(r["sources"]) == n:
@@ -443,6 +451,34 @@ class Report:
             self.table(["server CPU added per source"] + ["%d" % n for n in self.counts], body)
             self.w("![servers' CPU](server_cpu.png)")
             self.w()
+
+            self.w("## Total cost per source")
+            self.w()
+            self.w("What a source costs the machine: the capturing process(es) plus what the servers spend "
+                   "beyond the players-only baseline, per source, % of one core, all from the same run. "
+                   "`parec` moves work into pipewire-pulse and a client of the PulseAudio protocol does too; "
+                   "this column counts it where the other tables split it.")
+            self.w()
+            body = []
+            for k in self.kinds:
+                if k == "players-only":
+                    continue
+                body.append([LABEL[k]] + [fmt(self.total_cost(k, n)) if self.total_cost(k, n) is not None
+                                          else "–" for n in self.counts])
+            self.table(["total % of a core per source"] + ["%d" % n for n in self.counts], body)
+            for n in self.counts:
+                refs = [r for r in ("pw-record", "parec", "oldpoll") if self.total_cost(r, n)]
+                body = []
+                for k in self.kinds:
+                    v = self.total_cost(k, n)
+                    if k == "players-only" or v is None or k in refs:
+                        continue
+                    body.append([LABEL[k]] + ["%.2f×" % (v / self.total_cost(r, n)) for r in refs])
+                if refs and body:
+                    self.w("%d source%s — total cost of the row divided by that of the column:" % (
+                        n, "s" if n > 1 else ""))
+                    self.w()
+                    self.table(["", *("÷ " + LABEL[r] for r in refs)], body)
 
             self.w("## Memory")
             self.w()

@@ -543,8 +543,10 @@ typedef struct wac_capture_config {
     bool fill_silence;  /**< deliver silence while the target plays nothing (default true) */
     /** Ask the engine for this latency. 0 (default) = don't ask: on PipeWire the graph keeps
      *  its quantum; on PulseAudio, whose default for a monitor would be seconds-long lumps,
-     *  each stream asks for 25 ms fragments (behind pipewire-pulse that halves a PipeWire
-     *  graph's default quantum of 2048 frames). WASAPI always uses the engine's period. */
+     *  each stream asks for 25 ms fragments. Behind pipewire-pulse a fragment below the
+     *  PipeWire graph's quantum lowers it for every application (25 ms halves the usual
+     *  2048 frames; 43 ms keeps it, but pipewire-pulse's timing then misaligned captures of
+     *  one context by a quantum in 2 runs of 6). WASAPI always uses the engine's period. */
     uint32_t latency_ms;
     wac_audio_cb on_audio; /**< callback style; NULL for read/fd style */
     wac_event_cb on_event; /**< events for the callback style; needs on_audio */

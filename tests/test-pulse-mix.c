@@ -139,6 +139,64 @@ static void slow_lane_holds_until_it_stalls(void)
     wac__mix_free(&m);
 }
 
+/* A lane the server delivers in bursts further and further apart, beside a
+ * lane that flows evenly every 20 ms (as pipewire-pulse did with 50 ms
+ * fragments on a loaded machine). With its own threshold (stall_max_ns) the
+ * bursty lane is waited for and the output is the exact sum; with the fixed
+ * rule it stalls, the mix goes on without it, and it is delayed (stall_max_ns
+ * 0, the old behaviour: the counters say so). */
+static int bursty_run(int64_t stall_max_ns, struct wac__mix *m)
+{
+    memset(&out, 0, sizeof out);
+    struct wac__mix_config c = {
+        .channels = 1, .rate = RATE, .lane_frames = 2048, .max_hold_frames = 150, .resync_frames = 40,
+        .stall_ns = 100 * MS, .stall_max_ns = stall_max_ns, .emit = collect, .user = &out,
+    };
+    ASSERT_OK(wac__mix_init(m, &c));
+    int a = wac__mix_lane_add(m, T0), b = wac__mix_lane_add(m, T0);
+    static const int gaps[] = {40, 60, 90, 130, 180, 250, 340, 340, 200, 340};
+    float buf[400];
+    uint32_t a_done = 0, b_done = 0;
+    int64_t now = T0;
+    for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+        /* A writes every 20 ms until B's next burst is due. */
+        for (int64_t until = now + gaps[g] * MS; now + 20 * MS <= until;) {
+            now += 20 * MS;
+            ramp(buf, 20, 1, a_done);
+            wac__mix_write(m, a, buf, 20, T0 + (int64_t)a_done * MS, now);
+            a_done += 20;
+            wac__mix_pull(m, now, false);
+        }
+        /* B's burst: everything since its last, its times contiguous. */
+        uint32_t n = (uint32_t)((now - T0) / MS) - b_done;
+        ramp(buf, n, 2, b_done);
+        wac__mix_write(m, b, buf, n, T0 + (int64_t)b_done * MS, now);
+        b_done += n;
+    }
+    return (int)b_done;
+}
+
+static void bursty_lane_is_waited_for(void)
+{
+    struct wac__mix m;
+    int b_done = bursty_run(750 * MS, &m);
+    printf("# learnt: %llu stalls, %llu bursts, %llu unheld, %zu frames out\n", (unsigned long long)m.stalls,
+           (unsigned long long)m.bursts, (unsigned long long)m.frames_unheld, out.n);
+    ASSERT_EQ(m.stalls, 0);
+    ASSERT_EQ(m.frames_unheld, 0);
+    ASSERT_CMP(out.n, >=, (size_t)b_done - 20);
+    for (size_t i = 0; i < out.n; i++)
+        if (out.x[i] != (float)(100000 + (int)i + 200000 + (int)i))
+            FAIL("frame %zu is %.0f, not the sum of both lanes' frame %zu", i, (double)out.x[i], i);
+    wac__mix_free(&m);
+
+    b_done = bursty_run(0, &m);
+    printf("# fixed rule: %llu stalls, %llu bursts, %llu unheld\n", (unsigned long long)m.stalls,
+           (unsigned long long)m.bursts, (unsigned long long)m.frames_unheld);
+    ASSERT_CMP(m.stalls, >, 0);
+    wac__mix_free(&m);
+}
+
 /* Never more than max_hold frames held back, even behind a live lane. */
 static void hold_is_bounded(void)
 {
@@ -451,6 +509,7 @@ int main(void)
     RUN(two_lanes_sum_sample_aligned);
     RUN(slow_lane_holds_until_it_stalls);
     RUN(hold_is_bounded);
+    RUN(bursty_lane_is_waited_for);
     RUN(stalled_lane_is_placed_by_time);
     RUN(new_lane_joins_aligned);
     RUN(removed_lane_drains);

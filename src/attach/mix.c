@@ -44,7 +44,17 @@ static bool lane_used(const struct wac__mix_lane *l)
 /* Waited for: it writes (or was just added) and has not stalled. */
 static bool lane_live(const struct wac__mix *m, const struct wac__mix_lane *l, int64_t now_ns)
 {
-    return lane_used(l) && !l->removed && now_ns - l->last_write_ns <= m->cfg.stall_ns;
+    (void)m;
+    return lane_used(l) && !l->removed && now_ns - l->last_write_ns <= l->stall_ns;
+}
+
+/* A gap between two writes of the lane: its threshold stays at least twice
+ * the longest (see "Stall thresholds" in mix.h). */
+static void learn_gap(const struct wac__mix *m, struct wac__mix_lane *l, int64_t gap_ns)
+{
+    int64_t want = 2 * gap_ns, most = m->cfg.stall_max_ns > m->cfg.stall_ns ? m->cfg.stall_max_ns : m->cfg.stall_ns;
+    if (want > l->stall_ns)
+        l->stall_ns = want < most ? want : most;
 }
 
 int wac__mix_init(struct wac__mix *m, const struct wac__mix_config *cfg)
@@ -79,6 +89,7 @@ int wac__mix_lane_add(struct wac__mix *m, int64_t now_ns)
             return WAC_ERR_NO_MEMORY;
         l->last_write_ns = now_ns;
         l->added_ns = now_ns;
+        l->stall_ns = m->cfg.stall_ns;
         return i;
     }
     return WAC_ERR_BUSY;
@@ -212,8 +223,16 @@ void wac__mix_pull(struct wac__mix *m, int64_t now_ns, bool flush_all)
     if (!queued)
         return;
     uint64_t target = flush_all || live_end > max_end ? max_end : live_end;
-    if (max_end > m->cfg.max_hold_frames && target < max_end - m->cfg.max_hold_frames) {
-        uint64_t forced = max_end - m->cfg.max_hold_frames;
+    uint64_t hold = m->cfg.max_hold_frames;
+    for (int i = 0; i < WAC__MIX_MAX_LANES; i++) {
+        /* A live lane that learnt to be bursty is held for as long. */
+        const struct wac__mix_lane *l = &m->lanes[i];
+        uint64_t frames = (uint64_t)(l->stall_ns / 1000) * m->cfg.rate / 1000000;
+        if (lane_live(m, l, now_ns) && frames > hold)
+            hold = frames;
+    }
+    if (max_end > hold && target < max_end - hold) {
+        uint64_t forced = max_end - hold;
         if (forced > m->head)
             m->frames_unheld += forced - (target > m->head ? target : m->head);
         target = forced;
@@ -235,8 +254,8 @@ int64_t wac__mix_next_change(const struct wac__mix *m, int64_t now_ns)
     int64_t next = INT64_MAX;
     for (int i = 0; i < WAC__MIX_MAX_LANES; i++) {
         const struct wac__mix_lane *l = &m->lanes[i];
-        if (lane_live(m, l, now_ns) && l->last_write_ns + m->cfg.stall_ns + 1 < next)
-            next = l->last_write_ns + m->cfg.stall_ns + 1;
+        if (lane_live(m, l, now_ns) && l->last_write_ns + l->stall_ns + 1 < next)
+            next = l->last_write_ns + l->stall_ns + 1;
     }
     return next;
 }
@@ -279,9 +298,10 @@ void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t 
     if (!lane_used(l) || l->removed)
         return;
     const uint32_t ch = m->cfg.channels;
-    bool stalled = l->placed && now_ns - l->last_write_ns > m->cfg.stall_ns;
-    if (l->placed && now_ns - l->last_write_ns > m->max_write_gap_ns)
-        m->max_write_gap_ns = now_ns - l->last_write_ns;
+    int64_t write_gap = now_ns - l->last_write_ns;
+    bool stalled = l->placed && write_gap > l->stall_ns;
+    if (l->placed && write_gap > m->max_write_gap_ns)
+        m->max_write_gap_ns = write_gap;
     m->stalls += stalled;
     l->last_write_ns = now_ns;
     if (!m->clock_set) {
@@ -291,6 +311,17 @@ void wac__mix_write(struct wac__mix *m, int lane, const float *frames, uint32_t 
         m->clock_ns = time_ns;
     }
     uint64_t by_time = position_at(m, time_ns);
+    if (stalled) {
+        /* Its time continues where it left off: the server held the frames
+         * back (a burst), the stream did not stop. */
+        int64_t off = (int64_t)lane_end(l) - (int64_t)(by_time + (uint64_t)l->skew);
+        if (off <= (int64_t)m->cfg.resync_frames && -off <= (int64_t)m->cfg.resync_frames) {
+            stalled = false;
+            m->bursts++;
+        }
+    }
+    if (l->placed && !stalled) /* a real stop teaches nothing */
+        learn_gap(m, l, write_gap);
     bool contiguous = l->placed && !stalled, agrees = true;
     if (contiguous) {
         int64_t disagreement = (int64_t)lane_end(l) - (int64_t)(by_time + (uint64_t)l->skew);

@@ -30,10 +30,19 @@
  *    are dropped and counted (frames_late): the mix never goes back.
  *
  * When frames leave (the mix head). The mix emits positions up to the point
- * every live lane has reached: a lane is live while it wrote within stall_ns
- * (so a corked or ended stream holds nothing back for longer than that), and
- * nothing is held back more than max_hold_frames behind the most advanced
- * lane. With one lane, frames leave as they are written. A stretch where no
+ * every live lane has reached: a lane is live while it wrote within its stall
+ * threshold (so a corked or ended stream holds nothing back for longer than
+ * that), and nothing is held back more than max_hold_frames (or a live
+ * lane's threshold, when longer) behind the most advanced lane.
+ *
+ * Stall thresholds are each lane's own. They start at stall_ns and grow to
+ * twice the longest gap between the lane's writes, up to stall_max_ns: a
+ * server that delivers a stream in bursts (pipewire-pulse: up to 341 ms
+ * apart with 50 ms fragments on a loaded machine, FINDINGS section 7) is
+ * waited for, while a lane that delivers evenly is given up on as soon as
+ * before. A write after a stall whose time continues where the lane left off
+ * was a burst, not a stall (counted in bursts): the lane is kept contiguous,
+ * and its threshold learns the gap. With one lane, frames leave as they are written. A stretch where no
  * lane has data is emitted as zeros when it is short (at most
  * max_hold_frames) and skipped when longer: the emit time then jumps, and the
  * core turns the jump into silence (or a discontinuity) by its own rules.
@@ -75,6 +84,7 @@ struct wac__mix_config {
     uint32_t max_hold_frames; /* the most a slow lane may hold the mix back */
     uint32_t resync_frames;   /* clock disagreement that re-places a lane by time */
     int64_t stall_ns;         /* a lane that has not written for this long is not waited for */
+    int64_t stall_max_ns;     /* ... unless its own gaps taught it longer, up to this (0: stall_ns) */
     wac__mix_emit_fn emit;
     void *user;
 };
@@ -89,6 +99,7 @@ struct wac__mix_lane {
     int64_t added_ns;
     int64_t skew; /* frames it sits later than its clock position (see mix.c) */
     uint32_t disagreements; /* consecutive writes off the clock by more than resync_frames */
+    int64_t stall_ns; /* this lane's stall threshold: cfg.stall_ns, or twice its longest gap */
 };
 
 struct wac__mix {
@@ -107,6 +118,7 @@ struct wac__mix {
     uint64_t resyncs;
     uint64_t frames_forced; /* frames emitted early because a lane's FIFO was full */
     uint64_t stalls;        /* writes after a lane had stalled */
+    uint64_t bursts;        /* writes after a stall that continued where the lane had left off */
     uint64_t frames_unheld; /* frames emitted past a lagging live lane (max_hold_frames) */
     int64_t max_write_gap_ns; /* the longest time between two writes of a lane */
 };

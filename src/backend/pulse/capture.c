@@ -54,13 +54,18 @@
 #include "backend/test-hooks.h"
 #include "os/os.h"
 
-/* The fragment without latency_ms. 50 ms was tried (a delivery costs the
- * same whatever its size, so it halved the backend's CPU, and it left
- * PipeWire's quantum at 2048 behind pipewire-pulse, where 25 ms halves it):
- * pipewire-pulse then delivered monitor streams in bursts up to 341 ms
- * apart, past the mix's 250 ms stall detection, which filled silence into
- * continuous audio. Kept at 25 ms until stalls are judged per stream. */
+/* The fragment without latency_ms. 43 ms (2048 frames at 48 kHz) would
+ * keep a PipeWire graph's quantum of 2048 behind pipewire-pulse, where 25 ms
+ * halves it, and cost less per delivery; but pipewire-pulse's record latency
+ * for a stream was then off by about one quantum (42-50 ms) in 2 runs of 6,
+ * which misaligns captures of one context by as much (1.5 ms at most at
+ * 25 ms). Alignment wins; latency_ms = 43 asks for the other trade.
+ * Monitor streams come in bursts on a loaded machine (up to 341 ms apart at
+ * 50 ms): the mix learns each stream's gaps (STALL_MAX_MS). FINDINGS
+ * section 7. */
 #define DEFAULT_FRAGMENT_MS 25
+/* The longest a bursty stream is waited for before it counts as stopped. */
+#define STALL_MAX_MS 750
 #define MAX_ATTEMPTS 3
 #define CHECK_INTERVAL_NS 500000000LL
 
@@ -593,10 +598,13 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
         .max_hold_frames = (uint32_t)((uint64_t)rate * stall_ms / 1000),
         .resync_frames = (uint32_t)((uint64_t)rate * resync_ms / 1000),
         .stall_ns = (int64_t)stall_ms * 1000000,
+        .stall_max_ns = (int64_t)(stall_ms > STALL_MAX_MS ? stall_ms : STALL_MAX_MS) * 1000000,
         .emit = on_mix_emit,
         .user = pc,
     };
-    mc.lane_frames = round_up_pow2(mc.max_hold_frames + (uint32_t)((uint64_t)rate * 4 * pc->fragment_ms / 1000));
+    /* Room for what the other lanes bring while the mix waits for a bursty one. */
+    mc.lane_frames = round_up_pow2((uint32_t)((uint64_t)rate * (uint64_t)mc.stall_max_ns / 1000000000) +
+                                   (uint32_t)((uint64_t)rate * 4 * pc->fragment_ms / 1000));
     struct wac__attach_config attach = {.data_size = sizeof(struct wac__pulse_entry), .release = release_entry, .user = pc};
     wac__attach_init(&pc->attach, cap, &attach);
     int rc = wac__target_match_init(&pc->match, &c->target);
