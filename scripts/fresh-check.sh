@@ -126,6 +126,14 @@ deb http://deb.debian.org/debian-security $suite-security main
 EOF
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
+# The root is a mount point of its own, as / is on an installed system: a
+# mount namespace's tools (unshare --mount, bubblewrap as Flatpak runs apps)
+# set the propagation of /, which fails on a plain directory. Private, so
+# that nothing mounted inside reaches the host.
+mount --bind "$root" "$root"
+mount --make-private "$root"
+mounted+=("$root")
+
 bind() { # bind SRC DEST-in-root
     mkdir -p "$root$2"
     mount --bind "$1" "$root$2"

@@ -846,6 +846,27 @@ static bool recoverable(HRESULT hr)
            hr == AUDCLNT_E_SERVICE_NOT_RUNNING;
 }
 
+/* A new client for pid, started and handed to the capture thread (its
+ * stream is added; live with its first packet). False, nothing kept, when
+ * it cannot be opened or started. */
+static bool client_again(struct wcap *wc, DWORD pid)
+{
+    if (open_client(wc, pid) != 0)
+        return false;
+    if (FAILED(IAudioClient_Start(wc->client))) {
+        release_client(wc);
+        return false;
+    }
+    ResetEvent(wc->rt_failed);
+    atomic_store(&wc->rt_got_packet, false);
+    ResetEvent(wc->rt_packet);
+    wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
+    rt_command(wc, RT_ATTACH);
+    service_back(wc);
+    wac__attach_add(&wc->attach, 1, pid);
+    return true;
+}
+
 /* Replace a failed client: its stream goes (STREAM_REMOVED), a new one is
  * activated and started (STREAM_ADDED with its first packet); the clock
  * fills the gap with silence. A few tries, a bounded wait. False: give up
@@ -874,20 +895,8 @@ static bool reactivate(struct wcap *wc, bool after_failure)
             SetEvent(wc->ctl_cmd);
             return true;
         }
-        if (open_client(wc, pid) != 0)
-            continue;
-        HRESULT hr = IAudioClient_Start(wc->client);
-        if (FAILED(hr)) {
-            release_client(wc);
-            continue;
-        }
-        ResetEvent(wc->rt_failed);
-        atomic_store(&wc->rt_got_packet, false);
-        ResetEvent(wc->rt_packet);
-        wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
-        rt_command(wc, RT_ATTACH);
-        wac__attach_add(&wc->attach, 1, pid);
-        return true;
+        if (client_again(wc, pid))
+            return true;
     }
     return false;
 }
@@ -928,21 +937,8 @@ static void ride_out_service_loss(struct wcap *wc, HRESULT hr)
         }
         if (r == WAIT_OBJECT_0 + 1)
             return; /* the NAME target's process exited: the loop detaches it */
-        if (open_client(wc, pid) != 0)
-            continue;
-        hr = IAudioClient_Start(wc->client);
-        if (FAILED(hr)) {
-            release_client(wc);
-            continue;
-        }
-        ResetEvent(wc->rt_failed);
-        atomic_store(&wc->rt_got_packet, false);
-        ResetEvent(wc->rt_packet);
-        wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
-        rt_command(wc, RT_ATTACH);
-        service_back(wc);
-        wac__attach_add(&wc->attach, 1, pid);
-        return;
+        if (client_again(wc, pid))
+            return;
     }
 }
 
