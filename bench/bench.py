@@ -312,6 +312,24 @@ class Bench:
             return [Proc(["pw-record", "--target", str(p["serial"]), "--rate", "16000", "--channels", "1",
                           "--format", "f32", os.path.join(self.tmp, "pw-%d.wav" % i)], stdout=subprocess.DEVNULL)
                     for i, p in enumerate(players)]
+        if kind.startswith("hybrid-"):
+            # One application (the player) and the virtual microphone (phase_hybrid).
+            app, mic = players[0], self.mic
+            if kind == "hybrid-wac":
+                return [Proc([os.path.join(self.bin, "wac-bench"), "--pids", str(app["pid"]), "--device", mic,
+                              "--style", "read", "--chunk-ms", str(a.chunk_ms), "--duration", str(seconds)] + fmt)]
+            if kind == "hybrid-wac-record":
+                return [Proc([self.wac, "record", "-q", "-r", "16000", "-c", "1", "-f", "f32",
+                              "--pid", str(app["pid"]), "-o", os.path.join(self.tmp, "hy-app.wav"),
+                              "--device", mic, "-o", os.path.join(self.tmp, "hy-mic.wav")], stdout=subprocess.DEVNULL)]
+            if kind == "hybrid-pw-record":
+                return [Proc(["pw-record", "--target", target, "--rate", "16000", "--channels", "1", "--format",
+                              "f32", os.path.join(self.tmp, "hy-pw-%d.wav" % i)], stdout=subprocess.DEVNULL)
+                        for i, target in enumerate((str(app["serial"]), mic))]
+            if kind == "hybrid-oldpoll":
+                return [Proc([PY, os.path.join(HERE, "py", "oldpoll_consumer.py"), "--serials",
+                              "%d,%d" % (app["serial"], self.mic_serial), "--chunk-ms", str(a.chunk_ms),
+                              "--duration", str(seconds)], env=self.old_env)]
         if kind == "parec":
             procs = []
             for i, p in enumerate(players):
@@ -417,6 +435,50 @@ class Bench:
                 finally:
                     self.stop_players(players)
                 time.sleep(1)
+
+    def phase_hybrid(self):
+        """The seed's worst case: a microphone and one application captured
+        together, in one process for WAC and the old design, two pw-record
+        processes otherwise. The microphone is virtual (a null sink's monitor
+        remapped as a source, fed by a tone player); its feed and the
+        application play throughout, and the players-only row is the
+        baseline for the servers' share. Rows go to hybrid.csv."""
+        mods = []
+        feed = "bench_mic_feed"
+        self.mic = "bench_mic"
+        try:
+            for args in (["module-null-sink", "sink_name=" + feed],
+                         ["module-remap-source", "master=%s.monitor" % feed, "source_name=" + self.mic]):
+                mods.append(subprocess.run(["pactl", "load-module"] + args, check=True, capture_output=True,
+                                           text=True).stdout.strip())
+            env = dict(os.environ, WAC_TONE_RATE="16000", WAC_TONE_CHANNELS="1", WAC_PLAYER="pw-play")
+            voice = Proc([os.path.join(ROOT, "tests", "servers", "play-tone.sh"), "300", "600", "--target", feed],
+                         stdout=subprocess.DEVNULL, env=env)
+            deadline = time.time() + 20
+            while self.mic not in pw_nodes() and time.time() < deadline:
+                time.sleep(0.2)
+            self.mic_serial = int(pw_nodes()[self.mic])
+            players = self.start_players(1)
+            fields = ["kind", "sources", "measure_s", "status", "cpu_pct", "cpu_pct_per_source",
+                      "ticks_pct_per_source", "wakeups_per_s_per_source", "consumer_cpu_pct_per_source",
+                      "consumer_wakeups_per_s_per_source", "involuntary_per_s", "rss_kb", "rss_kb_per_source",
+                      "processes", "quantum_min", "quantum_max", "start_all_ms", "ready_ms", "chunks", "lost"]
+            fields += [n + suffix for n in self.server_pids for suffix in ("_cpu_pct", "_wakeups_per_s")]
+            fields.append("note")
+            try:
+                with open(os.path.join(self.out, "hybrid.csv"), "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=fields)
+                    w.writeheader()
+                    for kind in ("players-only", "hybrid-wac", "hybrid-wac-record", "hybrid-pw-record",
+                                 "hybrid-oldpoll"):
+                        self.measure(kind, players, w)
+                        f.flush()
+            finally:
+                self.stop_players(players)
+                voice.stop(signal.SIGTERM, 5)
+        finally:
+            for m in reversed(mods):
+                subprocess.run(["pactl", "unload-module", m], capture_output=True)
 
     def phase_latency(self):
         counts = sorted({1, max(self.args.counts)})

@@ -66,6 +66,7 @@ class Report:
         self.lat_samples = rows(os.path.join(d, "latency_samples.csv"))
         self.startup = rows(os.path.join(d, "startup.csv"))
         self.integ = rows(os.path.join(d, "integrity.csv"))
+        self.hybrid = rows(os.path.join(d, "hybrid.csv"))
         self.counts = sorted({int(r["sources"]) for r in self.cpu})
         self.kinds = [k for k in LABEL if any(r["kind"] == k for r in self.cpu)]
         self.out = []
@@ -85,6 +86,43 @@ class Report:
         if v is None or s is None or b is None:
             return None
         return v + (s - b) / n
+
+    def hybrid_section(self):
+        """The microphone and one application together (phase hybrid)."""
+        if not self.hybrid:
+            return
+        label = {"hybrid-wac": "libwac, read (C): one process, two captures",
+                 "hybrid-wac-record": "`wac record --pid … --device …`",
+                 "hybrid-pw-record": "`pw-record` twice",
+                 "hybrid-oldpoll": "old design, both in one process (5 ms polling)"}
+
+        def servers(r):
+            return sum(num(r[k]) or 0 for k in r if k.endswith("_cpu_pct") and k != "cpu_pct")
+
+        base = next((r for r in self.hybrid if r["kind"] == "players-only"), None)
+        if base is None:
+            return
+        total = {}
+        body = []
+        for r in self.hybrid:
+            if r["kind"] not in label or r["status"] != "ok":
+                continue
+            added = servers(r) - servers(base)
+            total[r["kind"]] = num(r["cpu_pct"]) + added
+            body.append([label[r["kind"]], fmt(num(r["cpu_pct"])), fmt(added), fmt(total[r["kind"]]),
+                         fmt(num(r["wakeups_per_s_per_source"]), 1)])
+        self.w("## A microphone and one application together")
+        self.w()
+        self.w("The seed's hybrid case: a virtual microphone (a null sink's monitor remapped as a source, fed by "
+               "a tone) and one player, both captured at 16 kHz mono in 100 ms chunks. % of one core; "
+               "servers' share above the players-only baseline (both players running).")
+        self.w()
+        self.table(["", "process(es)", "servers added", "total", "wake-ups/s"], body)
+        refs = [k for k in ("hybrid-pw-record", "hybrid-oldpoll") if total.get(k)]
+        ratio = [[label[k]] + ["%.2f×" % (total[k] / total[r]) for r in refs]
+                 for k in ("hybrid-wac", "hybrid-wac-record") if k in total]
+        if refs and ratio:
+            self.table(["total ÷"] + [label[r] for r in refs], ratio)
 
     def status(self, kind, n):
         for r in self.cpu:
@@ -480,6 +518,7 @@ class Report:
                     self.w()
                     self.table(["", *("÷ " + LABEL[r] for r in refs)], body)
 
+            self.hybrid_section()
             self.w("## Memory")
             self.w()
             self.w("Resident set size of the capturing process(es), per source; for single-process consumers also "

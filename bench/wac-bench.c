@@ -79,6 +79,7 @@ struct push_log {
 struct source {
     wac_capture *cap;
     uint32_t pid;
+    const char *device; /* a device target instead of the pid (--device) */
     int index;
     float *buf;
     pthread_t thread;
@@ -328,8 +329,9 @@ static int open_source(struct source *s)
 {
     wac_capture_config cfg;
     wac_capture_config_init(&cfg);
-    cfg.target.kind = WAC_TARGET_PID;
+    cfg.target.kind = s->device ? WAC_TARGET_DEVICE : WAC_TARGET_PID;
     cfg.target.pid = s->pid;
+    cfg.target.name = s->device;
     cfg.format = g.format;
     cfg.chunk_frames = g.chunk_frames;
     if (g.ring_ms)
@@ -420,6 +422,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: wac-bench --pids P1,P2,... [--style read|fd|callback] [--rate HZ] [--channels N]\n"
                  "                 [--chunk-ms MS] [--ring-ms MS] [--duration S] [--backend NAME]\n"
+                 "                 [--device NAME]... (device captures after the pids)\n"
                  "                 [--verify none|counter|sine:HZ,...] [--stall-at S --stall-for S]\n"
                  "                 [--startup K]"
 #ifdef WAC_BENCH_PROBE
@@ -437,11 +440,14 @@ int main(int argc, char **argv)
         {"duration", required_argument, NULL, 'd'}, {"backend", required_argument, NULL, 'b'},
         {"verify", required_argument, NULL, 'v'},   {"stall-at", required_argument, NULL, 'A'},
         {"stall-for", required_argument, NULL, 'F'}, {"startup", required_argument, NULL, 'S'},
-        {"latency", required_argument, NULL, 'L'},  {"help", no_argument, NULL, 'h'},
+        {"latency", required_argument, NULL, 'L'},  {"device", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *backend = "auto", *latency_path = NULL;
     uint32_t pids[MAX_CAPS];
+    const char *devices[MAX_CAPS];
+    int n_devices = 0;
     uint32_t chunk_ms = 100;
     int startup = 0;
     g.format = (wac_format){16000, 1, WAC_SAMPLE_F32};
@@ -466,6 +472,13 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
             }
+            break;
+        case 'D':
+            if (n_devices == MAX_CAPS) {
+                usage(stderr);
+                return 2;
+            }
+            devices[n_devices++] = optarg;
             break;
         case 'r': g.format.rate = (uint32_t)atoi(optarg); break;
         case 'c': g.format.channels = (uint32_t)atoi(optarg); break;
@@ -537,9 +550,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "wac-bench: %s\n", why);
         return 1;
     }
+    /* Devices (a microphone beside the applications: the hybrid case) come
+     * after the pids, in the same context. */
+    int n_pids = g.n;
+    if (n_pids + n_devices > MAX_CAPS) {
+        usage(stderr);
+        return 2;
+    }
+    g.n += n_devices;
     for (int i = 0; i < g.n; i++) {
         struct source *s = &g.src[i];
-        s->pid = pids[i];
+        s->pid = i < n_pids ? pids[i] : 0;
+        s->device = i < n_pids ? NULL : devices[i - n_pids];
         s->index = i;
         s->buf = calloc((size_t)g.chunk_frames * g.format.channels, sizeof(float));
         if (!s->buf)
