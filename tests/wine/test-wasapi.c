@@ -254,6 +254,46 @@ static void check_tone(const struct recording *rec, double from, double to)
         FAIL("%.2g at %.0f Hz: not 60 dB below the tone", other, hz * 2.3);
 }
 
+/* Is the tone's level within 0.5 dB over [from, to)? When not, say so on
+ * stderr with the level of every 250 ms block and WAC's counters, so that a
+ * gap in Wine's engine (the private PulseAudio's sine source is exact) shows
+ * where it was. */
+static bool tone_level_ok(const struct recording *rec, double from, double to)
+{
+    double hz = env_double("WAC_TEST_TONE_HZ", 440), amp = env_double("WAC_TEST_TONE_AMP", 0.5);
+    size_t a = (size_t)(from * rec->rate), n = (size_t)((to - from) * rec->rate);
+    double level = 20 * log10(amplitude_at(rec->mono + a, n, hz, rec->rate) / amp);
+    if (fabs(level) <= 0.5)
+        return true;
+    fprintf(stderr, "# the tone is %.2f dB off over %.1f-%.1f s; by 250 ms block (dB):", level, from, to);
+    for (size_t at = a; at + rec->rate / 4 <= a + n; at += rec->rate / 4)
+        fprintf(stderr, " %.1f", 20 * log10(amplitude_at(rec->mono + at, rec->rate / 4, hz, rec->rate) / amp));
+    fprintf(stderr, "\n# WAC: %llu frames lost, %llu filled with silence\n",
+            (unsigned long long)rec->stats.frames_lost, (unsigned long long)rec->stats.frames_silence);
+    return false;
+}
+
+/* Record one endpoint and check its tone over [1.5, 4) s. Wine's engine
+ * sometimes delivers nothing for a few tens of ms (seen twice in about ten
+ * clean-root runs, -3.34 and -9.27 dB, and once on the host: one 250 ms
+ * block at -7.1 dB with 515 frames of silence filled by WAC, none lost).
+ * WAC's clock fills such a stall with silence and counts it; a recording
+ * whose level is off *and* whose counters show such a fill is made once
+ * more (its blocks printed first), and the second must pass. A level off
+ * with nothing filled fails at once. */
+static void record_tone_checked(const char *device, wac_format fmt, struct recording *rec)
+{
+    record_endpoint_of(device, fmt, 4.0, rec, 0);
+    if (tone_level_ok(rec, 1.5, 4.0) || rec->stats.frames_silence == 0) {
+        check_tone(rec, 1.5, 4.0);
+        return;
+    }
+    free(rec->mono);
+    memset(rec, 0, sizeof *rec);
+    record_endpoint_of(device, fmt, 4.0, rec, 0);
+    check_tone(rec, 1.5, 4.0);
+}
+
 static void check_start_events(const struct recording *rec)
 {
     ASSERT_CMP(rec->n_events, >=, 2);
@@ -264,10 +304,9 @@ static void check_start_events(const struct recording *rec)
 static void capture_endpoint_tone(void)
 {
     struct recording rec = {0};
-    record_endpoint((wac_format){16000, 1, WAC_SAMPLE_F32}, 4.0, &rec, 0);
-    check_start_events(&rec);
     /* The first second may be late: a fresh PulseAudio server fills up. */
-    check_tone(&rec, 1.5, 4.0);
+    record_tone_checked(NULL, (wac_format){16000, 1, WAC_SAMPLE_F32}, &rec);
+    check_start_events(&rec);
     ASSERT_EQ(rec.stats.frames_lost, 0);
     free(rec.mono);
 }
@@ -276,9 +315,8 @@ static void capture_endpoint_wac_converter(void)
 {
     _putenv_s("WAC_WASAPI_CONVERT", "1"); /* the engine's conversion is skipped */
     struct recording rec = {0};
-    record_endpoint((wac_format){22050, 1, WAC_SAMPLE_S16}, 4.0, &rec, 0);
+    record_tone_checked(NULL, (wac_format){22050, 1, WAC_SAMPLE_S16}, &rec);
     check_start_events(&rec);
-    check_tone(&rec, 1.5, 4.0);
     ASSERT_EQ(rec.stats.frames_lost, 0);
     free(rec.mono);
 }
@@ -305,13 +343,11 @@ static void device_targets_capture_the_input(void)
     ASSERT_OK(wac_context_close(ctx));
     ASSERT(input[0] && monitor);
     struct recording rec = {0};
-    record_endpoint_of("default", (wac_format){16000, 1, WAC_SAMPLE_F32}, 4.0, &rec, 0);
+    record_tone_checked("default", (wac_format){16000, 1, WAC_SAMPLE_F32}, &rec);
     check_start_events(&rec);
-    check_tone(&rec, 1.5, 4.0);
     free(rec.mono);
     struct recording by_id = {0};
-    record_endpoint_of(input, (wac_format){16000, 1, WAC_SAMPLE_F32}, 4.0, &by_id, 0);
-    check_tone(&by_id, 1.5, 4.0);
+    record_tone_checked(input, (wac_format){16000, 1, WAC_SAMPLE_F32}, &by_id);
     free(by_id.mono);
     ctx = open_wasapi();
     wac_capture_config c;
