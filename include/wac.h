@@ -720,8 +720,11 @@ typedef struct wac_capture_stats {
      *  delivering (zeros included) while the target is quiet or absent, and
      *  this stays 0 unless the graph itself stops; on PulseAudio a target with
      *  no stream, and on WASAPI an engine that sends no packets, are filled
-     *  and counted here (WASAPI's packets flagged silent are audio). It says
-     *  how much WAC made up, not how much of the audio is silent. */
+     *  and counted here (WASAPI's packets flagged silent are audio), as are,
+     *  on PulseAudio, the zeros WAC's mix of a target's streams puts where the
+     *  server dates a stream's next audio later than its audio so far, or
+     *  marks a hole in it. It says how much WAC made up, not how much of the
+     *  audio is silent. */
     uint64_t frames_silence;
     uint64_t frames_skipped;   /**< timeline frames skipped (fill_silence off, engine discontinuities) */
     uint32_t overruns;         /**< overrun events */
@@ -730,6 +733,13 @@ typedef struct wac_capture_stats {
     uint32_t ring_capacity;    /**< ring capacity in frames */
     uint32_t streams;          /**< target streams attached now */
     uint64_t events_dropped;   /**< events dropped because nobody pulled them */
+    /** Frames of one of the target's streams that WAC dropped to keep the
+     *  streams on one timeline: the server dated them earlier than audio of
+     *  that stream already placed there (PulseAudio backend, which mixes a
+     *  target's streams itself; 0 elsewhere). Where it instead dates a stream
+     *  later than its audio so far, WAC puts zeros in between, counted in
+     *  frames_silence. */
+    uint64_t frames_discarded;
 } wac_capture_stats;
 
 /**
@@ -760,6 +770,18 @@ typedef struct wac_aligned_info {
  * difference — captures of one server's graph (applications, the sinks'
  * monitors, its devices) share its clock. A capture that ends delivers
  * silence from then on (its flags say WAC_CHUNK_LAST once).
+ *
+ * Timing. A capture is dated by the earliest of what its chunks' stamps say
+ * over its first half second (a server's stamps settle in that time), so the
+ * first block comes once every capture has delivered 0.5 s. For the first
+ * 5 s of the timeline, a capture whose stamps then date it earlier by more
+ * than 1 ms is moved earlier by as much: that many of its frames are dropped
+ * and its block is flagged WAC_CHUNK_DISCONTINUOUS. Measured with an
+ * application and the monitor of its sink (tests/integration/test-devices.c,
+ * from 5 s on): within 0.1 ms on PipeWire and the PulseAudio daemon; through
+ * pipewire-pulse, whose timing the PulseAudio backend can only infer from
+ * when the audio arrives, within 2.2 ms (12 runs) — on such a system the
+ * PipeWire backend (what WAC_BACKEND_AUTO picks) is exact.
  *
  * @param captures   the captures (read/fd style, not callback), all with the
  *                   same rate; each may have its own channels and sample type.
@@ -803,9 +825,11 @@ typedef enum wac_dummy_fault {
     WAC_DUMMY_DISCONNECT = 4,  /**< the fake server dies: every capture of the context ends */
     WAC_DUMMY_TARGET_EXIT = 5, /**< the player exits: a PID target's stream ends; otherwise it plays again after `amount` ms */
     WAC_DUMMY_SKIP = 6,        /**< the engine skips `amount` ms: timestamps jump ahead, no data */
-    WAC_DUMMY_LOSS = 7         /**< the engine loses the next `amount` ms and says how many frames (as WASAPI's
+    WAC_DUMMY_LOSS = 7,        /**< the engine loses the next `amount` ms and says how many frames (as WASAPI's
                                     DATA_DISCONTINUITY with device positions does): a discontinuity of exactly
                                     that many frames, never silence */
+    WAC_DUMMY_LATE_STAMPS = 8  /**< from now on, time stamps `amount` ms later than the audio (0: exact again),
+                                    as a server whose clock settles after its first reads */
 } wac_dummy_fault;
 
 /**

@@ -4,11 +4,19 @@
  * has, which dates its first frame (the chunk's time stamp); the earliest of
  * those is the common start, and every other lane owes silence for the time
  * between (rounded to a frame: the offsets are exact to half a frame plus
- * the time stamps' own error). A lane is dated by the median of what its
- * first reads say (up to DATING_READS): some servers' stamps jitter by
- * milliseconds from one delivery to the next (pipewire-pulse's record
- * latency), and one stamp would carry that error into the alignment for
- * good. From then on a lane's output is that silence,
+ * the time stamps' own error). A lane is dated by the earliest of what its
+ * reads say over its first DATING_MS of audio (or less when its buffer is
+ * half full, or it ended). A stamp is the capture's latest clock applied to
+ * that read's position, and a clock settles only in the first tenths of a
+ * second: a server's backlog at a stream's start comes in faster than real
+ * time (behind pipewire-pulse it drained 3.7 ms per graph cycle, the first
+ * reads being dated up to 55 ms late, never early: its streams are dated by
+ * when their frames arrive), and the PulseAudio daemon's stamps follow its
+ * latency reports in a sawtooth of 4 ms every third of a second. The
+ * earliest date is the settled clock in the one case and the sawtooth's foot,
+ * which is alike for every stream of the daemon, in the other; the latest
+ * read alone was 7 ms off on the daemon, the first five reads' median up to
+ * 55 ms behind pipewire-pulse. From then on a lane's output is that silence,
  * then its frames one for one. A block is handed out once every lane holds it;
  * until then what a lane read stays in its buffer, so a timeout loses
  * nothing. Only the public read calls are used: a lane is an ordinary
@@ -20,7 +28,11 @@
 #include "timebase.h"
 
 #define MAX_LANES 16
-#define DATING_READS 5
+#define DATING_MS 500
+/* For this long from the start a lane whose reads date it earlier by more
+ * than REFINE_NS is moved earlier by as much (see wac.h). */
+#define REFINE_MS 5000
+#define REFINE_NS 1000000
 
 struct lane {
     wac_capture *cap;
@@ -28,10 +40,12 @@ struct lane {
     uint8_t *held;        /* frames read or owed, not handed out yet */
     uint32_t held_frames; /* <= the buffer's capacity */
     uint64_t silence_owed; /* leading silence not in held yet */
+    uint64_t skip_owed;    /* frames of its capture still to drop (its date was refined) */
+    uint64_t base_position; /* its capture's position of the first frame it read */
     bool dated;           /* its first frame's time is known */
     int64_t first_ns;     /* that time */
-    int64_t dates[DATING_READS]; /* what each early read said it was */
-    uint32_t n_dates;
+    int64_t earliest_ns;  /* the earliest its reads said it was */
+    uint32_t n_dates;     /* reads that said it */
     bool ended;           /* its stream ended and is drained */
     bool last_posted;     /* WAC_CHUNK_LAST was handed out */
     uint32_t flags;       /* for the block being gathered */
@@ -40,7 +54,7 @@ struct lane {
 struct wac_aligned {
     size_t count;
     uint32_t max_frames, rate;
-    uint32_t capacity; /* of each lane's buffer: max_frames and a second of owed silence */
+    uint32_t capacity; /* of each lane's buffer: max_frames, the audio read to date it, owed silence */
     bool started; /* the common start is fixed */
     int64_t start_ns;
     uint64_t position;
@@ -88,7 +102,8 @@ int wac_aligned_open(wac_capture *const *captures, size_t count, uint32_t max_fr
         }
         l->cap = captures[i];
         l->frame_bytes = format.channels * (format.sample == WAC_SAMPLE_S16 ? 2u : 4u);
-        a->capacity = max_frames + format.rate;
+        /* Room to date it (DATING_MS in half of it) and a second of silence owed. */
+        a->capacity = max_frames + 2 * (DATING_MS * format.rate / 1000) + format.rate;
         l->held = wac__malloc((size_t)a->capacity * l->frame_bytes);
         if (!l->held) {
             wac_aligned_close(a);
@@ -112,28 +127,51 @@ static void pay_silence(struct lane *l, uint32_t want)
     l->silence_owed -= n;
 }
 
-/* Read into held: with wait_ms < 0 forever, 0 what is there now, else up to
- * wait_ms for exactly the frames missing. 0, or a read error other than
- * timeout; ENDED marks the lane. */
-static int compare_i64(const void *a, const void *b)
+/* Date the lane once it read DATING_MS (or can read no more before the start). */
+static void date_lane(struct lane *l, bool enough_room, uint32_t rate)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Date the lane once it has read enough (or can read no more before the start). */
-static void date_lane(struct lane *l, bool enough_room)
-{
-    if (l->dated || l->n_dates == 0 || (l->n_dates < DATING_READS && enough_room && !l->ended))
+    if (l->dated || l->n_dates == 0)
         return;
-    int64_t sorted[DATING_READS];
-    memcpy(sorted, l->dates, l->n_dates * sizeof sorted[0]);
-    qsort(sorted, l->n_dates, sizeof sorted[0], compare_i64);
-    l->first_ns = sorted[l->n_dates / 2];
+    if ((uint64_t)l->held_frames * 1000 < (uint64_t)rate * DATING_MS && enough_room && !l->ended)
+        return;
+    l->first_ns = l->earliest_ns;
     l->dated = true;
 }
 
-static int fill(struct lane *l, uint32_t want, int wait_ms, uint32_t rate)
+/* Drop the lane's next `frames` frames of output: held first, then owed
+ * silence, then what its capture delivers next. */
+static void drop_front(struct lane *l, uint64_t frames)
+{
+    uint32_t h = frames < l->held_frames ? (uint32_t)frames : l->held_frames;
+    memmove(l->held, l->held + (size_t)h * l->frame_bytes, (size_t)(l->held_frames - h) * l->frame_bytes);
+    l->held_frames -= h;
+    frames -= h;
+    uint64_t s = frames < l->silence_owed ? frames : l->silence_owed;
+    l->silence_owed -= s;
+    l->skip_owed += frames - s;
+}
+
+/* A read dated the lane's first frame at date_ns: before the start the
+ * earliest date is kept; while refining, a date earlier than the lane's by
+ * more than REFINE_NS moves the lane's audio earlier by as much. */
+static void note_date(struct lane *l, int64_t date_ns, bool refine, uint32_t rate)
+{
+    if (!l->dated) {
+        l->earliest_ns = l->n_dates++ == 0 || date_ns < l->earliest_ns ? date_ns : l->earliest_ns;
+        return;
+    }
+    if (!refine || date_ns >= l->first_ns - REFINE_NS)
+        return;
+    int64_t frames = wac__ns_to_frames(l->first_ns - date_ns, rate);
+    l->first_ns -= wac__frames_to_ns(frames, rate);
+    drop_front(l, (uint64_t)frames);
+    l->flags |= WAC_CHUNK_DISCONTINUOUS;
+}
+
+/* Read into held: with wait_ms < 0 forever, 0 what is there now, else up to
+ * wait_ms for exactly the frames missing. 0, or a read error other than
+ * timeout; ENDED marks the lane. */
+static int fill(struct lane *l, uint32_t want, int wait_ms, uint32_t rate, bool refine)
 {
     pay_silence(l, want);
     if (l->ended || l->held_frames >= want || l->silence_owed)
@@ -154,9 +192,16 @@ static int fill(struct lane *l, uint32_t want, int wait_ms, uint32_t rate)
     }
     if (n < 0)
         return n;
-    if (!l->dated && l->n_dates < DATING_READS)
-        l->dates[l->n_dates++] = info.time_ns - wac__frames_to_ns((int64_t)l->held_frames, rate);
+    if (l->n_dates == 0)
+        l->base_position = info.position - l->held_frames;
     l->held_frames += (uint32_t)n;
+    if (l->skip_owed) {
+        uint64_t skip = l->skip_owed;
+        l->skip_owed = 0;
+        drop_front(l, skip);
+    }
+    /* The time of the first frame it read, by this read's stamp. */
+    note_date(l, info.time_ns - wac__frames_to_ns((int64_t)(info.position - l->base_position), rate), refine, rate);
     l->flags |= info.flags & WAC_CHUNK_DISCONTINUOUS;
     if (info.flags & WAC_CHUNK_LAST)
         l->ended = true;
@@ -183,15 +228,15 @@ static void try_start(wac_aligned *a)
         uint64_t owed = (uint64_t)wac__ns_to_frames(l->first_ns - a->start_ns, a->rate);
         if (!owed)
             continue;
-        /* The owed silence goes before what the lane holds already (one
-         * chunk at most, read to date it). */
+        /* The owed silence goes before what the lane holds already (what
+         * it read to date it). */
         uint32_t now_held = l->held_frames;
         if (owed + now_held <= a->capacity) {
             memmove(l->held + (size_t)owed * l->frame_bytes, l->held, (size_t)now_held * l->frame_bytes);
             memset(l->held, 0, (size_t)owed * l->frame_bytes);
             l->held_frames += (uint32_t)owed;
         } else {
-            /* A start more than a second after the others: its first chunk
+            /* A start later than the buffer holds after the others: its first chunk
              * is dropped to keep time (said by the flag), the rest follows
              * the silence. */
             l->held_frames = 0;
@@ -216,20 +261,21 @@ int wac_aligned_read(wac_aligned *a, void *const *buffers, uint32_t frames, int 
         if (!buffers[i])
             return WAC_ERR_INVALID_ARGUMENT;
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : wac__now_ns() + (int64_t)timeout_ms * 1000000;
+    bool refining = a->started && a->position * 1000 < (uint64_t)a->rate * REFINE_MS;
     for (;;) {
         /* What every lane has now, without waiting. */
         for (size_t i = 0; i < a->count; i++) {
             struct lane *l = &a->lanes[i];
             /* Before the start a lane reads one chunk, to date it. */
             uint32_t want = a->started ? frames : l->dated ? l->held_frames : l->held_frames + l->chunk_frames;
-            int rc = fill(l, want < a->capacity ? want : a->capacity, 0, a->rate);
+            int rc = fill(l, want < a->capacity ? want : a->capacity, 0, a->rate, refining);
             if (rc < 0)
                 return rc;
         }
         if (!a->started) {
             for (size_t i = 0; i < a->count; i++) {
                 struct lane *l = &a->lanes[i];
-                date_lane(l, l->held_frames + l->chunk_frames <= a->capacity / 2);
+                date_lane(l, l->held_frames + l->chunk_frames <= a->capacity / 2, a->rate);
             }
             try_start(a);
         }
@@ -255,7 +301,7 @@ int wac_aligned_read(wac_aligned *a, void *const *buffers, uint32_t frames, int 
             uint32_t want = a->started ? frames : l->held_frames + l->chunk_frames;
             if (want > a->capacity)
                 want = a->capacity;
-            int rc = fill(l, want, wait ? wait : 1, a->rate);
+            int rc = fill(l, want, wait ? wait : 1, a->rate, refining);
             if (rc < 0)
                 return rc;
             break;

@@ -428,6 +428,7 @@ int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size
     s.ring_capacity = cap->s->ring.capacity;
     s.streams = atomic_load(&cap->streams);
     s.events_dropped = atomic_load(&cap->events_dropped);
+    s.frames_discarded = atomic_load(&cap->frames_discarded);
     wac__mutex_unlock(&locked->control_lock);
     memcpy(stats, &s, size < sizeof s ? size : sizeof s);
     return 0;

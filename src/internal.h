@@ -112,7 +112,7 @@ struct wac_capture {
     bool user_stopped;     /* wac_capture_stop() succeeded once */
 
     /* ---- counters ---- */
-    _Atomic uint64_t frames_delivered, frames_lost, frames_silence, frames_skipped, events_dropped;
+    _Atomic uint64_t frames_delivered, frames_lost, frames_silence, frames_skipped, frames_discarded, events_dropped;
     _Atomic uint32_t overruns, discontinuities, streams;
 };
 

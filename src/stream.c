@@ -217,6 +217,14 @@ void wac__stream_tick(wac_capture *cap, int64_t now_ns)
     signal_if_ready(cap);
 }
 
+void wac__stream_count_mixed(wac_capture *cap, uint64_t silence, uint64_t discarded)
+{
+    if (silence)
+        atomic_fetch_add_explicit(&cap->frames_silence, silence, memory_order_relaxed);
+    if (discarded)
+        atomic_fetch_add_explicit(&cap->frames_discarded, discarded, memory_order_relaxed);
+}
+
 void wac__stream_skip(wac_capture *cap, uint64_t frames)
 {
     if (!frames || atomic_load_explicit(&cap->finished, memory_order_relaxed))

@@ -66,6 +66,48 @@ static void second_capture_is_padded_by_its_late_start(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* B's stamps are 8 ms late through the dating (its server's clock had not
+ * settled), then right: within the first 5 s its audio is moved 8 ms
+ * earlier (128 frames dropped, the block flagged), and A is untouched. */
+static void a_capture_dated_late_is_moved_earlier(void)
+{
+    wac_context *ctx = open_dummy();
+    wac_capture *a = started_capture(ctx, 1), *b = started_capture(ctx, 1);
+    ASSERT_OK(wac_dummy_inject(b, WAC_DUMMY_LATE_STAMPS, 8));
+    wac_capture *caps[] = {a, b};
+    wac_aligned *al = NULL;
+    ASSERT_OK(wac_aligned_open(caps, 2, 800, &al));
+    float xa[800], xb[800];
+    void *bufs[] = {xa, xb};
+    long long last_a = -1, first_pad = -1, last_pad = -1;
+    int discontinuous_blocks = 0, steps = 0;
+    for (int block = 0; block < 60; block++) { /* 3 s */
+        if (block == 20)
+            ASSERT_OK(wac_dummy_inject(b, WAC_DUMMY_LATE_STAMPS, 0));
+        uint32_t flags[2];
+        ASSERT_EQ(wac_aligned_read(al, bufs, 800, 2000, NULL, flags), 800);
+        ASSERT_EQ(flags[0] & WAC_CHUNK_DISCONTINUOUS, 0);
+        discontinuous_blocks += (flags[1] & WAC_CHUNK_DISCONTINUOUS) != 0;
+        for (int k = 0; k < 800; k++) {
+            long long ca = counter_of(xa[k]), cb = counter_of(xb[k]);
+            ASSERT(ca == last_a + 1);
+            last_a = ca;
+            if (cb < 0)
+                continue;
+            if (first_pad < 0)
+                first_pad = ca - cb;
+            steps += last_pad >= 0 && ca - cb != last_pad;
+            last_pad = ca - cb;
+        }
+    }
+    printf("# B's offset: %lld frames, then %lld (%d step)\n", first_pad, last_pad, steps);
+    ASSERT_EQ(steps, 1);
+    ASSERT_EQ(discontinuous_blocks, 1);
+    ASSERT_CMP(llabs(first_pad - last_pad - 128), <=, 1);
+    wac_aligned_close(al);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 static void timeout_keeps_what_was_read(void)
 {
     wac_context *ctx = open_dummy();
@@ -153,6 +195,7 @@ static void bad_arguments(void)
 int main(void)
 {
     RUN(second_capture_is_padded_by_its_late_start);
+    RUN(a_capture_dated_late_is_moved_earlier);
     RUN(timeout_keeps_what_was_read);
     RUN(an_ended_capture_turns_to_silence);
     RUN(bad_arguments);

@@ -1,9 +1,11 @@
 /* test-pulse-mix.c — the PulseAudio backend's mixer on its own, with made-up
  * lanes and times: sums are exact, lanes stay sample-aligned through jittery
  * deliveries, slow lanes hold the mix back only while they are live, and the
- * delivered format averages and saturates as documented. */
+ * delivered format averages and saturates as documented. And the arrival
+ * clock that dates streams behind pipewire-pulse. */
 #include <math.h>
 
+#include "attach/arrival-clock.h"
 #include "attach/convert.h"
 #include "attach/mix.h"
 #include "tap.h"
@@ -72,6 +74,7 @@ static void one_lane_passes_straight_through(void)
     for (size_t i = 0; i < out.n; i++)
         ASSERT_EQ(out.x[i], 100000 + (int)i);
     ASSERT_EQ(m.resyncs, 0);
+    ASSERT_EQ(m.frames_filled, 0);
     wac__mix_free(&m);
 }
 
@@ -373,6 +376,7 @@ static void holes_and_bursts(void)
     ASSERT_EQ(out.x[30], 100030);
     ASSERT_EQ(out.x[2029], 102029);
     ASSERT_CMP(m.frames_forced, >, 0);
+    ASSERT_EQ(m.frames_filled, 30); /* the hole, and nothing else, is made up */
     wac__mix_free(&m);
 }
 
@@ -412,6 +416,7 @@ static void one_wild_estimate_is_not_a_resync(void)
         wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS + wild, t0 + (int64_t)(k + 1) * 40 * MS);
     }
     ASSERT_EQ(m.resyncs, 0);
+    ASSERT_EQ(m.frames_filled, 0);
     ASSERT_EQ(out.n, 800);
     for (size_t i = 0; i < out.n; i++)
         ASSERT_EQ(out.x[i], 100000 + (int)i);
@@ -421,6 +426,8 @@ static void one_wild_estimate_is_not_a_resync(void)
         wac__mix_write(&m, a, buf, 40, t0 + (int64_t)k * 40 * MS + 60 * MS, t0 + (int64_t)(k + 1) * 40 * MS + 60 * MS);
     }
     ASSERT_EQ(m.resyncs, 1);
+    ASSERT_EQ(m.frames_filled, 60); /* the gap it was re-placed over, counted */
+    ASSERT_EQ(m.frames_late, 0);
     wac__mix_free(&m);
 }
 
@@ -503,8 +510,55 @@ static void bad_configs_rejected(void)
     wac__mix_free(&m);
 }
 
+/* A server that records in 21 ms cycles and sends 25 ms fragments, with a
+ * 100 ms backlog at the start and late wake-ups: the estimate is never
+ * earlier than the truth, and reaches it within a millisecond once a
+ * fragment leaves right after the cycle that completed it. */
+static void arrival_clock_finds_the_tight_bound(void)
+{
+    struct wac__arrival_clock c;
+    wac__arrival_clock_init(&c, RATE);
+    const int64_t truth = T0; /* frame 0 was recorded then */
+    uint64_t recorded = 100, sent = 0; /* the backlog */
+    int64_t now = T0 + 100 * MS, first = 0, worst_late = 0;
+    for (int cycle = 0; cycle < 200; cycle++) {
+        now += 21 * MS;
+        recorded += 21;
+        while (recorded - sent >= 25) {
+            int64_t wake = (cycle * 7 + (int)sent) % 5 * MS; /* 0-4 ms late */
+            first = wac__arrival_clock_date(&c, 25, 25, now + wake);
+            int64_t late = first - (truth + (int64_t)sent * MS);
+            ASSERT_CMP(late, >=, 0);
+            if (cycle > 100 && late > worst_late)
+                worst_late = late;
+            sent += 25;
+        }
+    }
+    printf("# after 2 s: dated at most %.1f ms late\n", (double)worst_late / MS);
+    ASSERT_CMP(worst_late, <=, MS);
+    ASSERT_EQ(c.rises, 0);
+}
+
+/* The server drops 60 ms of the stream: every bound is then 60 ms later,
+ * and after RISE (4 s) the estimate follows, once. */
+static void arrival_clock_follows_a_drop(void)
+{
+    struct wac__arrival_clock c;
+    wac__arrival_clock_init(&c, RATE);
+    int64_t first = 0;
+    for (int k = 0; k < 100; k++) /* 2.5 s in time */
+        first = wac__arrival_clock_date(&c, 25, 25, T0 + (int64_t)(k + 1) * 25 * MS);
+    ASSERT_EQ(first, T0 + 99 * 25 * MS);
+    for (int k = 100; k < 400; k++) /* 7.5 s more, 60 ms late */
+        first = wac__arrival_clock_date(&c, 25, 25, T0 + (int64_t)(k + 1) * 25 * MS + 60 * MS);
+    ASSERT_EQ(c.rises, 1);
+    ASSERT_EQ(first, T0 + 399 * 25 * MS + 60 * MS);
+}
+
 int main(void)
 {
+    RUN(arrival_clock_finds_the_tight_bound);
+    RUN(arrival_clock_follows_a_drop);
     RUN(one_lane_passes_straight_through);
     RUN(two_lanes_sum_sample_aligned);
     RUN(slow_lane_holds_until_it_stalls);

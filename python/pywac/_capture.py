@@ -111,6 +111,9 @@ class Stats(NamedTuple):
     ring_capacity: int
     streams: int
     events_dropped: int
+    frames_discarded: int
+    """Frames of one of the target's streams dropped to keep its streams on one
+    timeline (PulseAudio backend only; see wac.h)."""
 
 
 # ---- one context per backend, shared by every capture --------------------------

@@ -167,6 +167,8 @@ static void emit_until(struct wac__mix *m, uint64_t target)
             piece_end = next < target ? next : target; /* a short hole: zeros */
         }
         uint32_t n = (uint32_t)(piece_end - m->head < m->out_frames ? piece_end - m->head : m->out_frames);
+        if (covered == m->head)
+            m->frames_filled += n;
         memset(m->out, 0, (size_t)n * ch * sizeof *m->out);
         for (int i = 0; i < WAC__MIX_MAX_LANES; i++) {
             struct wac__mix_lane *l = &m->lanes[i];
@@ -287,6 +289,8 @@ static void append(struct wac__mix *m, struct wac__mix_lane *l, const float *src
         n -= k;
         if (src)
             src += (size_t)k * ch;
+        else
+            m->frames_filled += k;
     }
 }
 

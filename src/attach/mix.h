@@ -114,7 +114,8 @@ struct wac__mix {
     float *out;              /* emit buffer */
     uint32_t out_frames;
     /* counters, for tests and diagnostics */
-    uint64_t frames_late; /* dropped: their positions were queued already */
+    uint64_t frames_late;   /* dropped: their positions were queued already */
+    uint64_t frames_filled; /* zeros the mix made up: holes between lanes' data, gaps a lane was re-placed over */
     uint64_t resyncs;
     uint64_t frames_forced; /* frames emitted early because a lane's FIFO was full */
     uint64_t stalls;        /* writes after a lane had stalled */

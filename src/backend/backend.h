@@ -108,6 +108,11 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
 void wac__stream_tick(wac_capture *cap, int64_t now_ns);
 /* The engine lost `frames` frames of the timeline (reported as a discontinuity). */
 void wac__stream_skip(wac_capture *cap, uint64_t frames);
+/* Account for what a backend's own mixing made up or dropped inside frames it
+ * pushes (a stream re-placed on the timeline): `silence` zeros it put in
+ * (frames_silence), `discarded` frames of a stream it dropped
+ * (frames_discarded). Real-time safe. */
+void wac__stream_count_mixed(wac_capture *cap, uint64_t silence, uint64_t discarded);
 
 /* ---- control (backend's non-real-time threads) ---- */
 /* Queue an event at the current end of the stream. From capture_start on

@@ -390,14 +390,37 @@ static void measure_blocks(wac_context *ctx, struct blocks *m, size_t blocks, co
                    "measured again\n", attempt, underflows);
             continue;
         }
-        /* A hole in a tone while WAC lost, skipped and filled nothing and saw
-         * no discontinuity: on this 2-core machine the graph or the player
-         * was seen to leave one (pipewire-pulse does not always report its
-         * underruns). Measured once more; two such runs of three, or any
-         * loss WAC counted, fail the case with the last run's data. */
+        /* A hole in a tone while WAC lost, skipped, made up and dropped
+         * nothing and saw no discontinuity: on this 2-core machine the graph
+         * or the player was seen to leave one (pipewire-pulse does not always
+         * report its underruns). Measured once more; two such runs of three,
+         * or any loss WAC counted, fail the case with the last run's data.
+         * A run in which WAC's mix re-placed a stream because the server
+         * dated it off (PulseAudio backend: zeros or dropped frames, both
+         * counted) says nothing of continuity either: measured again, and
+         * the third run is judged as it is. */
         bool clean = m->st.frames_lost == 0 && m->st.frames_skipped == 0 && m->discontinuous == 0;
+        bool replaced = m->st.frames_silence || m->st.frames_discarded;
+        struct track t = track_tone(m, atof(a));
         bool whole = tone_whole(m, atof(a)) && (!b || tone_whole(m, atof(b)));
-        if (whole || !clean || ++holes >= 2 || attempt == 3)
+        /* On stderr too: what meson shows of a failed case in a CI log. */
+        char line[320];
+        snprintf(line, sizeof line,
+                 "# attempt %d: %llu lost, %llu made up, %llu dropped by the mix, %llu skipped, %u discontinuous; "
+                 "%.0f Hz amplitude %.4f..%.4f (block 10: %.4f), phase turn %.2f deg at block %zu",
+                 attempt, (unsigned long long)m->st.frames_lost, (unsigned long long)m->st.frames_silence,
+                 (unsigned long long)m->st.frames_discarded, (unsigned long long)m->st.frames_skipped,
+                 m->discontinuous, atof(a), t.min_amp, t.max_amp, t.ref_amp, t.worst_turn, t.worst_block);
+        printf("%s\n", line);
+        fprintf(stderr, "%s\n", line);
+        if (whole || !clean || attempt == 3)
+            return;
+        if (replaced) {
+            printf("# attempt %d: WAC re-placed the stream by the server's dates (counted): measured again\n",
+                   attempt);
+            continue;
+        }
+        if (++holes >= 2)
             return;
         printf("# attempt %d: a tone broke off while WAC's accounting stayed clean: measured again "
                "(a second time fails)\n", attempt);
@@ -905,9 +928,13 @@ static void latency_is_not_the_servers_default(void)
     printf("# age at delivery: median %.1f ms, 95th percentile %.1f ms (player's own latency %.0f ms)\n", median,
            p95, player_latency_us / 1000.0);
     /* On PipeWire the lowest latency in the graph wins: 1000 ms changes
-     * nothing there, so the control applies to the PulseAudio backend. */
+     * nothing there, so the control applies to the PulseAudio backend: its
+     * lumps must fail the bound the capture under test meets (p95 < 200).
+     * The daemon sends 1 s lumps (p95 ~1.9 s); pipewire-pulse sends less at
+     * a time, and behind it the backend dates frames by their arrival, a
+     * bound that can only make ages look smaller (p95 315 ms measured). */
     if (strcmp(backend_under_test(), "pulse") == 0)
-        ASSERT_CMP(control_p95, >, 500); /* lumps are seen when they happen */
+        ASSERT_CMP(control_p95, >, on_pulseaudio_daemon() ? 500 : 250); /* lumps are seen when they happen */
     ASSERT_CMP(median, <, 100);
     ASSERT_CMP(p95, <, 200);
     /* No frame is stamped later than it will be heard: through pipewire-pulse
@@ -937,10 +964,11 @@ static void latency_is_not_the_servers_default(void)
      * time pipewire-pulse gave the player (a monitor cannot hear a frame
      * before it is rendered), and its stamps came out 60 ms earlier than that
      * reference; so the bound is looser there. The PulseAudio backend through
-     * pipewire-pulse takes its stamps from the record latency pipewire-pulse
+     * pipewire-pulse took its stamps from the record latency pipewire-pulse
      * reports (bounded by arrival): -27...-30 ms in 3 runs, -67 ms in a
      * fourth, where pipewire-pulse reported 40 ms more for the whole capture
-     * (with 50 ms fragments that excess was 75 ms: -114 ms). */
+     * (with 50 ms fragments that excess was 75 ms: -114 ms); it now dates
+     * them by their arrival (bench/FINDINGS.md section 10). */
     ASSERT_CMP(fabs(stamp_error_ms), <, on_pulseaudio_daemon() ? 50 : 100);
     ASSERT_CMP(delivered_ms, <, 200);
 }
@@ -1267,15 +1295,21 @@ static void server_restart_is_survived(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
-/* Without arguments: every case but the server's death. With --server-loss:
- * only that one (meson runs it last, as a test of its own); --server-restart:
- * the restart case (its own test too). */
+/* Without arguments: every case but the server's death and the many streams.
+ * With --server-loss: only that one (meson runs it last, as a test of its
+ * own); --server-restart: the restart case (its own test too);
+ * --many-streams: more streams than the mix takes (its own test, after those
+ * that judge audio: see tests/integration/meson.build). */
 int main(int argc, char **argv)
 {
     if (!harness_begin())
         return 0;
     if (argc > 1 && strcmp(argv[1], "--server-restart") == 0) {
         RUN_T(server_restart_is_survived, 90);
+        return tap_done();
+    }
+    if (argc > 1 && strcmp(argv[1], "--many-streams") == 0) {
+        RUN_T(more_streams_than_the_mix_takes, 60);
         return tap_done();
     }
     if (argc > 1 && strcmp(argv[1], "--server-loss") == 0) {
@@ -1298,7 +1332,6 @@ int main(int argc, char **argv)
     RUN_T(latency_is_not_the_servers_default, 60);
     RUN_T(two_streams_mixed_lose_nothing, 150);
     RUN_T(format_mismatch_ends_with_detail, 60);
-    RUN_T(more_streams_than_the_mix_takes, 60);
     RUN_T(moved_stream_keeps_playing, 60);
     RUN_T(sixty_seconds_lose_nothing, 300);
     return tap_done();

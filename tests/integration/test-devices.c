@@ -342,12 +342,12 @@ static void default_output_is_followed(void)
 static pid_t play_clicks(const char *path)
 {
     char cmd[1024];
-    /* Bursts 0.23, 0.41, 0.37, 0.29 s apart, over and over. */
+    /* Bursts 0.23, 0.41, 0.37, 0.29 s apart, over and over (12 s). */
     snprintf(cmd, sizeof cmd,
-             "sox -q -n -r 48000 -c 2 -b 16 %s synth 0.002 sine 3000 pad 0 0.228 : "
+             "sox -q -n -r 48000 -c 2 -b 16 %s.one.wav synth 0.002 sine 3000 pad 0 0.228 : "
              "synth 0.002 sine 3000 pad 0 0.408 : synth 0.002 sine 3000 pad 0 0.368 : "
-             "synth 0.002 sine 3000 pad 0 0.288 repeat 12",
-             path);
+             "synth 0.002 sine 3000 pad 0 0.288 && sox -q %s.one.wav %s repeat 9 && rm -f %s.one.wav",
+             path, path, path, path);
     ASSERT_EQ(shell(cmd), 0);
     bool paplay = strcmp(player_name(), "paplay") == 0;
     char *argv[] = {paplay ? (char *)"/usr/bin/paplay" : (char *)"/usr/bin/pw-play", (char *)path, NULL};
@@ -388,7 +388,7 @@ static void application_and_monitor_align(void)
     ASSERT_OK(wac_capture_start(caps[1]));
     wac_aligned *al = NULL;
     ASSERT_OK(wac_aligned_open(caps, 2, RATE / 10, &al));
-    size_t n = 4 * RATE;
+    size_t n = 7 * RATE;
     float *xa = calloc(n, sizeof *xa), *xm = calloc(n, sizeof *xm);
     ASSERT(xa && xm);
     for (size_t at = 0; at < n; at += RATE / 10) {
@@ -398,21 +398,23 @@ static void application_and_monitor_align(void)
     wac_aligned_close(al);
     kill_player(clicks);
     unlink(path);
-    /* Skip the first second (the links come up). */
+    /* From 5 s on: the aligned reader refines its lanes' offsets for that
+     * long (wac.h), which behind pipewire-pulse it needs. */
     double score;
-    int lag = best_lag(xa + RATE, xm + RATE, n - RATE, RATE / 10, &score);
+    int lag = best_lag(xa + 5 * RATE, xm + 5 * RATE, n - 5 * RATE, RATE / 10, &score);
     printf("# the monitor against the application: %d frames (%.2f ms), correlation %.3g\n", lag,
            lag * 1000.0 / RATE, score);
     free(xa);
     free(xm);
     ASSERT_CMP(score, >, 0);
-    /* 1 ms. Through pipewire-pulse the PulseAudio backend sees the graph's
-     * timing only through the protocol's record latency, which is off by a
-     * millisecond or two from one stream to the next (measured -1.44, +0.44,
-     * -1.25 ms in three runs; bench/FINDINGS.md): 2 ms there. The PipeWire
-     * backend, which auto picks on such a system, is within 1 ms. */
+    /* 1 ms. Through pipewire-pulse the PulseAudio backend dates a stream by
+     * when its audio arrives (the latency the protocol reports was off by
+     * 20-85 ms), and a monitor of an application comes in bursts a few
+     * fragments long: its dates settle to within 0.1-2.1 ms of the sink
+     * monitor's (12 runs; bench/FINDINGS.md section 10): 3 ms there. The
+     * PipeWire backend, which auto picks on such a system, is within 1 ms. */
     bool via_pipewire_pulse = strcmp(backend_under_test(), "pulse") == 0 && !on_pulseaudio_daemon();
-    ASSERT_CMP(abs(lag), <=, via_pipewire_pulse ? RATE / 500 : RATE / 1000);
+    ASSERT_CMP(abs(lag), <=, via_pipewire_pulse ? 3 * RATE / 1000 : RATE / 1000);
     ASSERT_OK(wac_context_close(ctx));
 }
 

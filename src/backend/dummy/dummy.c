@@ -42,6 +42,7 @@ struct dummy_capture {
     int64_t stall_until, burst_until, skip_until;
     uint32_t overrun_extra;
     uint32_t loss_ms;
+    int64_t late_ns; /* added to every time stamp */
     uint32_t exits_requested; /* each is one exit, on a tick of its own */
     uint32_t reattach_after_ms;
     bool detached;
@@ -94,7 +95,7 @@ static void produce(struct dummy_capture *dc, uint64_t frames, int64_t first_ns)
     while (done < frames) {
         uint32_t n = frames - done > dc->scratch_frames ? dc->scratch_frames : (uint32_t)(frames - done);
         encode(dc, dc->scratch, dc->produced, n);
-        int64_t ts = first_ns + (int64_t)(done * 1000000000 / dc->format.rate);
+        int64_t ts = first_ns + (int64_t)(done * 1000000000 / dc->format.rate) + dc->late_ns;
         wac__stream_push(dc->cap, dc->scratch, n, ts);
         dc->produced += n;
         done += n;
@@ -390,6 +391,7 @@ static int dummy_inject(void *cap_data, wac_dummy_fault fault, uint32_t amount)
         case WAC_DUMMY_BURST: dc->burst_until = until; break;
         case WAC_DUMMY_SKIP: dc->skip_until = until; break;
         case WAC_DUMMY_LOSS: dc->loss_ms += amount; break;
+        case WAC_DUMMY_LATE_STAMPS: dc->late_ns = (int64_t)amount * 1000000; break;
         case WAC_DUMMY_OVERRUN: dc->overrun_extra += amount; break;
         case WAC_DUMMY_DISCONNECT: d->server_lost = true; break;
         case WAC_DUMMY_TARGET_EXIT:

@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach/arrival-clock.h"
 #include "attach/attach.h"
 #include "alloc.h"
 #include "attach/convert.h"
@@ -81,6 +82,7 @@ struct wac__pulse_entry {
     uint32_t attempts; /* streams created without one becoming ready */
     bool device;       /* a source (DEVICE target), not a sink-input */
     char source[WAC__PULSE_NAME_SIZE]; /* the source's name */
+    struct wac__arrival_clock arrivals; /* behind pipewire-pulse: its frames' times (see feed()) */
 };
 
 struct wac__pulse_capture {
@@ -102,6 +104,7 @@ struct wac__pulse_capture {
     bool running; /* between start and stop */
     bool device_ended; /* a named source went: end at the next deferred work */
     int64_t pipewire_cycle_ns; /* behind pipewire-pulse: the graph cycle our fragment gives */
+    uint64_t filled_counted, late_counted; /* the mix's counters, as far as in the stats */
 };
 
 /* ---- the data path (real-time rules) ---- */
@@ -111,24 +114,39 @@ static void on_mix_emit(void *user, const float *frames, uint32_t n, int64_t tim
     struct wac__pulse_capture *pc = user;
     wac__convert_frames(frames, pc->spec.channels, n, pc->converted, pc->format.channels, pc->format.sample);
     wac__stream_push(pc->cap, pc->converted, n, time_ns);
+    /* What the mix made up or dropped so far is in the stats once its frames leave. */
+    wac__stream_count_mixed(pc->cap, pc->mix.frames_filled - pc->filled_counted, pc->mix.frames_late - pc->late_counted);
+    pc->filled_counted = pc->mix.frames_filled;
+    pc->late_counted = pc->mix.frames_late;
 }
 
-static void feed(struct wac__pulse_capture *pc, struct wac__pulse_entry *e, pa_stream *s, const void *data, size_t bytes)
+/* The time of the first of `bytes` just peeked, `held` bytes being in hand
+ * (these included). The PulseAudio daemon's record latency is exact to about
+ * a render block: the first frame not yet dropped is that old. Behind
+ * pipewire-pulse the latency it reports was off by 20-85 ms either way for
+ * seconds at a time (captures of one context misaligned by 33-38 ms in 2 runs
+ * of 8): there the frames are dated by their arrivals (arrival-clock.h),
+ * which its streams share. */
+static int64_t date_frames(struct wac__pulse_capture *pc, struct wac__pulse_entry *e, pa_stream *s, size_t bytes,
+                           size_t held, int64_t now)
 {
-    int64_t now = wac__now_ns();
-    /* The record latency is the age of the first frame not yet dropped. */
+    uint32_t frames = (uint32_t)(bytes / pc->stride);
+    if (pc->b->on_pipewire)
+        return wac__arrival_clock_date(&e->arrivals, frames, held / pc->stride, now);
     pa_usec_t latency;
     int negative = 0;
-    int64_t first_ns;
     int64_t arrived_ns = now - (int64_t)pa_bytes_to_usec(bytes, &pc->spec) * 1000;
-    if (pa_stream_get_latency(s, &latency, &negative) == 0)
-        first_ns = now - (negative ? -1 : 1) * (int64_t)latency * 1000;
-    else /* no timing info yet: assume the frames just arrived */
-        first_ns = arrived_ns;
-    /* No frame was played after it arrived. pipewire-pulse under-reports a
-     * monitor's record latency (stamps came out 20-85 ms in the future). */
-    if (first_ns > arrived_ns)
-        first_ns = arrived_ns;
+    if (pa_stream_get_latency(s, &latency, &negative) != 0)
+        return arrived_ns; /* no timing info yet: assume the frames just arrived */
+    int64_t first_ns = now - (negative ? -1 : 1) * (int64_t)latency * 1000;
+    return first_ns > arrived_ns ? arrived_ns : first_ns; /* no frame was recorded after it arrived */
+}
+
+static void feed(struct wac__pulse_capture *pc, struct wac__pulse_entry *e, pa_stream *s, const void *data, size_t bytes,
+                 size_t held)
+{
+    int64_t now = wac__now_ns();
+    int64_t first_ns = date_frames(pc, e, s, bytes, held, now);
     /* Behind pipewire-pulse a sink-input's monitor taps the stream before its
      * sink, which plays it one graph cycle later: date it when heard, as the
      * PipeWire backend does (measured against the sink's monitor: 22.6 ms
@@ -148,12 +166,12 @@ static void on_read(pa_stream *s, size_t nbytes, void *userdata)
     struct wac__pulse_entry *e = userdata;
     for (;;) {
         const void *data;
-        size_t bytes;
+        size_t bytes, held = pa_stream_readable_size(s);
         if (pa_stream_peek(s, &data, &bytes) < 0 || bytes == 0)
             return;
         /* data NULL: a hole in the stream, which counts as silence. */
         if (e->pc->running)
-            feed(e->pc, e, s, data, bytes);
+            feed(e->pc, e, s, data, bytes, held == (size_t)-1 ? bytes : held);
         pa_stream_drop(s);
     }
 }
@@ -247,6 +265,7 @@ static void open_stream(struct wac__pulse_capture *pc, struct wac__pulse_entry *
     struct wac__pulse_mirror *b = pc->b;
     e->attempts++;
     e->dead = true; /* until it is connecting */
+    wac__arrival_clock_init(&e->arrivals, pc->spec.rate);
     pa_proplist *props = pa_proplist_new();
     if (props)
         pa_proplist_sets(props, PA_PROP_MEDIA_NAME, "WAC capture");
