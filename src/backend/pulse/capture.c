@@ -55,12 +55,13 @@
 #include "backend/test-hooks.h"
 #include "os/os.h"
 
-/* The fragment without latency_ms. 43 ms (2048 frames at 48 kHz) would
- * keep a PipeWire graph's quantum of 2048 behind pipewire-pulse, where 25 ms
- * halves it, and cost less per delivery; but pipewire-pulse's record latency
- * for a stream was then off by about one quantum (42-50 ms) in 2 runs of 6,
- * which misaligns captures of one context by as much (1.5 ms at most at
- * 25 ms). Alignment wins; latency_ms = 43 asks for the other trade.
+/* The fragment without latency_ms. 50 ms would keep a PipeWire graph's
+ * quantum of 2048 behind pipewire-pulse, where 25 ms halves it, and cost
+ * the servers a third less per source; but captures of one context were
+ * then misaligned by 51.6 ms in 1 run of 12 (2.12 ms at most at 25 ms), as
+ * they were with 43 ms before streams were dated by their arrival.
+ * Alignment wins; latency_ms = 50 asks for the other trade (FINDINGS
+ * section 11).
  * Monitor streams come in bursts on a loaded machine (up to 341 ms apart at
  * 50 ms): the mix learns each stream's gaps (STALL_MAX_MS). FINDINGS
  * section 7. */
