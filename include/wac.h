@@ -545,8 +545,10 @@ typedef struct wac_capture_config {
      *  its quantum; on PulseAudio, whose default for a monitor would be seconds-long lumps,
      *  each stream asks for 25 ms fragments. Behind pipewire-pulse a fragment below the
      *  PipeWire graph's quantum lowers it for every application (25 ms halves the usual
-     *  2048 frames; 43 ms keeps it, but pipewire-pulse's timing then misaligned captures of
-     *  one context by a quantum in 2 runs of 6). WASAPI always uses the engine's period. */
+     *  2048 frames). 100 keeps it and costs the servers what parec at 100 ms costs, with
+     *  audio in 100 ms lumps and aligned captures within 5 ms (at 25 ms: 2.1 ms); 50 keeps
+     *  it too, but misaligned captures of one context by a quantum in 3 runs of 24
+     *  (bench/FINDINGS.md sections 11 and 13). WASAPI always uses the engine's period. */
     uint32_t latency_ms;
     wac_audio_cb on_audio; /**< callback style; NULL for read/fd style */
     wac_event_cb on_event; /**< events for the callback style; needs on_audio */
@@ -753,6 +755,9 @@ WAC_EXPORT int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *
 
 typedef struct wac_aligned wac_aligned;
 
+/** The most captures one aligned reader takes. */
+#define WAC_ALIGNED_MAX_CAPTURES 64
+
 /** Where an aligned block sits. */
 typedef struct wac_aligned_info {
     uint64_t position; /**< frames since the common start (frame 0 of every capture's output) */
@@ -778,7 +783,8 @@ typedef struct wac_aligned_info {
  * than 1 ms is moved earlier by as much: that many of its frames are dropped
  * and its block is flagged WAC_CHUNK_DISCONTINUOUS. Measured with an
  * application and the monitor of its sink (tests/integration/test-devices.c,
- * from 5 s on): within 0.1 ms on PipeWire and the PulseAudio daemon; through
+ * from 5 s on): within 0.1 ms on PipeWire; on the PulseAudio daemon
+ * within 0.1 ms in most runs, 2.3 ms in one (the test allows 3 ms); through
  * pipewire-pulse, whose timing the PulseAudio backend can only infer from
  * when the audio arrives, within 3 ms (the test's bound; 0.0-2.1 ms in 18
  * runs of this and an earlier variant) — on such a system the
@@ -787,7 +793,7 @@ typedef struct wac_aligned_info {
  * @param captures   the captures (read/fd style, not callback), all with the
  *                   same rate; each may have its own channels and sample type.
  *                   They stay the caller's: close them after wac_aligned_close.
- * @param count      1 ... 16.
+ * @param count      1 ... WAC_ALIGNED_MAX_CAPTURES.
  * @param max_frames the most frames one wac_aligned_read() will be asked for.
  * @param out        receives the reader.
  * @return 0, or WAC_ERR_INVALID_ARGUMENT (NULL pointers, count out of range, a

@@ -64,16 +64,20 @@ static int aligned_init(PyObject *obj, PyObject *args, PyObject *kwargs)
     wac_capture *handles[ALIGNED_MAX];
     Py_ssize_t n = PyTuple_Size(items);
     int rc = 0;
-    if (n < 1 || n > ALIGNED_MAX) {
-        raise_wac(WAC_ERR_INVALID_ARGUMENT, n < 1 ? "an aligned reader needs at least one capture"
-                                                  : "an aligned reader takes at most 16 captures");
+    char detail[200];
+    if (n < 1) {
+        raise_wac(WAC_ERR_INVALID_ARGUMENT, "an aligned reader needs at least one capture");
+        goto fail;
+    }
+    if (n > ALIGNED_MAX) {
+        snprintf(detail, sizeof detail, "an aligned reader takes at most %d captures, not %zd", ALIGNED_MAX, n);
+        raise_wac(WAC_ERR_INVALID_ARGUMENT, detail);
         goto fail;
     }
     if (max_frames == 0) {
         raise_wac(WAC_ERR_INVALID_ARGUMENT, "max_frames must be at least 1");
         goto fail;
     }
-    char detail[200];
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyTuple_GetItem(items, i); /* borrowed */
         if (!item)

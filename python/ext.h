@@ -109,7 +109,7 @@ struct CaptureObject {
     } while (0)
 
 /* wac_aligned_open's limit on captures per reader (exported as ALIGNED_MAX). */
-#define ALIGNED_MAX 16
+#define ALIGNED_MAX WAC_ALIGNED_MAX_CAPTURES
 
 /* ---- what one file offers the others ---- */
 

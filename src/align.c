@@ -27,7 +27,6 @@
 #include "internal.h"
 #include "timebase.h"
 
-#define MAX_LANES 16
 #define DATING_MS 500
 /* For this long from the start a lane whose reads date it earlier by more
  * than REFINE_NS is moved earlier by as much (see wac.h). */
@@ -74,7 +73,7 @@ int wac_aligned_open(wac_capture *const *captures, size_t count, uint32_t max_fr
 {
     if (out)
         *out = NULL;
-    if (!captures || !out || count == 0 || count > MAX_LANES || max_frames == 0)
+    if (!captures || !out || count == 0 || count > WAC_ALIGNED_MAX_CAPTURES || max_frames == 0)
         return WAC_ERR_INVALID_ARGUMENT;
     wac_aligned *a = wac__calloc(1, sizeof *a + count * sizeof a->lanes[0]);
     if (!a)

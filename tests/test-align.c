@@ -163,6 +163,45 @@ static void an_ended_capture_turns_to_silence(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* As many captures as a reader takes, and one more refused: every lane
+ * keeps every frame of its capture, in order, on one timeline. */
+static void sixty_four_captures_on_one_timeline(void)
+{
+    enum { N = WAC_ALIGNED_MAX_CAPTURES, FRAMES = 1600 };
+    wac_context *ctx = open_dummy();
+    wac_capture *caps[N + 1];
+    for (int i = 0; i <= N; i++)
+        caps[i] = started_capture(ctx, 1);
+    wac_aligned *al = NULL;
+    ASSERT_RC(wac_aligned_open(caps, N + 1, FRAMES, &al), WAC_ERR_INVALID_ARGUMENT);
+    ASSERT(al == NULL);
+    ASSERT_OK(wac_aligned_open(caps, N, FRAMES, &al));
+    static float x[N][FRAMES];
+    void *bufs[N];
+    long long last[N];
+    for (int i = 0; i < N; i++) {
+        bufs[i] = x[i];
+        last[i] = -1;
+    }
+    for (int block = 0; block < 10; block++) {
+        ASSERT_EQ(wac_aligned_read(al, bufs, FRAMES, 3000, NULL, NULL), FRAMES);
+        for (int i = 0; i < N; i++)
+            for (int k = 0; k < FRAMES; k++) {
+                long long c = counter_of(x[i][k]);
+                if (c < 0) {
+                    ASSERT(last[i] < 0); /* silence only before its first frame */
+                    continue;
+                }
+                ASSERT_EQ(c, last[i] + 1);
+                last[i] = c;
+            }
+    }
+    for (int i = 0; i < N; i++)
+        ASSERT(last[i] > 8 * FRAMES); /* each lane delivered its audio, not only silence */
+    wac_aligned_close(al);
+    ASSERT_OK(wac_context_close(ctx));
+}
+
 static void bad_arguments(void)
 {
     wac_context *ctx = open_dummy();
@@ -198,6 +237,7 @@ int main(void)
     RUN(a_capture_dated_late_is_moved_earlier);
     RUN(timeout_keeps_what_was_read);
     RUN(an_ended_capture_turns_to_silence);
+    RUN(sixty_four_captures_on_one_timeline);
     RUN(bad_arguments);
     return tap_done();
 }

@@ -248,8 +248,9 @@ def test_aligned_errors():
         pywac.Aligned(a, pywac.Capture(callback=lambda chunk: None, **DUMMY))
     with pytest.raises(pywac.InvalidArgument, match="capture 1 is capture 0 again"):
         pywac.Aligned(a, a)
-    with pytest.raises(pywac.InvalidArgument, match="at most 16"):
-        pywac.Aligned(*[pywac.Capture(**DUMMY) for _ in range(17)])
+    assert pywac._wac.ALIGNED_MAX == 64
+    with pytest.raises(pywac.InvalidArgument, match="at most 64 captures, not 65"):
+        pywac.Aligned(*[pywac.Capture(**DUMMY) for _ in range(65)])
     with pytest.raises(pywac.InvalidArgument, match="chunk_ms"):
         pywac.Aligned(a, chunk_ms=0)
     with pytest.raises(TypeError, match="chunk_ms"):
