@@ -55,13 +55,13 @@
 #include "backend/test-hooks.h"
 #include "os/os.h"
 
-/* The fragment without latency_ms. 50 ms would keep a PipeWire graph's
- * quantum of 2048 behind pipewire-pulse, where 25 ms halves it, and cost
- * the servers a third less per source; but captures of one context were
- * then misaligned by 51.6 ms in 1 run of 12 (2.12 ms at most at 25 ms), as
- * they were with 43 ms before streams were dated by their arrival.
- * Alignment wins; latency_ms = 50 asks for the other trade (FINDINGS
- * section 11).
+/* The fragment without latency_ms. 50 or 100 ms would keep a PipeWire
+ * graph's quantum of 2048 behind pipewire-pulse, where 25 ms halves it, and
+ * at 100 ms the servers' cost per source is parec's; but audio then comes
+ * in lumps that long, and captures of one context were misaligned by a
+ * quantum in 3 runs of 24 at 50 ms, and by up to 4.9 ms at 100 ms (2.12 ms
+ * at most at 25 ms). Latency and alignment win; latency_ms asks for the
+ * other trade (FINDINGS sections 11 and 13).
  * Monitor streams come in bursts on a loaded machine (up to 341 ms apart at
  * 50 ms): the mix learns each stream's gaps (STALL_MAX_MS). FINDINGS
  * section 7. */
@@ -285,8 +285,11 @@ static void open_stream(struct wac__pulse_capture *pc, struct wac__pulse_entry *
     pa_buffer_attr attr;
     memset(&attr, 0xff, sizeof attr); /* (uint32_t)-1: the server's choice */
     attr.fragsize = (uint32_t)pa_usec_to_bytes((pa_usec_t)pc->fragment_ms * PA_USEC_PER_MSEC, &pc->spec);
-    pa_stream_flags_t flags = PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE |
-                              PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_DONT_MOVE;
+    /* Timing updates are a request to the server every 100 ms per stream;
+     * behind pipewire-pulse streams are dated by their arrivals, not by them. */
+    pa_stream_flags_t flags = PA_STREAM_ADJUST_LATENCY | PA_STREAM_DONT_MOVE;
+    if (!pc->b->on_pipewire)
+        flags |= PA_STREAM_AUTO_TIMING_UPDATE | PA_STREAM_INTERPOLATE_TIMING;
     int r = e->device ? pa_stream_connect_record(s, e->source, &attr, flags)
                       : pa_stream_set_monitor_stream(s, input_of(e)) < 0 ? -1
                                                                         : pa_stream_connect_record(s, NULL, &attr, flags);
@@ -593,8 +596,11 @@ static int capture_open(void *data, wac_capture *cap, void **cap_data)
     pc->test_ask_s16 = wac__test_hooks().pulse_format_mismatch;
     pc->fragment_ms = c->latency_ms ? (c->latency_ms < 5 ? 5 : c->latency_ms > 1000 ? 1000 : c->latency_ms)
                                     : DEFAULT_FRAGMENT_MS;
+    /* The cycle is capped by the graph's largest quantum, 2048 frames unless
+     * configured otherwise (default.clock.max-quantum): fragments of 86 ms
+     * and more were dated a 4096-frame cycle late, 43 ms off. */
     uint32_t cycle = 1;
-    while (cycle * 2 <= pc->fragment_ms * 48 && cycle < 8192)
+    while (cycle * 2 <= pc->fragment_ms * 48 && cycle < 2048)
         cycle *= 2;
     pc->pipewire_cycle_ns = (int64_t)cycle * 1000000000 / 48000;
     /* A stream is live while deliveries keep coming: pipewire-pulse was seen
