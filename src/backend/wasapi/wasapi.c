@@ -1,7 +1,7 @@
 /* wasapi.c — the Windows backend: one application's audio through WASAPI
  * process loopback (ActivateAudioInterfaceAsync on VAD\Process_Loopback with
- * the target's process tree included or excluded), the whole system through
- * endpoint loopback on the default render device.
+ * the target's process tree included or excluded: activate.c), the whole
+ * system through endpoint loopback on the default render device.
  *
  * Two threads per capture:
  *   - the control thread (COM MTA) owns every COM object: it activates and
@@ -10,12 +10,10 @@
  *     process's handle (Windows does not say when a loopback target exits),
  *     follows name targets through audio-session notifications, posts
  *     events and ends the stream;
- *   - the capture thread (MTA, MMCSS "Audio") is the real-time producer: it
- *     waits on {command, data event}, drains every packet, honours
- *     SILENT / DATA_DISCONTINUITY / TIMESTAMP_ERROR, places audio by its QPC
- *     time, and ticks the core's clock so idle periods become silence
- *     (process loopback delivers no packets while the target is silent). It
- *     never allocates, locks, logs or calls user code.
+ *   - the capture thread (MTA, MMCSS "Audio") is the real-time producer
+ *     (capture-thread.c): it drains every packet into the stream and ticks
+ *     the core's clock when none comes.
+ * What both share is one struct wcap (capture.h).
  * A client is handed to the capture thread and taken back with a command and
  * an acknowledgement, so the control thread can swap it when a name target
  * restarts.
@@ -31,109 +29,25 @@
  * Test switches: backend/test-hooks.h (a SYSTEM capture of the capture
  * endpoint, WAC's converter forced); the OS calls go through
  * wac__wasapi_system, which the fake-COM tests replace. */
-#include "backend/wasapi/wasapi.h"
+#include "backend/wasapi/capture.h"
 #include "alloc.h"
 
-#include <avrt.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach/attach.h"
 #include "backend/test-hooks.h"
-#include "os/os.h"
-#include "attach/convert.h"
 
-#define ACTIVATION_TIMEOUT_MS 5000
 #define BUFFER_HNS 2000000 /* 200 ms of engine buffer: capacity, not latency */
 #define DEFAULT_PERIOD_NS 10000000
 #define FALLBACK_RATE 48000
 #define FALLBACK_CHANNELS 2
 
-#define DETAIL_SIZE 256
-#define TREE_MAX 256
 #define NAME_POLL_MS 1000
 /* A client that delivers no packet for this long while its target plays is
  * reported (process loopback withholds protected content; unpatched Windows
  * 10 2004/20H2 delivers nothing). */
 #define NO_PACKET_NS 3000000000LL
-
-struct wasapi {
-    DWORD build; /* Windows build number (RtlGetVersion: the real one) */
-    _Atomic bool reconnect; /* wac_context_set_reconnect: ride out the audio service's restarts */
-};
-
-enum { CMD_NONE, CMD_START, CMD_STOP, CMD_CLOSE };
-enum { RT_NONE, RT_ATTACH, RT_DETACH, RT_QUIT };
-/* What an endpoint capture (SYSTEM, DEVICE) records: the default render
- * endpoint's loopback, the default capture endpoint, or one endpoint by id
- * (a capture endpoint; not followed). */
-enum { DEVICE_RENDER_LOOPBACK, DEVICE_CAPTURE, DEVICE_BY_ID };
-
-struct wcap {
-    wac_capture *cap;
-    struct wasapi *w;
-    wac_target target;
-    wac_format format;
-    uint32_t frame_bytes;
-    int device;         /* SYSTEM: DEVICE_* */
-    bool force_convert; /* WAC_WASAPI_CONVERT */
-
-    /* ---- control thread ---- */
-    wac__thread ctl_thread;
-    HANDLE ctl_cmd, ctl_done; /* auto-reset */
-    int cmd, cmd_result;
-    char detail[DETAIL_SIZE];
-    bool running, ended;
-    /* The target's one stream (key 1: Windows isolates the process tree
-     * itself) and its events; used on the control thread only. */
-    struct wac__attach attach;
-    HANDLE process; /* the watched process, SYNCHRONIZE; NULL when detached */
-    DWORD pid;      /* the attached target's pid (NAME: 0 while detached) */
-    /* PID target: the processes of its tree seen so far (process loopback
-     * captures the whole tree, so the capture lasts while any of them runs:
-     * a launcher may exit while its child plays). */
-    DWORD tree[TREE_MAX];
-    size_t n_tree;
-    DWORD watched;  /* PID target: the tree member whose exit is awaited */
-    DWORD skip_pid; /* NAME: the instance that just exited */
-    struct wac__session_watch *watch;
-    HANDLE session_event; /* NAME: a session appeared (auto-reset) */
-    struct wac__device_watch *device_watch;
-    HANDLE device_event;  /* SYSTEM, DEVICE: the default endpoint changed (auto-reset) */
-    wchar_t device_id[512]; /* DEVICE_BY_ID: the endpoint */
-
-    /* ---- the audio client (the control thread's; the capture thread's while attached) ---- */
-    IAudioClient *client;
-    IAudioCaptureClient *capture;
-    HANDLE data_event; /* auto-reset, SetEventHandle */
-    bool converting;
-    uint32_t src_rate, src_channels, src_frame_bytes;
-    struct wac__convert conv;
-    bool conv_ready;
-
-    /* ---- capture thread ---- */
-    wac__thread rt_thread;
-    bool rt_running;
-    HANDLE rt_cmd, rt_ack, rt_failed; /* auto-reset */
-    /* The attached client's first packet arrived (auto-reset; once per attach):
-     * its stream is live from then, not from start. */
-    HANDLE rt_packet;
-    _Atomic bool rt_got_packet;
-    int64_t packet_deadline_ns; /* control: no packet by then -> say so */
-    int64_t recover_window_ns;  /* control: when the current run of recoveries began */
-    int recoveries;             /* ... and how many it has had */
-    bool service_lost;          /* control: SERVER_LOST posted, SERVER_RESTORED not yet */
-    _Atomic int rt_code;
-    bool rt_start_attached;
-    _Atomic long rt_hresult; /* the failure it reported */
-    uint8_t *zeros;          /* max_frames of silence in the delivered format */
-    uint8_t *out;            /* converter output */
-    uint32_t max_frames;     /* frames per push */
-    DWORD wait_ms;           /* the capture thread's wake-up when no data comes: one period */
-    uint64_t next_device_position; /* the device position the next packet should start at */
-};
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
@@ -142,17 +56,6 @@ static void set_detail(struct wcap *wc, const char *what, HRESULT hr)
     char text[200];
     wac__wasapi_hresult_text(hr, text, sizeof text);
     snprintf(wc->detail, sizeof wc->detail, "%s: %s", what, text);
-}
-
-static int error_for(HRESULT hr)
-{
-    switch (hr) {
-    case E_OUTOFMEMORY: return WAC_ERR_NO_MEMORY;
-    case AUDCLNT_E_UNSUPPORTED_FORMAT: return WAC_ERR_FORMAT_UNSUPPORTED;
-    case AUDCLNT_E_DEVICE_INVALIDATED:
-    case AUDCLNT_E_SERVICE_NOT_RUNNING: return WAC_ERR_SERVER_LOST;
-    default: return WAC_ERR_BACKEND;
-    }
 }
 
 static DWORD real_windows_build(void)
@@ -193,119 +96,6 @@ static const struct wac__wasapi_system real_system = {
 };
 const struct wac__wasapi_system *wac__wasapi_system = &real_system;
 
-/* ---- the activation completion handler (agile) -------------------------------------- */
-
-struct activation {
-    IActivateAudioInterfaceCompletionHandler iface;
-    LONG refs;
-    HANDLE done;
-    HRESULT hr;             /* GetActivateResult's own result */
-    HRESULT activate_hr;    /* the activation's result */
-    IAudioClient *client;
-    /* The parameters live as long as the activation: the OS may read them
-     * until it completes, which can be after WAC stopped waiting. */
-    wac__activation_params params;
-    PROPVARIANT pv;
-};
-
-static HRESULT STDMETHODCALLTYPE act_query(IActivateAudioInterfaceCompletionHandler *self, REFIID iid, void **out)
-{
-    /* IAgileObject: the handler may be called on any thread, so COM must not
-     * marshal it (process loopback activation requires this). */
-    if (IsEqualGUID(iid, &wac__iid_unknown) || IsEqualGUID(iid, &wac__iid_activate_handler) ||
-        IsEqualGUID(iid, &wac__iid_agile)) {
-        *out = self;
-        IActivateAudioInterfaceCompletionHandler_AddRef(self);
-        return S_OK;
-    }
-    *out = NULL;
-    return E_NOINTERFACE;
-}
-
-static ULONG STDMETHODCALLTYPE act_addref(IActivateAudioInterfaceCompletionHandler *self)
-{
-    return (ULONG)InterlockedIncrement(&((struct activation *)(void *)self)->refs);
-}
-
-static ULONG STDMETHODCALLTYPE act_release(IActivateAudioInterfaceCompletionHandler *self)
-{
-    struct activation *a = (struct activation *)(void *)self;
-    LONG n = InterlockedDecrement(&a->refs);
-    if (n == 0) {
-        if (a->client)
-            IAudioClient_Release(a->client);
-        CloseHandle(a->done);
-        wac__free(a);
-    }
-    return (ULONG)n;
-}
-
-static HRESULT STDMETHODCALLTYPE act_completed(IActivateAudioInterfaceCompletionHandler *self,
-                                               IActivateAudioInterfaceAsyncOperation *op)
-{
-    struct activation *a = (struct activation *)(void *)self;
-    IUnknown *unk = NULL;
-    HRESULT activate_hr = E_FAIL;
-    /* Both results count: the call's, and the activation's. */
-    a->hr = IActivateAudioInterfaceAsyncOperation_GetActivateResult(op, &activate_hr, &unk);
-    a->activate_hr = activate_hr;
-    if (SUCCEEDED(a->hr) && SUCCEEDED(activate_hr) && !unk)
-        a->hr = E_NOINTERFACE; /* success without an interface: nothing to use */
-    else if (SUCCEEDED(a->hr) && SUCCEEDED(activate_hr))
-        a->hr = IUnknown_QueryInterface(unk, &wac__iid_audio_client, (void **)&a->client);
-    if (unk)
-        IUnknown_Release(unk);
-    SetEvent(a->done);
-    return S_OK;
-}
-
-static IActivateAudioInterfaceCompletionHandlerVtbl act_vtbl = {act_query, act_addref, act_release, act_completed};
-
-/* Process loopback for pid (its tree included or excluded). */
-static int activate_loopback(struct wcap *wc, DWORD pid, bool exclude, IAudioClient **out)
-{
-    struct activation *a = wac__calloc(1, sizeof *a);
-    if (!a || !(a->done = CreateEventW(NULL, TRUE, FALSE, NULL))) {
-        wac__free(a);
-        snprintf(wc->detail, sizeof wc->detail, "no memory for the activation");
-        return WAC_ERR_NO_MEMORY;
-    }
-    a->iface.lpVtbl = &act_vtbl;
-    a->refs = 1;
-    a->params.activation_type = WAC__ACTIVATION_TYPE_PROCESS_LOOPBACK;
-    a->params.loopback.target_pid = pid;
-    a->params.loopback.mode = exclude ? WAC__LOOPBACK_EXCLUDE_TREE : WAC__LOOPBACK_INCLUDE_TREE;
-    a->pv.vt = VT_BLOB;
-    a->pv.blob.cbSize = sizeof a->params;
-    a->pv.blob.pBlobData = (BYTE *)&a->params;
-    IActivateAudioInterfaceAsyncOperation *op = NULL;
-    HRESULT hr = wac__wasapi_system->activate_async(WAC__VAD_PROCESS_LOOPBACK, &wac__iid_audio_client, &a->pv,
-                                                    &a->iface, &op);
-    int rc = 0;
-    if (FAILED(hr)) {
-        set_detail(wc, "process loopback: ActivateAudioInterfaceAsync failed", hr);
-        rc = WAC_ERR_BACKEND;
-    } else if (WaitForSingleObject(a->done, ACTIVATION_TIMEOUT_MS) != WAIT_OBJECT_0) {
-        snprintf(wc->detail, sizeof wc->detail, "process loopback: no activation result within %d ms",
-                 ACTIVATION_TIMEOUT_MS);
-        rc = WAC_ERR_TIMEOUT;
-    } else if (FAILED(a->hr) || FAILED(a->activate_hr)) {
-        hr = FAILED(a->hr) ? a->hr : a->activate_hr;
-        set_detail(wc, "process loopback activation (" "VAD\\Process_Loopback" ") failed", hr);
-        /* File not found / not implemented: this Windows (or Wine) has no
-         * process loopback; anything else is the engine's error. */
-        rc = hr == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND) || hr == E_NOTIMPL ? WAC_ERR_NOT_SUPPORTED
-                                                                                 : error_for(hr);
-    } else {
-        *out = a->client;
-        a->client = NULL;
-    }
-    if (op)
-        IActivateAudioInterfaceAsyncOperation_Release(op);
-    act_release(&a->iface); /* a late completion keeps its own reference */
-    return rc;
-}
-
 /* The default render (for loopback) or capture endpoint's client. */
 static int activate_endpoint(struct wcap *wc, IAudioClient **out)
 {
@@ -316,7 +106,7 @@ static int activate_endpoint(struct wcap *wc, IAudioClient **out)
         if (FAILED(hr)) {
             set_detail(wc, "cannot open the input device", hr);
             return hr == E_NOTFOUND || hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) ? WAC_ERR_TARGET_NOT_FOUND
-                                                                                 : error_for(hr);
+                                                                                 : wac__wasapi_error_for(hr);
         }
         return 0;
     }
@@ -324,7 +114,7 @@ static int activate_endpoint(struct wcap *wc, IAudioClient **out)
     HRESULT hr = wac__wasapi_system->activate_endpoint(capture ? eCapture : eRender, out);
     if (FAILED(hr)) {
         set_detail(wc, capture ? "no default capture endpoint" : "no default render endpoint", hr);
-        return hr == E_NOTFOUND || hr == REGDB_E_CLASSNOTREG ? WAC_ERR_BACKEND_UNAVAILABLE : error_for(hr);
+        return hr == E_NOTFOUND || hr == REGDB_E_CLASSNOTREG ? WAC_ERR_BACKEND_UNAVAILABLE : wac__wasapi_error_for(hr);
     }
     return 0;
 }
@@ -383,7 +173,8 @@ static int open_client(struct wcap *wc, DWORD pid)
     HRESULT hr = E_FAIL;
     for (size_t i = wc->force_convert ? n_attempts - 1 : 0; i < n_attempts; i++) {
         IAudioClient *client = NULL;
-        int rc = process ? activate_loopback(wc, pid, wc->target.exclude, &client) : activate_endpoint(wc, &client);
+        int rc = process ? wac__wasapi_activate_loopback(pid, wc->target.exclude, &client, wc->detail, sizeof wc->detail)
+                         : activate_endpoint(wc, &client);
         if (rc)
             return rc;
         WAVEFORMATEXTENSIBLE f;
@@ -406,7 +197,7 @@ static int open_client(struct wcap *wc, DWORD pid)
     }
     if (FAILED(hr)) {
         set_detail(wc, "IAudioClient::Initialize failed (also at 48 kHz float stereo)", hr);
-        return error_for(hr);
+        return wac__wasapi_error_for(hr);
     }
     hr = IAudioClient_GetService(wc->client, &wac__iid_capture_client, (void **)&wc->capture);
     if (SUCCEEDED(hr))
@@ -414,7 +205,7 @@ static int open_client(struct wcap *wc, DWORD pid)
     if (FAILED(hr)) {
         set_detail(wc, "cannot set up the capture client", hr);
         release_client(wc);
-        return error_for(hr);
+        return wac__wasapi_error_for(hr);
     }
     REFERENCE_TIME period = 0, min_period = 0;
     int64_t period_ns = DEFAULT_PERIOD_NS;
@@ -435,153 +226,6 @@ static int open_client(struct wcap *wc, DWORD pid)
         wac__convert_reset(&wc->conv);
     }
     return 0;
-}
-
-/* ---- the capture thread: the real-time producer -------------------------------------- */
-
-/* One packet's worth of frames into the stream, in pieces that fit the buffers. */
-static void deliver(struct wcap *wc, const uint8_t *data, uint32_t frames, int64_t time_ns)
-{
-    uint32_t rate = wc->converting ? wc->src_rate : wc->format.rate;
-    uint32_t piece_max = wc->converting ? wc->conv.max_in : wc->max_frames;
-    uint32_t fb = wc->converting ? wc->src_frame_bytes : wc->frame_bytes;
-    for (uint32_t done = 0; done < frames;) {
-        uint32_t n = frames - done < piece_max ? frames - done : piece_max;
-        int64_t t = time_ns ? time_ns + (int64_t)done * 1000000000 / rate : 0;
-        const uint8_t *src = data ? data + (size_t)done * fb : NULL;
-        if (wc->converting) {
-            double offset = 0;
-            uint32_t out = wac__convert_process(&wc->conv, (const float *)(const void *)src, n, wc->out, &offset);
-            if (out)
-                wac__stream_push(wc->cap, wc->out, out, t ? t + (int64_t)(offset * 1e9 / rate) : 0);
-        } else {
-            wac__stream_push(wc->cap, src ? src : wc->zeros, n, t);
-        }
-        done += n;
-    }
-}
-
-/* Drain every packet waiting. */
-static HRESULT drain(struct wcap *wc, bool *first)
-{
-    for (;;) {
-        UINT32 next = 0;
-        HRESULT hr = IAudioCaptureClient_GetNextPacketSize(wc->capture, &next);
-        if (FAILED(hr))
-            return hr;
-        if (next == 0)
-            return S_OK;
-        BYTE *data = NULL;
-        UINT32 frames = 0;
-        DWORD flags = 0;
-        UINT64 device_position = 0, qpc = 0;
-        hr = IAudioCaptureClient_GetBuffer(wc->capture, &data, &frames, &flags, &device_position, &qpc);
-        if (hr == AUDCLNT_S_BUFFER_EMPTY)
-            return S_OK;
-        if (FAILED(hr))
-            return hr;
-        if (flags & AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY) {
-            /* The engine lost frames before this packet (the first packet
-             * after Start often carries the flag too, with nothing lost). The
-             * device positions say how many: they reach the timeline as a
-             * discontinuity of that length, not as silence, and the next
-             * timestamp then finds no gap left to fill. The converter's
-             * history no longer joins up. */
-            uint32_t src_rate = wc->converting ? wc->src_rate : wc->format.rate;
-            if (!*first && device_position > wc->next_device_position)
-                wac__stream_skip(wc->cap, (device_position - wc->next_device_position) * wc->format.rate / src_rate);
-            if (wc->converting)
-                wac__convert_reset(&wc->conv);
-        }
-        *first = false;
-        wc->next_device_position = device_position + frames;
-        if (!atomic_load_explicit(&wc->rt_got_packet, memory_order_relaxed)) {
-            atomic_store_explicit(&wc->rt_got_packet, true, memory_order_relaxed);
-            SetEvent(wc->rt_packet); /* once per attach */
-        }
-        /* QPC position is in 100 ns units, on the clock wac__now_ns reads. */
-        int64_t t = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR) || qpc == 0 ? 0 : (int64_t)qpc * 100;
-        bool silent = (flags & AUDCLNT_BUFFERFLAGS_SILENT) || !data;
-        deliver(wc, silent ? NULL : data, frames, t);
-        hr = IAudioCaptureClient_ReleaseBuffer(wc->capture, frames);
-        if (FAILED(hr))
-            return hr;
-    }
-}
-
-static void *rt_main(void *arg)
-{
-    struct wcap *wc = arg;
-    HRESULT co = CoInitializeEx(NULL, COINIT_MULTITHREADED);
-    DWORD task_index = 0;
-    HANDLE task = AvSetMmThreadCharacteristicsW(L"Audio", &task_index);
-    bool attached = wc->rt_start_attached, failed = false, first = true;
-    HANDLE waits[2] = {wc->rt_cmd, wc->data_event};
-    for (;;) {
-        DWORD r = WaitForMultipleObjects(2, waits, FALSE, wc->wait_ms);
-        if (r == WAIT_OBJECT_0) {
-            int code = atomic_exchange(&wc->rt_code, RT_NONE);
-            if (code == RT_QUIT) {
-                SetEvent(wc->rt_ack);
-                break;
-            }
-            if (code == RT_ATTACH) {
-                attached = true;
-                failed = false;
-                first = true;
-            } else if (code == RT_DETACH) {
-                attached = false;
-            }
-            SetEvent(wc->rt_ack);
-        }
-        if (attached && !failed) {
-            HRESULT hr = drain(wc, &first);
-            if (FAILED(hr)) {
-                /* The control thread ends the stream; until then, hands off. */
-                failed = true;
-                atomic_store(&wc->rt_hresult, (long)hr);
-                SetEvent(wc->rt_failed);
-            }
-        }
-        /* No data for a while: the clock says how much silence is due. */
-        wac__stream_tick(wc->cap, wac__now_ns());
-    }
-    if (task)
-        AvRevertMmThreadCharacteristics(task);
-    if (SUCCEEDED(co))
-        CoUninitialize();
-    return NULL;
-}
-
-static void rt_command(struct wcap *wc, int code)
-{
-    atomic_store(&wc->rt_code, code);
-    SetEvent(wc->rt_cmd);
-    WaitForSingleObject(wc->rt_ack, INFINITE);
-}
-
-static int rt_start(struct wcap *wc)
-{
-    atomic_store(&wc->rt_got_packet, false);
-    ResetEvent(wc->rt_packet);
-    wc->rt_start_attached = wc->capture != NULL;
-    int rc = wac__thread_start(&wc->rt_thread, rt_main, wc);
-    if (rc) {
-        snprintf(wc->detail, sizeof wc->detail, "cannot start the capture thread");
-        return rc;
-    }
-    wc->rt_running = true;
-    return 0;
-}
-
-/* Afterwards the producer is quiescent. */
-static void rt_stop(struct wcap *wc)
-{
-    if (!wc->rt_running)
-        return;
-    rt_command(wc, RT_QUIT);
-    wac__thread_join(wc->rt_thread);
-    wc->rt_running = false;
 }
 
 /* ---- the control thread ---------------------------------------------------------------- */
@@ -697,12 +341,12 @@ static int try_attach_name(struct wcap *wc)
             set_detail(wc, "IAudioClient::Start failed", hr);
             release_client(wc);
             unwatch_process(wc);
-            return error_for(hr);
+            return wac__wasapi_error_for(hr);
         }
         atomic_store(&wc->rt_got_packet, false);
         ResetEvent(wc->rt_packet);
         wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
-        rt_command(wc, RT_ATTACH);
+        wac__wasapi_rt_command(wc, RT_ATTACH);
         service_back(wc);
         wac__attach_add(&wc->attach, 1, pid);
     }
@@ -712,7 +356,7 @@ static int try_attach_name(struct wcap *wc)
 /* The stream ends by itself: the producer stops first. */
 static void end_stream(struct wcap *wc, int error, const char *detail)
 {
-    rt_stop(wc);
+    wac__wasapi_rt_stop(wc);
     release_client(wc);
     wc->running = false;
     wc->ended = true;
@@ -738,20 +382,20 @@ static void on_target_exit(struct wcap *wc)
             /* Not TARGET_EXITED: that would claim a fact nobody checked. */
             snprintf(why, sizeof why, "pid %lu exited; no memory to learn whether its tree plays on",
                      (unsigned long)pid);
-            rt_stop(wc);
+            wac__wasapi_rt_stop(wc);
             wac__attach_exited(&wc->attach, pid, why);
             end_stream(wc, WAC_ERR_NO_MEMORY, why);
             return;
         }
         snprintf(why, sizeof why, "pid %lu and its process tree exited", (unsigned long)pid);
         /* A process id never comes back. */
-        rt_stop(wc);
+        wac__wasapi_rt_stop(wc);
         wac__attach_exited(&wc->attach, pid, why);
         end_stream(wc, WAC_ERR_TARGET_EXITED, why);
         return;
     }
     snprintf(why, sizeof why, "%s (pid %lu) exited", wc->target.name, (unsigned long)pid);
-    rt_command(wc, RT_DETACH);
+    wac__wasapi_rt_command(wc, RT_DETACH);
     release_client(wc);
     /* A failure of the client that is gone is no failure of the capture. */
     ResetEvent(wc->rt_failed);
@@ -782,10 +426,10 @@ static int do_start(struct wcap *wc)
         HRESULT hr = IAudioClient_Start(wc->client);
         if (FAILED(hr)) {
             set_detail(wc, "IAudioClient::Start failed", hr);
-            return error_for(hr);
+            return wac__wasapi_error_for(hr);
         }
     }
-    int rc = rt_start(wc);
+    int rc = wac__wasapi_rt_start(wc);
     if (rc) {
         if (wc->client)
             IAudioClient_Stop(wc->client);
@@ -805,7 +449,7 @@ static void do_stop(struct wcap *wc)
 {
     if (!wc->running)
         return;
-    rt_stop(wc);
+    wac__wasapi_rt_stop(wc);
     if (wc->client)
         IAudioClient_Stop(wc->client);
     wc->running = false;
@@ -861,7 +505,7 @@ static bool client_again(struct wcap *wc, DWORD pid)
     atomic_store(&wc->rt_got_packet, false);
     ResetEvent(wc->rt_packet);
     wc->packet_deadline_ns = wac__now_ns() + NO_PACKET_NS;
-    rt_command(wc, RT_ATTACH);
+    wac__wasapi_rt_command(wc, RT_ATTACH);
     service_back(wc);
     wac__attach_add(&wc->attach, 1, pid);
     return true;
@@ -885,7 +529,7 @@ static bool reactivate(struct wcap *wc, bool after_failure)
     }
     if (after_failure && ++wc->recoveries > 3)
         return false;
-    rt_command(wc, RT_DETACH);
+    wac__wasapi_rt_command(wc, RT_DETACH);
     release_client(wc);
     wac__attach_gone(&wc->attach, 1);
     for (size_t i = 0; i < sizeof backoff_ms / sizeof backoff_ms[0]; i++) {
@@ -921,7 +565,7 @@ static void ride_out_service_loss(struct wcap *wc, HRESULT hr)
     char why[DETAIL_SIZE];
     set_detail(wc, "the Windows audio service went away; reconnecting", hr);
     memcpy(why, wc->detail, sizeof why);
-    rt_command(wc, RT_DETACH);
+    wac__wasapi_rt_command(wc, RT_DETACH);
     release_client(wc);
     wac__stream_post(wc->cap, WAC_EVENT_SERVER_LOST, 0, 0, WAC_ERR_SERVER_LOST, why);
     wac__attach_all_gone(&wc->attach);
@@ -1024,7 +668,7 @@ static void *ctl_main(void *arg)
                        hr);
             char detail[sizeof wc->detail];
             memcpy(detail, wc->detail, sizeof detail);
-            end_stream(wc, error_for(hr), detail);
+            end_stream(wc, wac__wasapi_error_for(hr), detail);
         } else if (r == WAIT_OBJECT_0 + i_process && wc->running) {
             on_target_exit(wc);
         } else if (r == WAIT_OBJECT_0 + i_device && wc->running) {
@@ -1050,7 +694,7 @@ static void *ctl_main(void *arg)
             }
         }
     }
-    rt_stop(wc);
+    wac__wasapi_rt_stop(wc);
     release_client(wc);
     unwatch_process(wc);
     wac__wasapi_system->unwatch_sessions(wc->watch);

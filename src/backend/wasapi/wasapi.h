@@ -127,6 +127,15 @@ extern const struct wac__wasapi_system *wac__wasapi_system;
 
 /* "HRESULT 0x80070002 (The system cannot find the file specified.)" */
 void wac__wasapi_hresult_text(HRESULT hr, char *buf, size_t size);
+
+/* ---- activation (activate.c) ------------------------------------------------ */
+
+/* The WAC error for an audio engine's HRESULT. */
+int wac__wasapi_error_for(HRESULT hr);
+/* A process-loopback client for pid's tree (exclude: everything but it), not
+ * initialised; on failure a WAC error and, in detail, what failed with the
+ * HRESULT's text. Waits up to 5 s for the activation. */
+int wac__wasapi_activate_loopback(DWORD pid, bool exclude, IAudioClient **out, char *detail, size_t detail_size);
 /* UTF-8 copy of a wide string into buf (truncated, always terminated). */
 void wac__wasapi_utf8(const wchar_t *w, char *buf, size_t size);
 /* The executable basename of a process ("firefox.exe"), or "" if unknown. */
