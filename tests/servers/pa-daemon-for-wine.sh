@@ -34,25 +34,28 @@ run)
     ;;
 esac
 
-for tool in pacat pactl sox; do
-    command -v "$tool" >/dev/null || { log "error: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
-done
+command -v pactl >/dev/null || { log "error: pactl is not installed (scripts/install-deps.sh)"; exit 1; }
 # Wine records from the default source: make it the default sink's monitor.
 pactl set-default-source "$WAC_PULSE_SINK.monitor" || { log "error: cannot set the default source"; exit 1; }
 
-# The tone: 10 minutes of float stereo from sox into the default sink.
-sox -q -n -t raw -r 48000 -c 2 -e floating-point -b 32 - synth 600 sine "$HZ" vol "$AMP" |
-    pacat --raw --format=float32le --rate=48000 --channels=2 --latency-msec=20 --client-name=wac-wine-tone &
-tone_pid=$!
-trap 'kill "$tone_pid" 2>/dev/null' EXIT
+# The tone comes from the daemon itself (module-sine, amplitude 0.5), not
+# from a client: a player at a short latency can underrun when the machine is
+# busy, and its gap would reach the test as if Wine or WAC had made it. The
+# sink-input volume scales it to $AMP.
+case $HZ in '' | *[!0-9]*) log "error: WAC_TONE_HZ must be a whole number of Hz, not $HZ"; exit 1 ;; esac
+case $AMP in '' | *[!0-9.]* | *.*.*) log "error: WAC_TONE_AMP must be a number like 0.5, not $AMP"; exit 1 ;; esac
+pactl load-module module-sine sink="$WAC_PULSE_SINK" frequency="$HZ" >/dev/null ||
+    { log "error: cannot load module-sine"; exit 1; }
 deadline=$((SECONDS + TIMEOUT))
-until pactl list short sink-inputs 2>/dev/null | grep -q .; do
+until input=$(pactl list short sink-inputs 2>/dev/null | awk '$4 == "module-sine.c" { print $1; exit }') && [ -n "$input" ]; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-        log "error: the tone player did not connect within ${TIMEOUT}s"
+        log "error: the tone did not start within ${TIMEOUT}s"
         exit 1
     fi
     sleep 0.05
 done
+factor=$(LC_ALL=C awk -v a="$AMP" 'BEGIN { printf "%.9f", a / 0.5 }')
+pactl set-sink-input-volume "$input" "$factor" || { log "error: cannot set the tone's level"; exit 1; }
 
 export WAC_TEST_PULSE_PID=$WAC_PULSE_PID WAC_TEST_TONE_HZ=$HZ WAC_TEST_TONE_AMP=$AMP
 "$@"
