@@ -1,7 +1,8 @@
-/* backend-harness.h — what test-backends.c's cases share: player processes,
- * opening the backend under test, recording with events, and measuring tones
- * in the capture. Static functions, as in tests/helpers.h: one test program
- * includes it. */
+/* backend-harness.h — what the integration programs' cases share
+ * (test-backends.c, test-continuity.c, test-volume.c, test-devices.c,
+ * test-sandbox.c): player processes, opening the backend under test,
+ * recording with events, and measuring tones in the capture. Static functions, as in tests/helpers.h:
+ * each test program includes it once. */
 #ifndef WAC_BACKEND_HARNESS_H
 #define WAC_BACKEND_HARNESS_H
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "tone.h"
 
 #define RATE 16000
 
@@ -158,6 +160,30 @@ static inline void wait_playing(wac_context *ctx, uint32_t pid, size_t n)
         if (now_ms() > deadline)
             FAIL("players not playing after 8 s (pid %u: %s, %zu of %zu playing)", pid, found ? "yes" : "no",
                  playing, n);
+        sleep_ms(50);
+    }
+}
+
+/* Waits up to 8 s until the sessions that `counted` accepts (NULL: every
+ * one) have n streams together; fails saying how many there were. */
+static inline void wait_streams(wac_context *ctx, uint32_t n, bool (*counted)(const wac_session *s, void *user),
+                                void *user)
+{
+    int64_t deadline = now_ms() + 8000;
+    for (;;) {
+        wac_session_list *list = NULL;
+        ASSERT_OK(wac_context_list_sessions(ctx, &list));
+        uint32_t streams = 0;
+        for (size_t i = 0; i < wac_session_list_count(list); i++) {
+            const wac_session *s = wac_session_list_at(list, i);
+            if (!counted || counted(s, user))
+                streams += s->streams;
+        }
+        wac_session_list_free(list);
+        if (streams >= n)
+            return;
+        if (now_ms() > deadline)
+            FAIL("%u of %u streams after 8 s", streams, n);
         sleep_ms(50);
     }
 }
@@ -395,13 +421,7 @@ static inline int count_events(const struct rec *r, wac_event_type type)
 /* Phase (radians) and amplitude of the tone f in x[0..n). */
 static inline void tone_phase(const float *x, size_t n, double f, double *phase, double *amp)
 {
-    double re = 0, im = 0;
-    for (size_t i = 0; i < n; i++) {
-        re += x[i] * cos(2 * M_PI * f * (double)i / RATE);
-        im -= x[i] * sin(2 * M_PI * f * (double)i / RATE);
-    }
-    *phase = atan2(im, re);
-    *amp = 2 * sqrt(re * re + im * im) / (double)n;
+    tone_phasor(x, n, f, RATE, 0, amp, phase);
 }
 
 #endif

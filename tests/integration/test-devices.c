@@ -260,6 +260,12 @@ static void default_output_is_followed(void)
     wait_playing(ctx, (uint32_t)tb, 1);
     wac_capture_config mc = device_config("default.monitor"), sc = speech_config();
     sc.target.kind = WAC_TARGET_SYSTEM;
+    /* The system capture is left unread while the monitor waits for each
+     * tone: its start-up backlog, the switch and a second of the monitor.
+     * Under ASan that came to more than the default ring's 2.05 s (CI: 1005
+     * frames lost, reported as an overrun, as a stalled reader's should be),
+     * so the ring holds this test's stall and "lost none" judges WAC only. */
+    sc.ring_ms = 10000;
     wac_capture *mon = open_started(ctx, &mc), *sys = open_started(ctx, &sc);
     float *x = calloc(2 * RATE, sizeof *x), *y = calloc(2 * RATE, sizeof *y);
     ASSERT(x && y);
@@ -287,7 +293,8 @@ static void default_output_is_followed(void)
     double sa1 = db(tone_amp(&s1, 700, 0)), sb1 = db(tone_amp(&s1, 1100, 0));
     printf("# default.monitor before the switch: 700 Hz %.1f dBFS, 1100 Hz %.1f; after: %.1f, %.1f\n", ma0, mb0,
            ma1, mb1);
-    printf("# system before: 700 Hz %.1f, 1100 Hz %.1f; after: %.1f, %.1f\n", sa0, sb0, sa1, sb1);
+    printf("# system before: 700 Hz %.1f, 1100 Hz %.1f; after: %.1f, %.1f; %.2f s waiting after the switch\n",
+           sa0, sb0, sa1, sb1, (double)behind / RATE);
     int added = 0, removed = 0, sys_added = 0, sys_removed = 0;
     count_stream_events(mon, &added, &removed);
     count_stream_events(sys, &sys_added, &sys_removed);
@@ -304,8 +311,10 @@ static void default_output_is_followed(void)
     int sa1_blocks = tone_blocks(&s1, 700, -20), sb1_blocks = tone_blocks(&s1, 1100, -20);
     unsigned underflows = player_underflows();
     if (sa0 <= -20 || sa1_blocks < need || sb1_blocks < need || sys_stats.frames_lost != 0) {
-        fprintf(stderr, "# system capture: %llu frames lost, %llu filled with silence; %u player underflows\n",
-                (unsigned long long)sys_stats.frames_lost, (unsigned long long)sys_stats.frames_silence,
+        fprintf(stderr,
+                "# system capture: %llu frames lost, %llu filled with silence, %u frames waiting after the "
+                "switch; %u player underflows\n",
+                (unsigned long long)sys_stats.frames_lost, (unsigned long long)sys_stats.frames_silence, behind,
                 underflows);
         print_tone_blocks(stderr, "system, second before", &s0, 700);
         print_tone_blocks(stderr, "system, second after", &s1, 700);
@@ -373,7 +382,8 @@ static int best_lag(const float *a, const float *b, size_t n, int max_lag, doubl
     return best;
 }
 
-static void application_and_monitor_align(void)
+/* latency_ms: the captures' (0: the default). */
+static void align_application_and_monitor(uint32_t latency_ms)
 {
     wac_context *ctx = open_pw();
     char path[] = "/tmp/wac-clicks-XXXXXX.wav";
@@ -383,6 +393,7 @@ static void application_and_monitor_align(void)
     pid_t clicks = play_clicks(path);
     wait_playing(ctx, (uint32_t)clicks, 0);
     wac_capture_config app = pid_config((uint32_t)clicks, true, false), monitor = device_config("default.monitor");
+    app.latency_ms = monitor.latency_ms = latency_ms;
     wac_capture *caps[2] = {open_capture(ctx, &app), open_capture(ctx, &monitor)};
     ASSERT_OK(wac_capture_start(caps[0]));
     ASSERT_OK(wac_capture_start(caps[1]));
@@ -412,10 +423,29 @@ static void application_and_monitor_align(void)
      * 20-85 ms), and a monitor of an application comes in bursts a few
      * fragments long: its dates settle to within 0.1-2.1 ms of the sink
      * monitor's (12 runs; bench/FINDINGS.md section 10): 3 ms there. The
+     * PulseAudio daemon's stamps follow its latency reports, 0-0.1 ms apart in
+     * most runs but 2.3 ms in one clean-root run: 3 ms there too. The
      * PipeWire backend, which auto picks on such a system, is within 1 ms. */
-    bool via_pipewire_pulse = strcmp(backend_under_test(), "pulse") == 0 && !on_pulseaudio_daemon();
-    ASSERT_CMP(abs(lag), <=, via_pipewire_pulse ? 3 * RATE / 1000 : RATE / 1000);
+    bool pulse_backend = strcmp(backend_under_test(), "pulse") == 0;
+    bool via_pipewire_pulse = pulse_backend && !on_pulseaudio_daemon();
+    int bound_ms = via_pipewire_pulse && latency_ms > 50 ? 10 : pulse_backend ? 3 : 1;
+    ASSERT_CMP(abs(lag), <=, bound_ms * RATE / 1000);
     ASSERT_OK(wac_context_close(ctx));
+}
+
+static void application_and_monitor_align(void)
+{
+    align_application_and_monitor(0);
+}
+
+/* 100 ms fragments: a sink-input's monitor is dated one graph cycle later
+ * behind pipewire-pulse, and the cycle is at most 2048 frames however long
+ * the fragment (it was taken for 4096: 43 ms off). Through pipewire-pulse
+ * the arrival dating of such lumps was within 0.0-4.9 ms in 13 runs
+ * (FINDINGS section 13): 10 ms there, a cycle being 42.7 ms. */
+static void long_fragments_align_too(void)
+{
+    align_application_and_monitor(100);
 }
 
 int main(void)
@@ -428,5 +458,6 @@ int main(void)
     RUN_T(default_device_is_followed, 60);
     RUN_T(default_output_is_followed, 60);
     RUN_T(application_and_monitor_align, 60);
+    RUN_T(long_fragments_align_too, 60);
     return tap_done();
 }
