@@ -39,7 +39,7 @@ PY = "/usr/bin/python3"
 TICK = os.sysconf("SC_CLK_TCK")
 
 WAC_STYLES = ["read", "fd", "callback"]
-KINDS = ["players-only", "wac-read", "wac-fd", "wac-callback", "wac-read-pulse", "wac-record", "pywac-async", "pywac-read",
+KINDS = ["players-only", "wac-read", "wac-fd", "wac-callback", "wac-read-pulse", "wac-read-pulse-100", "wac-record", "pywac-async", "pywac-read",
          "pw-record", "parec", "oldpoll"]
 
 
@@ -292,11 +292,14 @@ class Bench:
         if kind.startswith("wac-") and kind[4:] in WAC_STYLES:
             return [Proc([os.path.join(self.bin, "wac-bench"), "--pids", pids, "--style", kind[4:], "--chunk-ms",
                           str(a.chunk_ms), "--duration", str(seconds)] + fmt)]
-        if kind == "wac-read-pulse":
+        if kind in ("wac-read-pulse", "wac-read-pulse-100"):
             # libwac's PulseAudio backend, through pipewire-pulse on the same
-            # graph: the same players, the same chunks, the other protocol.
+            # graph: the same players, the same chunks, the other protocol;
+            # -100 with parec's 100 ms fragments (latency_ms) in place of
+            # the default 25 ms.
+            extra = ["--latency-ms", "100"] if kind.endswith("-100") else []
             return [Proc([os.path.join(self.bin, "wac-bench"), "--pids", pids, "--style", "read", "--backend",
-                          "pulse", "--chunk-ms", str(a.chunk_ms), "--duration", str(seconds)] + fmt)]
+                          "pulse", "--chunk-ms", str(a.chunk_ms), "--duration", str(seconds)] + extra + fmt)]
         if kind == "wac-record":
             argv = [self.wac, "record", "-q", "-r", "16000", "-c", "1", "-f", "f32"]
             for i, p in enumerate(players):
@@ -342,10 +345,10 @@ class Bench:
             return procs
         raise ValueError(kind)
 
-    def measure(self, kind, players, writer):
+    def measure(self, kind, players, writer, rnd=1):
         a = self.args
         n = len(players)
-        row = {"kind": kind, "sources": n, "measure_s": a.measure, "status": "ok", "chunks": "", "lost": "",
+        row = {"kind": kind, "sources": n, "round": rnd, "measure_s": a.measure, "status": "ok", "chunks": "", "lost": "",
                "note": "", "start_all_ms": "", "ready_ms": ""}
         if kind.startswith("pywac-") and not self.pywac_ok:
             row["status"] = "pending pywac"
@@ -406,6 +409,11 @@ class Bench:
             row["ready_ms"] = procs[0].field("ready", "after_ms") or ""
             row["chunks"] = procs[0].field("total", "chunks") or ""
             row["lost"] = procs[0].field("total", "lost") or ""
+            # Which captures lost frames, and when their audio began: the
+            # report has the total only.
+            for line in procs[0].lines:
+                if line.startswith("result ") and (" lost=0 " not in line or os.environ.get("WAC_BENCH_ALL_RESULTS")):
+                    log("  %s" % line)
         writer.writerow(row)
         log("%-13s N=%-3d cpu/source %.3f%%  wakeups/s/source %.1f  pipewire %.2f%%  quantum %s  %s" % (
             kind, n, row["cpu_pct_per_source"], row["wakeups_per_s_per_source"], row.get("pipewire_cpu_pct", 0),
@@ -415,7 +423,7 @@ class Bench:
     # ---- phases ----
 
     def phase_cpu(self):
-        fields = ["kind", "sources", "measure_s", "status", "cpu_pct", "cpu_pct_per_source", "ticks_pct_per_source",
+        fields = ["kind", "sources", "round", "measure_s", "status", "cpu_pct", "cpu_pct_per_source", "ticks_pct_per_source",
                   "wakeups_per_s_per_source", "consumer_cpu_pct_per_source", "consumer_wakeups_per_s_per_source", "involuntary_per_s", "rss_kb",
                   "rss_kb_per_source", "processes", "quantum_min", "quantum_max", "start_all_ms", "ready_ms", "chunks", "lost"]
         for name in self.server_pids:
@@ -429,9 +437,13 @@ class Bench:
                 players = self.start_players(n)
                 try:
                     time.sleep(1)
-                    for kind in self.args.kinds:
-                        self.measure(kind, players, w)
-                        f.flush()
+                    # Rounds interleave the kinds, so that a slow minute of
+                    # the machine touches one round of each, not every round
+                    # of one; the report takes each cell's median.
+                    for rnd in range(1, self.args.repeat + 1):
+                        for kind in self.args.kinds:
+                            self.measure(kind, players, w, rnd)
+                            f.flush()
                 finally:
                     self.stop_players(players)
                 time.sleep(1)
@@ -459,7 +471,7 @@ class Bench:
                 time.sleep(0.2)
             self.mic_serial = int(pw_nodes()[self.mic])
             players = self.start_players(1)
-            fields = ["kind", "sources", "measure_s", "status", "cpu_pct", "cpu_pct_per_source",
+            fields = ["kind", "sources", "round", "measure_s", "status", "cpu_pct", "cpu_pct_per_source",
                       "ticks_pct_per_source", "wakeups_per_s_per_source", "consumer_cpu_pct_per_source",
                       "consumer_wakeups_per_s_per_source", "involuntary_per_s", "rss_kb", "rss_kb_per_source",
                       "processes", "quantum_min", "quantum_max", "start_all_ms", "ready_ms", "chunks", "lost"]
@@ -647,6 +659,7 @@ def main():
     ap.add_argument("--counts", default=None)
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--measure", type=float, default=None, help="seconds per CPU cell")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of every CPU cell; the report takes medians")
     ap.add_argument("--warmup", type=float, default=None)
     ap.add_argument("--profile", type=float, default=1.0, help="seconds of pw-profiler per cell")
     ap.add_argument("--latency", type=float, default=None, help="seconds per latency run")
@@ -673,7 +686,7 @@ def main():
                                if l.startswith("model name")), "?"),
             "pipewire": subprocess.run(["pipewire", "--version"], capture_output=True, text=True).stdout.strip()
             .splitlines()[-1] if shutil.which("pipewire") else "?",
-            "counts": a.counts, "kinds": a.kinds, "measure_s": a.measure, "warmup_s": a.warmup,
+            "counts": a.counts, "kinds": a.kinds, "repeat": a.repeat, "measure_s": a.measure, "warmup_s": a.warmup,
             "latency_s": a.latency, "startup_n": a.startup, "integrity_s": a.integrity, "chunk_ms": a.chunk_ms,
             "pywac": "available" if b.pywac_ok else "pending"}
     t0 = time.monotonic()

@@ -20,6 +20,7 @@ LABEL = {
     "wac-fd": "libwac, fd (C)",
     "wac-callback": "libwac, callback (C)",
     "wac-read-pulse": "libwac, read (C), PulseAudio backend via pipewire-pulse",
+    "wac-read-pulse-100": "the same, `latency_ms` 100 (parec's fragment)",
     "wac-record": "`wac record`",
     "pywac-async": "pywac, `async for`",
     "pywac-read": "pywac, `read()`",
@@ -28,7 +29,7 @@ LABEL = {
     "oldpoll": "old design (5 ms polling)",
 }
 WAC_C = ["wac-read", "wac-fd", "wac-callback"]  # the goals are about these (PipeWire)
-WAC_SHOWN = WAC_C + ["wac-read-pulse"]
+WAC_SHOWN = WAC_C + ["wac-read-pulse", "wac-read-pulse-100"]
 PYWAC = ["pywac-async", "pywac-read"]
 
 
@@ -71,21 +72,41 @@ class Report:
         self.kinds = [k for k in LABEL if any(r["kind"] == k for r in self.cpu)]
         self.out = []
 
-    def cell(self, kind, n, key):
-        for r in self.cpu:
-            if r["kind"] == kind and int(r["sources"]) == n:
-                if r["status"] != "ok" and key not in ("status",):
-                    return None
-                return num(r.get(key))
-        return None
+    def rounds(self, kind, n):
+        """The rows of one cell, one per round (a run with --repeat has several)."""
+        return [r for r in self.cpu if r["kind"] == kind and int(r["sources"]) == n]
+
+    def cell(self, kind, n, key, rnd=None):
+        """One figure of a cell: its median over the rounds (or one round's);
+        None if any round failed, so a failure is never hidden by a median."""
+        rows_ = [r for r in self.rounds(kind, n) if rnd is None or r.get("round", "1") == rnd]
+        if not rows_:
+            return None
+        if key == "status":
+            return next((r["status"] for r in rows_ if r["status"] != "ok"), "ok")
+        if any(r["status"] != "ok" for r in rows_):
+            return None
+        vals = [num(r.get(key)) for r in rows_]
+        vals = [v for v in vals if v is not None]
+        return median(vals) if vals else None
+
+    def round_totals(self, kind, n):
+        """Process + servers' added CPU per source, one figure per round, each
+        against the players-only baseline of its own round."""
+        out = []
+        for r in self.rounds(kind, n):
+            rnd = r.get("round", "1")
+            v, s, b = (self.cell(kind, n, "cpu_pct_per_source", rnd), self.server_total(kind, n, rnd),
+                       self.server_total("players-only", n, rnd))
+            if v is None or s is None or b is None:
+                return []
+            out.append(v + (s - b) / n)
+        return out
 
     def total_cost(self, kind, n):
-        """Process + servers' added CPU per source, or None."""
-        v, s, b = (self.cell(kind, n, "cpu_pct_per_source"), self.server_total(kind, n),
-                   self.server_total("players-only", n))
-        if v is None or s is None or b is None:
-            return None
-        return v + (s - b) / n
+        """Process + servers' added CPU per source (median over rounds), or None."""
+        t = self.round_totals(kind, n)
+        return median(t) if t else None
 
     def hybrid_section(self):
         """The microphone and one application together (phase hybrid)."""
@@ -125,10 +146,7 @@ class Report:
             self.table(["total ÷"] + [label[r] for r in refs], ratio)
 
     def status(self, kind, n):
-        for r in self.cpu:
-            if r["kind"] == kind and int(r["sources"]) == n:
-                return r["status"]
-        return "not run"
+        return self.cell(kind, n, "status") or "not run"
 
     def w(self, s=""):
         self.out.append(s)
@@ -286,10 +304,13 @@ class Report:
                       "met" if all(v == 0 for v, _ in lost) else "missed"))
         return g
 
-    def server_total(self, kind, n):
-        v = self.cell(kind, n, "pipewire_cpu_pct")
-        p = self.cell(kind, n, "pipewire-pulse_cpu_pct") or 0
-        wp = self.cell(kind, n, "wireplumber_cpu_pct") or 0
+    def server_total(self, kind, n, rnd=None):
+        if rnd is None:  # the median of the rounds' sums, not a sum of medians
+            t = [self.server_total(kind, n, r.get("round", "1")) for r in self.rounds(kind, n)]
+            return None if not t or None in t else median(t)
+        v = self.cell(kind, n, "pipewire_cpu_pct", rnd)
+        p = self.cell(kind, n, "pipewire-pulse_cpu_pct", rnd) or 0
+        wp = self.cell(kind, n, "wireplumber_cpu_pct", rnd) or 0
         return None if v is None else v + p + wp
 
     # ---- plots ----
@@ -387,8 +408,10 @@ class Report:
             ["audio server", "%s, private instance with WirePlumber and pipewire-pulse, null sink at 48 kHz"
              % m.get("pipewire")],
             ["load average at start / end", "%s / %s" % (m.get("loadavg_start"), m.get("loadavg_end"))],
-            ["per CPU cell", "%s s measured after %s s warm-up; one run per cell" % (m.get("measure_s"),
-                                                                                     m.get("warmup_s"))],
+            ["per CPU cell", "%s s measured after %s s warm-up; %s" % (
+                m.get("measure_s"), m.get("warmup_s"),
+                "one run per cell" if m.get("repeat", 1) == 1 else
+                "the median of %d rounds (the kinds in turn in each round)" % m["repeat"])],
             ["sources", ", ".join(str(c) for c in m.get("counts", []))],
             ["format", "players 48 kHz stereo float32; every capture delivers 16 kHz mono float32 in %s ms chunks"
              % m.get("chunk_ms")],
@@ -504,6 +527,19 @@ class Report:
                 body.append([LABEL[k]] + [fmt(self.total_cost(k, n)) if self.total_cost(k, n) is not None
                                           else "–" for n in self.counts])
             self.table(["total % of a core per source"] + ["%d" % n for n in self.counts], body)
+            repeat = max((len(self.rounds(k, n)) for k in self.kinds for n in self.counts), default=1)
+            if repeat > 1:
+                self.w("Each cell above and each ratio below is the median of %d rounds; the rounds ran the kinds "
+                       "in turn, each total against the players-only baseline of its own round. Their spread "
+                       "(lowest – highest total):" % repeat)
+                self.w()
+                body = []
+                for k in self.kinds:
+                    if k == "players-only":
+                        continue
+                    body.append([LABEL[k]] + ["%s – %s" % (fmt(min(t)), fmt(max(t))) if t else "–"
+                                              for t in (self.round_totals(k, n) for n in self.counts)])
+                self.table(["total, lowest – highest round"] + ["%d" % n for n in self.counts], body)
             for n in self.counts:
                 refs = [r for r in ("pw-record", "parec", "oldpoll") if self.total_cost(r, n)]
                 body = []
@@ -636,7 +672,8 @@ METHOD = """\
 - **Start-up**: `wac_context_open()`; then `wac_capture_open()` + `start()` + a blocking
   read of one frame, per run with a new context. For `pw-record` and `parec`, from spawning
   the process to the first byte of audio on its stdout.
-- **Noise**: one run per cell; a busy machine shows in every number. Each cell runs alone,
+- **Noise**: one run per cell unless `--repeat` (then each cell is the median of its rounds,
+  the spread in the total-cost section); a busy machine shows in every number. Each cell runs alone,
   but the players of its source count keep running between cells.
 """
 

@@ -110,6 +110,7 @@ static struct {
     wac_format format;
     uint32_t chunk_frames;
     uint32_t ring_ms;
+    uint32_t latency_ms; /* the capture's latency_ms (0: its default) */
     double duration;
     double stall_at, stall_for;
     int n;
@@ -336,6 +337,7 @@ static int open_source(struct source *s)
     cfg.chunk_frames = g.chunk_frames;
     if (g.ring_ms)
         cfg.ring_ms = g.ring_ms;
+    cfg.latency_ms = g.latency_ms;
     if (g.style == STYLE_CALLBACK) {
         cfg.on_audio = on_audio;
         cfg.on_event = on_event;
@@ -421,7 +423,7 @@ static int run_startup(const char *backend, uint32_t pid, int k)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: wac-bench --pids P1,P2,... [--style read|fd|callback] [--rate HZ] [--channels N]\n"
-                 "                 [--chunk-ms MS] [--ring-ms MS] [--duration S] [--backend NAME]\n"
+                 "                 [--chunk-ms MS] [--ring-ms MS] [--latency-ms MS] [--duration S] [--backend NAME]\n"
                  "                 [--device NAME]... (device captures after the pids)\n"
                  "                 [--verify none|counter|sine:HZ,...] [--stall-at S --stall-for S]\n"
                  "                 [--startup K]"
@@ -441,7 +443,7 @@ int main(int argc, char **argv)
         {"verify", required_argument, NULL, 'v'},   {"stall-at", required_argument, NULL, 'A'},
         {"stall-for", required_argument, NULL, 'F'}, {"startup", required_argument, NULL, 'S'},
         {"latency", required_argument, NULL, 'L'},  {"device", required_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},
+        {"latency-ms", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *backend = "auto", *latency_path = NULL;
@@ -484,6 +486,7 @@ int main(int argc, char **argv)
         case 'c': g.format.channels = (uint32_t)atoi(optarg); break;
         case 'k': chunk_ms = (uint32_t)atoi(optarg); break;
         case 'R': g.ring_ms = (uint32_t)atoi(optarg); break;
+        case 'l': g.latency_ms = (uint32_t)atoi(optarg); break;
         case 'd': g.duration = atof(optarg); break;
         case 'b': backend = optarg; break;
         case 'v':
@@ -624,14 +627,14 @@ int main(int argc, char **argv)
         if (g.style != STYLE_CALLBACK)
             drain_events(s);
         printf("result capture=%d pid=%u chunks=%llu frames=%llu first_chunk_ms=%.1f lost=%llu overruns=%u "
-               "reported_overrun_frames=%llu position_jumps=%llu silence=%llu skipped=%llu "
+               "reported_overrun_frames=%llu position_jumps=%llu silence=%llu skipped=%llu discarded=%llu "
                "checked=%llu missing_from_signal=%llu counter_jumps=%llu zero_frames_after_start=%llu "
                "sine_glitches=%llu latency_unmatched=%llu\n",
                i, s->pid, (unsigned long long)s->chunks, (unsigned long long)s->frames,
                s->chunks ? (double)(s->first_ns - s->start_ns) / 1e6 : -1.0, (unsigned long long)st.frames_lost,
                st.overruns, (unsigned long long)s->overrun_frames, (unsigned long long)s->position_jumps,
                (unsigned long long)st.frames_silence, (unsigned long long)st.frames_skipped,
-               (unsigned long long)s->checked, (unsigned long long)s->missing_from_signal,
+               (unsigned long long)st.frames_discarded, (unsigned long long)s->checked, (unsigned long long)s->missing_from_signal,
                (unsigned long long)s->counter_jumps, (unsigned long long)s->zero_frames_after_start,
                (unsigned long long)s->sine_glitches, (unsigned long long)s->lat_missing);
         chunks += s->chunks;
