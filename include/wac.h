@@ -742,6 +742,12 @@ typedef struct wac_capture_stats {
      *  later than its audio so far, WAC puts zeros in between, counted in
      *  frames_silence. */
     uint64_t frames_discarded;
+    /** Chunks whose engine time stamp lay more than 1 s after now or more
+     *  than 10 min before it, so no clock of this machine's: each was dated by
+     *  when it arrived instead, so the timeline neither jumps nor fills. Wine's
+     *  WASAPI does this to every packet once the machine has been up 25.6 hours
+     *  (its QPC positions overflow); 0 from a sound engine. */
+    uint64_t timestamps_rejected;
 } wac_capture_stats;
 
 /**
@@ -835,8 +841,10 @@ typedef enum wac_dummy_fault {
     WAC_DUMMY_LOSS = 7,        /**< the engine loses the next `amount` ms and says how many frames (as WASAPI's
                                     DATA_DISCONTINUITY with device positions does): a discontinuity of exactly
                                     that many frames, never silence */
-    WAC_DUMMY_LATE_STAMPS = 8  /**< from now on, time stamps `amount` ms later than the audio (0: exact again),
+    WAC_DUMMY_LATE_STAMPS = 8, /**< from now on, time stamps `amount` ms later than the audio (0: exact again),
                                     as a server whose clock settles after its first reads */
+    WAC_DUMMY_EARLY_STAMPS = 9 /**< from now on, time stamps `amount` ms earlier than the audio (0: exact
+                                    again), as Wine's WASAPI once its QPC positions overflow */
 } wac_dummy_fault;
 
 /**

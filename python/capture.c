@@ -432,11 +432,11 @@ static PyObject *capture_stats(PyObject *obj, PyObject *unused)
     int rc = wac_capture_get_stats(self->cap, &s, sizeof s);
     if (rc < 0)
         return capture_error(self, rc);
-    return Py_BuildValue("(KKKKIIIIIKK)", (unsigned long long)s.frames_delivered, (unsigned long long)s.frames_lost,
+    return Py_BuildValue("(KKKKIIIIIKKK)", (unsigned long long)s.frames_delivered, (unsigned long long)s.frames_lost,
                          (unsigned long long)s.frames_silence, (unsigned long long)s.frames_skipped, s.overruns,
                          s.discontinuities, s.ring_fill, s.ring_capacity, s.streams,
                          (unsigned long long)(s.events_dropped + self->events_dropped),
-                         (unsigned long long)s.frames_discarded);
+                         (unsigned long long)s.frames_discarded, (unsigned long long)s.timestamps_rejected);
 }
 
 static PyObject *capture_available(PyObject *obj, PyObject *unused)

@@ -429,6 +429,7 @@ int wac_capture_get_stats(const wac_capture *cap, wac_capture_stats *stats, size
     s.streams = atomic_load(&cap->streams);
     s.events_dropped = atomic_load(&cap->events_dropped);
     s.frames_discarded = atomic_load(&cap->frames_discarded);
+    s.timestamps_rejected = atomic_load(&cap->timestamps_rejected);
     wac__mutex_unlock(&locked->control_lock);
     memcpy(stats, &s, size < sizeof s ? size : sizeof s);
     return 0;

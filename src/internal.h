@@ -113,6 +113,7 @@ struct wac_capture {
 
     /* ---- counters ---- */
     _Atomic uint64_t frames_delivered, frames_lost, frames_silence, frames_skipped, frames_discarded, events_dropped;
+    _Atomic uint64_t timestamps_rejected;
     _Atomic uint32_t overruns, discontinuities, streams;
 };
 

@@ -180,6 +180,19 @@ static int64_t expected_ns(const wac_capture *cap)
     return p->base_ns + wac__frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
 }
 
+/* A chunk's engine time this far from now is no clock of this machine's:
+ * trusted, a stamp hours in the past would have the ticks skip those hours
+ * and one in the future would open a gap as long. An engine delivers audio
+ * at most a graph cycle before it is heard, and can hold it back no longer
+ * than its buffer, far below these bounds (wac.h: timestamps_rejected). */
+#define STAMP_AHEAD_MAX_NS WAC__NS_PER_S
+#define STAMP_BEHIND_MAX_NS (600 * WAC__NS_PER_S)
+
+static bool stamp_is_plausible(int64_t time_ns, int64_t now_ns)
+{
+    return time_ns <= now_ns + STAMP_AHEAD_MAX_NS && time_ns >= now_ns - STAMP_BEHIND_MAX_NS;
+}
+
 /* The benchmarks' latency probe (bench/wac-bench.c): NULL in normal use. */
 wac__probe_push_fn _Atomic wac__probe_push;
 
@@ -188,9 +201,13 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
     if (!n_frames || atomic_load_explicit(&cap->finished, memory_order_relaxed))
         return;
     wac__probe_push_fn probe = atomic_load_explicit(&wac__probe_push, memory_order_relaxed);
-    int64_t probe_ns = probe ? wac__now_ns() : 0;
+    int64_t now_ns = wac__now_ns();
+    if (time_ns != 0 && !stamp_is_plausible(time_ns, now_ns)) {
+        atomic_fetch_add_explicit(&cap->timestamps_rejected, 1, memory_order_relaxed);
+        time_ns = 0;
+    }
     if (time_ns == 0)
-        time_ns = wac__now_ns() - wac__frames_to_ns(n_frames, cap->format.rate);
+        time_ns = now_ns - wac__frames_to_ns(n_frames, cap->format.rate);
     int64_t gap_ns = time_ns - expected_ns(cap);
     if (gap_ns > push_gap_threshold(cap))
         cover_gap(cap, gap_ns);
@@ -199,7 +216,7 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
     /* Follow the engine's clock: drift never accumulates into false gaps. */
     clock_publish(cap, first, time_ns);
     if (probe)
-        probe(cap, cap->s->prod.position, probe_ns);
+        probe(cap, cap->s->prod.position, now_ns);
     signal_if_ready(cap);
 }
 

@@ -11,6 +11,7 @@ struct follow {
     uint64_t position; /* next expected position */
     uint64_t silent, missing, frames, discontinuous_chunks;
     uint64_t pos_jumps; /* frames the positions jumped over */
+    int64_t last_time_ns, last_read_ms; /* the last chunk's time, and when it was read */
 };
 
 static int follow(wac_capture *cap, struct follow *f, int chunks)
@@ -28,6 +29,8 @@ static int follow(wac_capture *cap, struct follow *f, int chunks)
         if (f->frames)
             f->pos_jumps += info.position - f->position;
         f->position = info.position + (uint64_t)n;
+        f->last_time_ns = info.time_ns;
+        f->last_read_ms = now_ms();
         for (int j = 0; j < n; j++) {
             long long c = counter_of(buf[j]);
             if (c < 0) {
@@ -278,6 +281,48 @@ static void frames_silence_counts_exactly_what_wac_filled(void)
     ASSERT_OK(wac_context_close(ctx));
 }
 
+/* Stamps no clock of this machine could give (Wine's WASAPI: its QPC
+ * positions overflow once the machine has been up 25.6 hours, 51 h early
+ * and more) are dated by their arrival: the timeline neither skips the hours
+ * nor fills them, the chunks' times stay near now, and the count says so.
+ * Trusted, the early stamps had the ticks skip 51 h of positions. */
+static void stamps_no_clock_gives_are_dated_by_arrival(void)
+{
+    const struct {
+        wac_dummy_fault fault;
+        uint32_t ms;
+    } wrong[] = {{WAC_DUMMY_EARLY_STAMPS, 51u * 3600 * 1000}, {WAC_DUMMY_LATE_STAMPS, 3600u * 1000}};
+    for (size_t w = 0; w < sizeof wrong / sizeof wrong[0]; w++) {
+        wac_context *ctx = open_dummy();
+        wac_capture_config c = speech_config();
+        wac_capture *cap = open_started(ctx, &c);
+        struct follow f = {.last = -1};
+        ASSERT_OK(follow(cap, &f, 2));
+        ASSERT_OK(wac_dummy_inject(cap, wrong[w].fault, wrong[w].ms));
+        ASSERT_OK(follow(cap, &f, 10));
+        int64_t age_ms = f.last_read_ms - f.last_time_ns / 1000000;
+        ASSERT_OK(wac_dummy_inject(cap, wrong[w].fault, 0));
+        ASSERT_OK(follow(cap, &f, 5));
+        wac_capture_stats st;
+        ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+        printf("# %s stamps: %llu rejected, chunk dated %lld ms ago, %llu silent, positions jumped %llu\n",
+               wrong[w].fault == WAC_DUMMY_EARLY_STAMPS ? "early" : "late",
+               (unsigned long long)st.timestamps_rejected, (long long)age_ms, (unsigned long long)f.silent,
+               (unsigned long long)f.pos_jumps);
+        ASSERT_CMP(age_ms, >=, 0);
+        ASSERT_CMP(age_ms, <, 1000);
+        ASSERT_EQ(f.pos_jumps, 0);
+        ASSERT_EQ(f.missing, 0);
+        ASSERT_EQ(f.discontinuous_chunks, 0);
+        ASSERT_EQ(st.frames_skipped, 0);
+        ASSERT_CMP(f.silent, <=, 16000 * 60 / 1000); /* the fill tolerance at most */
+        /* A stamp every 10 ms for the second and more of the fault. */
+        ASSERT_CMP(st.timestamps_rejected, >=, 80);
+        ASSERT_CMP(st.timestamps_rejected, <=, 200);
+        ASSERT_OK(wac_context_close(ctx));
+    }
+}
+
 static void server_lost_ends_stream_cleanly(void)
 {
     wac_context *ctx = open_dummy();
@@ -411,6 +456,7 @@ int main(void)
     RUN(overrun_counted_exactly);
     RUN(stalled_consumer_gets_exact_overrun_then_clean_audio);
     RUN(frames_silence_counts_exactly_what_wac_filled);
+    RUN(stamps_no_clock_gives_are_dated_by_arrival);
     RUN(server_lost_ends_stream_cleanly);
     RUN(pid_target_exit_ends_stream);
     RUN(name_target_restart_keeps_timeline);

@@ -392,6 +392,7 @@ static int dummy_inject(void *cap_data, wac_dummy_fault fault, uint32_t amount)
         case WAC_DUMMY_SKIP: dc->skip_until = until; break;
         case WAC_DUMMY_LOSS: dc->loss_ms += amount; break;
         case WAC_DUMMY_LATE_STAMPS: dc->late_ns = (int64_t)amount * 1000000; break;
+        case WAC_DUMMY_EARLY_STAMPS: dc->late_ns = -(int64_t)amount * 1000000; break;
         case WAC_DUMMY_OVERRUN: dc->overrun_extra += amount; break;
         case WAC_DUMMY_DISCONNECT: d->server_lost = true; break;
         case WAC_DUMMY_TARGET_EXIT:

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Run a command in a time namespace whose CLOCK_MONOTONIC and CLOCK_BOOTTIME
+# read SECONDS when it starts, as on a machine up that long. Wine's WASAPI
+# dates packets by a product that wraps once QPC (this clock) passes 25.6 h,
+# so the Windows suite runs at a clock on each side of that, whatever this
+# machine's uptime. Needs Linux >= 5.6 and root (unshare --time).
+#   tests/servers/at-clock.sh SECONDS command [args...]
+set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: $0 SECONDS command [args...]" >&2; exit 2; }
+target=$1
+shift
+read -r mono boot < <(python3 -c 'import time
+print(int(time.clock_gettime(time.CLOCK_MONOTONIC)), int(time.clock_gettime(time.CLOCK_BOOTTIME)))')
+exec unshare --time --monotonic $((target - mono)) --boottime $((target - boot)) --fork "$@"
