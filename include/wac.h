@@ -742,11 +742,12 @@ typedef struct wac_capture_stats {
      *  later than its audio so far, WAC puts zeros in between, counted in
      *  frames_silence. */
     uint64_t frames_discarded;
-    /** Chunks whose engine time stamp lay more than 1 s after now or more
-     *  than 10 min before it, so no clock of this machine's: each was dated by
-     *  when it arrived instead, so the timeline neither jumps nor fills. Wine's
-     *  WASAPI does this to every packet once the machine has been up 25.6 hours
-     *  (its QPC positions overflow); 0 from a sound engine. */
+    /** Chunks whose engine time stamp lay more than 1 s after now, or more
+     *  than 10 min before the stream's timeline, so on no clock of this
+     *  machine's: each was dated by when it arrived instead, so the timeline
+     *  neither jumps nor fills. Wine's WASAPI dates every packet so once the
+     *  machine has been up 25.6 hours (its QPC positions overflow); 0 from a
+     *  sound engine. */
     uint64_t timestamps_rejected;
 } wac_capture_stats;
 

@@ -180,17 +180,19 @@ static int64_t expected_ns(const wac_capture *cap)
     return p->base_ns + wac__frames_to_ns((int64_t)(p->position - p->base_position), cap->format.rate);
 }
 
-/* A chunk's engine time this far from now is no clock of this machine's:
- * trusted, a stamp hours in the past would have the ticks skip those hours
- * and one in the future would open a gap as long. An engine delivers audio
- * at most a graph cycle before it is heard, and can hold it back no longer
- * than its buffer, far below these bounds (wac.h: timestamps_rejected). */
+/* A chunk's engine time this far off is no clock of this machine's:
+ * trusted, a stamp hours before the stream's timeline would have the ticks
+ * skip those hours, and one in the future would open a gap as long. An
+ * engine delivers audio at most a graph cycle before it is heard. Audio it
+ * held back (a frozen server, a stopped process) continues the timeline, so
+ * the lower bound is the timeline, not now: a backlog older than any bound
+ * still lands where it belongs (wac.h: timestamps_rejected). */
 #define STAMP_AHEAD_MAX_NS WAC__NS_PER_S
 #define STAMP_BEHIND_MAX_NS (600 * WAC__NS_PER_S)
 
-static bool stamp_is_plausible(int64_t time_ns, int64_t now_ns)
+static bool stamp_is_plausible(const wac_capture *cap, int64_t time_ns, int64_t now_ns)
 {
-    return time_ns <= now_ns + STAMP_AHEAD_MAX_NS && time_ns >= now_ns - STAMP_BEHIND_MAX_NS;
+    return time_ns <= now_ns + STAMP_AHEAD_MAX_NS && time_ns >= expected_ns(cap) - STAMP_BEHIND_MAX_NS;
 }
 
 /* The benchmarks' latency probe (bench/wac-bench.c): NULL in normal use. */
@@ -202,7 +204,7 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
         return;
     wac__probe_push_fn probe = atomic_load_explicit(&wac__probe_push, memory_order_relaxed);
     int64_t now_ns = wac__now_ns();
-    if (time_ns != 0 && !stamp_is_plausible(time_ns, now_ns)) {
+    if (time_ns != 0 && !stamp_is_plausible(cap, time_ns, now_ns)) {
         atomic_fetch_add_explicit(&cap->timestamps_rejected, 1, memory_order_relaxed);
         time_ns = 0;
     }

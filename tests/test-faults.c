@@ -173,10 +173,14 @@ static void burst_arrives_whole(void)
     ASSERT_OK(follow(cap, &f, 2));
     ASSERT_OK(wac_dummy_inject(cap, WAC_DUMMY_BURST, 400));
     ASSERT_OK(follow(cap, &f, 10));
-    /* Late data keeps its timestamps: no silence, nothing lost, no gap. */
+    /* Late data keeps its timestamps: no silence, nothing lost, no gap;
+     * held back is not wrong, so none is rejected. */
     ASSERT_EQ(f.silent, 0);
     ASSERT_EQ(f.missing, 0);
     ASSERT_EQ(f.pos_jumps, 0);
+    wac_capture_stats st;
+    ASSERT_OK(wac_capture_get_stats(cap, &st, sizeof st));
+    ASSERT_EQ(st.timestamps_rejected, 0);
     ASSERT_OK(wac_context_close(ctx));
 }
 
@@ -316,8 +320,9 @@ static void stamps_no_clock_gives_are_dated_by_arrival(void)
         ASSERT_EQ(f.discontinuous_chunks, 0);
         ASSERT_EQ(st.frames_skipped, 0);
         ASSERT_CMP(f.silent, <=, 16000 * 60 / 1000); /* the fill tolerance at most */
-        /* A stamp every 10 ms for the second and more of the fault. */
-        ASSERT_CMP(st.timestamps_rejected, >=, 80);
+        /* A stamp every 10 ms (nominally) for the second and more of the
+         * fault; a stalled engine thread pushes fewer, never none. */
+        ASSERT_CMP(st.timestamps_rejected, >=, 10);
         ASSERT_CMP(st.timestamps_rejected, <=, 200);
         ASSERT_OK(wac_context_close(ctx));
     }

@@ -115,8 +115,9 @@ class Stats(NamedTuple):
     """Frames of one of the target's streams dropped to keep its streams on one
     timeline (PulseAudio backend only; see wac.h)."""
     timestamps_rejected: int
-    """Chunks whose engine time stamp was no clock of this machine's (over 1 s
-    ahead or 10 min behind now), dated by their arrival instead; see wac.h."""
+    """Chunks whose engine time stamp was on no clock of this machine's (over
+    1 s ahead of now or 10 min behind the stream), dated by their arrival
+    instead; see wac.h."""
 
 
 # ---- one context per backend, shared by every capture --------------------------

@@ -109,6 +109,12 @@ static DWORD WINAPI packet_thread(void *arg)
             fc->packet_qpc[slot] = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR)
                                        ? 0
                                        : now - (UINT64)frames * 10000000 / fc->format.nSamplesPerSec;
+            /* Wrong stamps a driver could give (Wine's wrap past 25.6 h of
+             * uptime is one): unflagged, as such drivers give them. */
+            if (k == script.stamp_ahead_at)
+                fc->packet_qpc[slot] = now + 3600ull * 10000000;
+            if (k == script.stamp_overflow_at)
+                fc->packet_qpc[slot] = 0x7ffffffffffffff0ull;
             fc->packet_position[slot] = fc->frames_made;
             fc->frames_made += frames;
             fc->count++;

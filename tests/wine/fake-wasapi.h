@@ -27,6 +27,8 @@ struct fake_script {
     UINT64 gap_frames;
     int silent_from, silent_to; /* SILENT packets; their data is a loud 3 kHz tone */
     int stamp_error_at;    /* TIMESTAMP_ERROR, no QPC */
+    int stamp_ahead_at;    /* a QPC position an hour from now, no flag */
+    int stamp_overflow_at; /* a QPC position past what 64 bits of ns hold, no flag */
 };
 extern struct fake_script script;
 

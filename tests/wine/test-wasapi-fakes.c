@@ -508,8 +508,10 @@ static void system_capture_follows_the_default_output(void)
 /* A packet script: the engine loses 100 ms (DATA_DISCONTINUITY, the device
  * position jumps by 1600 frames), SILENT packets whose buffers hold a loud
  * 3 kHz tone (the flag, not the data, counts), a packet without a valid
- * stamp. The loss is a discontinuity of exactly 1600 frames at 16 kHz,
- * never silence; the SILENT packets are silence; the rest is the tone. */
+ * stamp, and two unflagged wrong ones (an hour ahead; past 64 bits of ns).
+ * The loss is a discontinuity of exactly 1600 frames at 16 kHz, never
+ * silence; the SILENT packets are silence; the wrong stamps are counted and
+ * move nothing; the rest is the tone. */
 static void packet_flags_are_honoured(void)
 {
     reset_fakes();
@@ -518,6 +520,8 @@ static void packet_flags_are_honoured(void)
     script.silent_from = 50;
     script.silent_to = 60;
     script.stamp_error_at = 70;
+    script.stamp_ahead_at = 80;
+    script.stamp_overflow_at = 90;
     wac_context *ctx = open_fake_context();
     wac_capture_config c = pid_config(16000, 1);
     wac_capture *cap = start_capture(ctx, &c);
@@ -543,12 +547,14 @@ static void packet_flags_are_honoured(void)
         if (ev.type == WAC_EVENT_DISCONTINUITY)
             discontinuity += ev.frames;
     double loud = amplitude_at(x, total, 3000, 16000);
-    printf("# discontinuity %llu frames, positions jumped %llu, skipped %llu, silence %llu; 3 kHz at %.2g\n",
+    printf("# discontinuity %llu frames, positions jumped %llu, skipped %llu, silence %llu, stamps rejected "
+           "%llu; 3 kHz at %.2g\n",
            (unsigned long long)discontinuity, (unsigned long long)jumps, (unsigned long long)st.frames_skipped,
-           (unsigned long long)st.frames_silence, loud);
+           (unsigned long long)st.frames_silence, (unsigned long long)st.timestamps_rejected, loud);
     ASSERT_EQ(discontinuity, 1600);
     ASSERT_EQ(jumps, 1600);
     ASSERT_EQ(st.frames_skipped, 1600);
+    ASSERT_CMP(st.timestamps_rejected, >=, 2); /* a packet may reach the core in pieces */
     ASSERT(loud < 1e-4);
     free(x);
     record_tone(cap, 16000, 1.0);

@@ -11,6 +11,20 @@
 #include <avrt.h>
 #include <stdio.h>
 
+/* A QPC position (100 ns units, on the clock wac__now_ns reads) in ns. One
+ * too large for that is a driver's garbage: it is held far enough off that
+ * the core rejects it, and small enough that adding a packet's offsets
+ * cannot overflow. */
+static int64_t qpc_to_ns(UINT64 qpc)
+{
+    int64_t q = (int64_t)qpc;
+    if (q > INT64_MAX / 100)
+        return INT64_MAX / 2;
+    if (q < INT64_MIN / 100)
+        return INT64_MIN / 2;
+    return q * 100;
+}
+
 /* One packet's worth of frames into the stream, in pieces that fit the buffers. */
 static void deliver(struct wcap *wc, const uint8_t *data, uint32_t frames, int64_t time_ns)
 {
@@ -71,8 +85,7 @@ static HRESULT drain(struct wcap *wc, bool *first)
             atomic_store_explicit(&wc->rt_got_packet, true, memory_order_relaxed);
             SetEvent(wc->rt_packet); /* once per attach */
         }
-        /* QPC position is in 100 ns units, on the clock wac__now_ns reads. */
-        int64_t t = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR) || qpc == 0 ? 0 : (int64_t)qpc * 100;
+        int64_t t = (flags & AUDCLNT_BUFFERFLAGS_TIMESTAMP_ERROR) || qpc == 0 ? 0 : qpc_to_ns(qpc);
         bool silent = (flags & AUDCLNT_BUFFERFLAGS_SILENT) || !data;
         deliver(wc, silent ? NULL : data, frames, t);
         hr = IAudioCaptureClient_ReleaseBuffer(wc->capture, frames);
