@@ -424,11 +424,12 @@ static void align_application_and_monitor(uint32_t latency_ms)
      * fragments long: its dates settle to within 0.1-2.1 ms of the sink
      * monitor's (12 runs; bench/FINDINGS.md section 10): 3 ms there. The
      * PulseAudio daemon's stamps follow its latency reports, 0-0.1 ms apart in
-     * most runs but 2.3 ms in one clean-root run: 3 ms there too. The
-     * PipeWire backend, which auto picks on such a system, is within 1 ms. */
+     * most runs, but 2.0 and 2.3 ms in two and 5.3 ms in one of about 30
+     * (clean-root and host runs): 6 ms there. The PipeWire backend, which
+     * auto picks on such a system, is within 1 ms. */
     bool pulse_backend = strcmp(backend_under_test(), "pulse") == 0;
     bool via_pipewire_pulse = pulse_backend && !on_pulseaudio_daemon();
-    int bound_ms = via_pipewire_pulse && latency_ms > 50 ? 10 : pulse_backend ? 3 : 1;
+    int bound_ms = via_pipewire_pulse && latency_ms > 50 ? 10 : via_pipewire_pulse ? 3 : pulse_backend ? 6 : 1;
     ASSERT_CMP(abs(lag), <=, bound_ms * RATE / 1000);
     ASSERT_OK(wac_context_close(ctx));
 }
