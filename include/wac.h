@@ -546,7 +546,7 @@ typedef struct wac_capture_config {
      *  each stream asks for 25 ms fragments. Behind pipewire-pulse a fragment below the
      *  PipeWire graph's quantum lowers it for every application (25 ms halves the usual
      *  2048 frames). 100 keeps it and costs the servers what parec at 100 ms costs, with
-     *  audio in 100 ms lumps and aligned captures within 5 ms (at 25 ms: 2.1 ms); 50 keeps
+     *  audio in 100 ms lumps and aligned captures up to 27 ms apart (at 25 ms: 5.2 ms); 50 keeps
      *  it too, but misaligned captures of one context by a quantum in 3 runs of 24
      *  (bench/FINDINGS.md sections 11 and 13). WASAPI always uses the engine's period. */
     uint32_t latency_ms;
@@ -790,12 +790,15 @@ typedef struct wac_aligned_info {
  * than 1 ms is moved earlier by as much: that many of its frames are dropped
  * and its block is flagged WAC_CHUNK_DISCONTINUOUS. Measured with an
  * application and the monitor of its sink (tests/integration/test-devices.c,
- * from 5 s on): within 0.1 ms on PipeWire; on the PulseAudio daemon
+ * from 5 s on; bench/FINDINGS.md section 15): within 0.44 ms on PipeWire in
+ * 40 runs (1.9 ms once; the test allows 3 ms); on the PulseAudio daemon
  * within 0.1 ms in most runs, 2.0-5.3 ms in three of about 30 (its latency
- * reports; the test allows 6 ms); through
- * pipewire-pulse, whose timing the PulseAudio backend can only infer from
- * when the audio arrives, within 3 ms (the test's bound; 0.0-2.1 ms in 18
- * runs of this and an earlier variant) — on such a system the
+ * reports; the test allows 10 ms); through pipewire-pulse, whose timing the
+ * PulseAudio backend can only infer from when the audio arrives, within
+ * 1.8 ms in 17 of 18 runs at the default 25 ms fragments (5.2 ms once; the
+ * test allows 10 ms), but at latency_ms = 100 past 10 ms in 15 of 55 runs
+ * and up to 27 ms (the test allows 40 ms, under the graph's cycle) — on
+ * such a system the
  * PipeWire backend (what WAC_BACKEND_AUTO picks) is exact.
  *
  * @param captures   the captures (read/fd style, not callback), all with the

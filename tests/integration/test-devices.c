@@ -418,18 +418,23 @@ static void align_application_and_monitor(uint32_t latency_ms)
     free(xa);
     free(xm);
     ASSERT_CMP(score, >, 0);
-    /* 1 ms. Through pipewire-pulse the PulseAudio backend dates a stream by
-     * when its audio arrives (the latency the protocol reports was off by
-     * 20-85 ms), and a monitor of an application comes in bursts a few
-     * fragments long: its dates settle to within 0.1-2.1 ms of the sink
-     * monitor's (12 runs; bench/FINDINGS.md section 10): 3 ms there. The
-     * PulseAudio daemon's stamps follow its latency reports, 0-0.1 ms apart in
-     * most runs, but 2.0 and 2.3 ms in two and 5.3 ms in one of about 30
-     * (clean-root and host runs): 6 ms there. The PipeWire backend, which
-     * auto picks on such a system, is within 1 ms. */
+    /* The failures this guards are off by a graph cycle or more (a
+     * sink-input's monitor dated when tapped, not when heard: 21.3 ms at the
+     * 1024-frame cycle, 42.7 ms at 2048; a cycle taken as 4096: 85 ms). The
+     * bounds sit below that, each above what its dating can promise
+     * (bench/FINDINGS.md section 15):
+     *  - PipeWire dates by the graph's clock: 0.0-0.44 ms in 40 runs, 1.9 ms
+     *    once in a clean root: 3 ms.
+     *  - The PulseAudio daemon by its latency reports: mostly 0.1 ms, 2.0-5.3
+     *    ms in three runs of about 30: 10 ms, under half a 25 ms fragment.
+     *  - pipewire-pulse by when the audio arrives, whose least bound reaches
+     *    the server's delivery floor only at some phases of fragment against
+     *    cycle. 25 ms fragments (1024-frame cycle): 0.0-1.8 ms in 17 runs,
+     *    5.2 ms in one: 10 ms, under half the cycle. 100 ms fragments (2048):
+     *    15 of 55 runs past 10 ms, 27 ms at most: 40 ms, under the cycle. */
     bool pulse_backend = strcmp(backend_under_test(), "pulse") == 0;
     bool via_pipewire_pulse = pulse_backend && !on_pulseaudio_daemon();
-    int bound_ms = via_pipewire_pulse && latency_ms > 50 ? 10 : via_pipewire_pulse ? 3 : pulse_backend ? 6 : 1;
+    int bound_ms = via_pipewire_pulse && latency_ms > 50 ? 40 : pulse_backend ? 10 : 3;
     ASSERT_CMP(abs(lag), <=, bound_ms * RATE / 1000);
     ASSERT_OK(wac_context_close(ctx));
 }
@@ -441,9 +446,7 @@ static void application_and_monitor_align(void)
 
 /* 100 ms fragments: a sink-input's monitor is dated one graph cycle later
  * behind pipewire-pulse, and the cycle is at most 2048 frames however long
- * the fragment (it was taken for 4096: 43 ms off). Through pipewire-pulse
- * the arrival dating of such lumps was within 0.0-4.9 ms in 13 runs
- * (FINDINGS section 13): 10 ms there, a cycle being 42.7 ms. */
+ * the fragment (it was taken for 4096: 43 ms off). */
 static void long_fragments_align_too(void)
 {
     align_application_and_monitor(100);

@@ -543,4 +543,7 @@ def test_aligned_application_and_monitor(players, tmp_path):
     print(f"the monitor follows the application by {lag} samples ({lag * 1000 / RATE:.2f} ms), "
           f"correlation {peak:.3f}")
     assert peak > 0.8, peak
-    assert abs(lag) <= 16, f"{lag} samples = {lag * 1000 / RATE:.2f} ms"
+    # 3 ms, as test-devices.c allows the PipeWire backend (0.0-0.44 ms in 40
+    # runs, 1.9 ms once; bench/FINDINGS.md section 15): a sink-input's
+    # monitor dated a graph cycle off would be 21-43 ms.
+    assert abs(lag) <= 48, f"{lag} samples = {lag * 1000 / RATE:.2f} ms"
