@@ -278,12 +278,6 @@ static inline void drain_events(wac_capture *cap, struct rec *r)
 /* Record `secs` seconds (RATE mono f32), or until the stream ends. */
 static inline void record(wac_context *ctx, const wac_capture_config *c, double secs, struct rec *r)
 {
-    /* Behind pipewire-pulse (0.3.65) a monitor stream the PulseAudio backend
-     * opens right after closing one in the same connection is often fed
-     * zeros for its whole life (README, known issues): a test that records
-     * twice would judge that race, not what it tests. */
-    if (strcmp(backend_under_test(), "pulse") == 0 && !on_pulseaudio_daemon())
-        sleep_ms(300);
     memset(r, 0, sizeof *r);
     wac_capture *cap = open_capture(ctx, c);
     size_t want = (size_t)(secs * RATE);

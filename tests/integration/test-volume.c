@@ -20,12 +20,6 @@ static wac_target pid_target(uint32_t pid)
 /* The level of tones a and b (dBFS) in `secs` s of a capture opened now. */
 static void measure(wac_context *ctx, const wac_capture_config *c, int a, int b, double *a_db, double *b_db)
 {
-    /* Behind pipewire-pulse (0.3.65) a monitor stream that the PulseAudio
-     * backend opens right after closing one in the same connection is often
-     * fed zeros for its whole life: 11 of 19 such reopens, none of 12 with
-     * 0.1-1 s between (README, known issues). Measures are spaced, so this
-     * test judges volume, not that race. */
-    sleep_ms(300);
     struct rec r;
     record(ctx, c, 1.5, &r);
     LEVELS(&r, a, b);

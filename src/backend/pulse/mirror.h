@@ -99,6 +99,9 @@ struct wac__pulse_mirror {
     /* The server's default source and sink. */
     char default_source[WAC__PULSE_NAME_SIZE], default_sink[WAC__PULSE_NAME_SIZE];
     bool on_pipewire; /* the server is pipewire-pulse ("PulseAudio (on PipeWire ...)") */
+    /* When a sink-input's monitor stream last closed on this connection
+     * (capture.c: the next one waits, see REOPEN_GAP_NS there). */
+    int64_t monitor_closed_ns;
     struct wac__pulse_listener *listeners;
     bool lost, lost_handled;
     unsigned missed; /* objects described that there was no memory to track (see missed()) */
