@@ -535,7 +535,9 @@ static int64_t on_tick(void *data, int64_t now_ns)
         return INT64_MAX;
     int64_t open_next = INT64_MAX; /* the earliest stream still waiting to open */
     size_t i = 0;
-    for (struct wac__attach_entry *ae; (ae = wac__attach_next(&pc->attach, &i));) {
+    /* While the connection is lost they wait for it (the tick after the
+     * restore opens them). */
+    for (struct wac__attach_entry *ae; !pc->b->lost && (ae = wac__attach_next(&pc->attach, &i));) {
         struct wac__pulse_entry *e = ae->data;
         if (e->open_at_ns && e->open_at_ns <= now_ns)
             open_stream(pc, e);
