@@ -752,7 +752,10 @@ typedef struct wac_capture_stats {
      *  machine's: each was dated by when it arrived instead, so the timeline
      *  neither jumps nor fills. Wine's WASAPI dates every packet so once the
      *  machine has been up 25.6 hours (its QPC positions overflow); 0 from a
-     *  sound engine. */
+     *  sound engine. A chunk dated by its arrival (these, and chunks the
+     *  engine flags as untimed) opens a gap only when it is later than a
+     *  delivery may be (two periods and 20 ms): its lateness is the
+     *  delivery's, not missing audio. */
     uint64_t timestamps_rejected;
 } wac_capture_stats;
 

@@ -208,10 +208,15 @@ void wac__stream_push(wac_capture *cap, const void *frames, uint32_t n_frames, i
         atomic_fetch_add_explicit(&cap->timestamps_rejected, 1, memory_order_relaxed);
         time_ns = 0;
     }
-    if (time_ns == 0)
+    /* A chunk without a usable time is dated by its arrival, which carries
+     * how late the delivery was: that is a gap only past what the tick
+     * allows a late delivery (under Wine, whose stamps wrap after 25.6 h of
+     * uptime, 20 ms of thread jitter put silence into continuous audio). */
+    bool by_arrival = time_ns == 0;
+    if (by_arrival)
         time_ns = now_ns - wac__frames_to_ns(n_frames, cap->format.rate);
     int64_t gap_ns = time_ns - expected_ns(cap);
-    if (gap_ns > push_gap_threshold(cap))
+    if (gap_ns > (by_arrival ? tick_gap_threshold(cap) : push_gap_threshold(cap)))
         cover_gap(cap, gap_ns);
     uint64_t first = cap->s->prod.position;
     write_frames(cap, frames, n_frames);
